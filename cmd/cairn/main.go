@@ -1,0 +1,154 @@
+// Command cairn is a self-hosted server that speaks the AWS Cloud Map API.
+//
+//	cairn serve [flags]   run the server (see cairn serve -h)
+//	cairn version         print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/cairn-dev/cairn/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
+
+const usage = `cairn: a self-hosted AWS Cloud Map server
+
+Usage:
+  cairn serve [flags]   run the server; "cairn serve -h" lists the flags
+  cairn version         print the version
+`
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], getenv, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "cairn %s\n", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "cairn: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// settings binds each flag to its environment twin: the environment sets
+// the default, the command line overrides it.
+type settings struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func (s *settings) env(name, envName string) (string, bool) {
+	v := s.getenv(envName)
+	return v, v != ""
+}
+
+func (s *settings) str(p *string, name, envName, help string) {
+	if v, ok := s.env(name, envName); ok {
+		*p = v
+	}
+	s.fs.StringVar(p, name, *p, help+" (env "+envName+")")
+}
+
+func (s *settings) duration(p *time.Duration, name, envName, help string) {
+	if v, ok := s.env(name, envName); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s=%q is not a duration such as 30s or 72h", envName, v))
+		}
+		*p = d
+	}
+	s.fs.DurationVar(p, name, *p, help+" (env "+envName+")")
+}
+
+func (s *settings) integer(p *int, name, envName, help string) {
+	if v, ok := s.env(name, envName); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s=%q is not a whole number", envName, v))
+		}
+		*p = n
+	}
+	s.fs.IntVar(p, name, *p, help+" (env "+envName+")")
+}
+
+func serve(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg := server.DefaultConfig()
+	logLevel := "info"
+	s := &settings{fs: flag.NewFlagSet("cairn serve", flag.ContinueOnError), getenv: getenv}
+	s.fs.SetOutput(stderr)
+	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
+	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
+	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
+	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
+	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
+	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
+	s.integer(&cfg.Limits.NamespacesPerRegion, "limit-namespaces", "CAIRN_LIMIT_NAMESPACES", "namespaces per account and region; 0 for no limit")
+	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
+	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
+	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
+	if err := s.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if s.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cairn serve: unexpected argument %q\n", s.fs.Arg(0))
+		return 2
+	}
+	if len(s.errs) > 0 {
+		fmt.Fprintf(stderr, "cairn serve: %v\n", errors.Join(s.errs...))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = log
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Start(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
+		return 1
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing requests in flight")
+	case err := <-srv.Done():
+		log.Error("the API server stopped", "err", err)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Close(shutdown); err != nil {
+		log.Error("stopped with an error", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"github.com/cairn-dev/cairn/internal/registry"
+)
+
+// wireError is an error response: an AWS error shape with its members.
+type wireError struct {
+	status int
+	Type   string `json:"__type"`
+	// Message is named "Message" as the model names it; AWS SDKs read
+	// either case.
+	Message              string `json:"Message"`
+	CreatorRequestID     string `json:"CreatorRequestId,omitempty"`
+	NamespaceID          string `json:"NamespaceId,omitempty"`
+	ServiceID            string `json:"ServiceId,omitempty"`
+	ServiceARN           string `json:"ServiceArn,omitempty"`
+	DuplicateOperationID string `json:"DuplicateOperationId,omitempty"`
+	ResourceName         string `json:"ResourceName,omitempty"`
+}
+
+// Status codes. AWS answers every modeled Cloud Map error with 400 (the
+// Smithy model's 404/409/429 codes are not what the service sends), so
+// cairn does too.
+const (
+	statusClientError = 400
+	statusUnavailable = 503
+	statusInternal    = 500
+)
+
+// fromDomain maps a registry error to its AWS error shape.
+func fromDomain(e *registry.Error) *wireError {
+	w := &wireError{status: statusClientError, Message: e.Message}
+	switch e.Kind {
+	case registry.KindInvalid:
+		w.Type = "InvalidInput"
+	case registry.KindNotFound:
+		switch e.Resource {
+		case registry.ResNamespace:
+			w.Type = "NamespaceNotFound"
+		case registry.ResService:
+			w.Type = "ServiceNotFound"
+		case registry.ResInstance:
+			w.Type = "InstanceNotFound"
+		case registry.ResOperation:
+			w.Type = "OperationNotFound"
+		default:
+			w.Type = "ResourceNotFoundException"
+		}
+	case registry.KindAlreadyExists:
+		w.CreatorRequestID = e.CreatorRequestID
+		if e.Resource == registry.ResNamespace {
+			w.Type = "NamespaceAlreadyExists"
+			w.NamespaceID = e.NamespaceID
+		} else {
+			w.Type = "ServiceAlreadyExists"
+			w.ServiceID, w.ServiceARN = e.ServiceID, e.ServiceARN
+		}
+	case registry.KindInUse:
+		w.Type = "ResourceInUse"
+	case registry.KindDuplicate:
+		w.Type = "DuplicateRequest"
+		w.DuplicateOperationID = e.DuplicateOperationID
+	case registry.KindLimit:
+		w.Type = "ResourceLimitExceeded"
+	case registry.KindTooManyTags:
+		w.Type = "TooManyTagsException"
+		w.ResourceName = e.ResourceName
+	case registry.KindAttributesLimit:
+		w.Type = "ServiceAttributesLimitExceededException"
+	case registry.KindCustomHealthNotFound:
+		w.Type = "CustomHealthNotFound"
+	case registry.KindUnavailable:
+		w.status, w.Type = statusUnavailable, "ServiceUnavailable"
+	default:
+		w.status, w.Type = statusInternal, "InternalFailure"
+	}
+	return w
+}
+
+func serialization(msg string) *wireError {
+	return &wireError{status: statusClientError, Type: "SerializationException", Message: msg}
+}

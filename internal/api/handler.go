@@ -1,0 +1,249 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/registry"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of every Cloud Map operation.
+const TargetPrefix = "Route53AutoNaming_v20170314."
+
+// MaxBodyBytes is the largest request body accepted. The largest valid
+// Cloud Map request (200 tags, or 30 attributes of 5,000 characters) is
+// far smaller.
+const MaxBodyBytes = 1 << 20
+
+// Config configures the API handler.
+type Config struct {
+	// Registry serves the operations.
+	Registry *registry.Registry
+	// DefaultRegion is the region of requests that carry no SigV4
+	// credential scope.
+	DefaultRegion string
+	// AccountID is the account every request acts as.
+	AccountID string
+	// Logger receives request errors; nil discards them.
+	Logger *slog.Logger
+	// Ready reports whether the server is ready, for GET /healthz; nil
+	// means always.
+	Ready func() bool
+}
+
+// Handler serves the Cloud Map API over HTTP.
+type Handler struct {
+	cfg Config
+	ops map[string]operation
+	log *slog.Logger
+}
+
+// New returns the API handler.
+func New(cfg Config) *Handler {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, ops: operations(cfg.Registry), log: log}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	reqID := requestID()
+	hdr := w.Header()
+	hdr.Set("x-amzn-RequestId", reqID)
+	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	if req.URL.Path == "/healthz" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		h.healthz(w)
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("api: panic serving request", "request_id", reqID, "panic", p)
+			writeError(w, &wireError{status: statusInternal, Type: "InternalFailure",
+				Message: "The request processing has failed because of an unknown error (request " + reqID + ")"})
+		}
+	}()
+	if werr := h.serve(w, req); werr != nil {
+		if werr.status >= 500 {
+			h.log.Error("api: request failed", "request_id", reqID, "type", werr.Type, "message", werr.Message)
+		}
+		writeError(w, werr)
+	}
+}
+
+func (h *Handler) healthz(w http.ResponseWriter) {
+	if h.cfg.Ready != nil && !h.cfg.Ready() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "starting\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return &wireError{status: http.StatusMethodNotAllowed, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("Cloud Map operations are sent as POST /, not %s", req.Method)}
+	}
+	if req.URL.Path != "/" {
+		return &wireError{status: http.StatusNotFound, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("Cloud Map operations are sent to the path /, not %s", req.URL.Path)}
+	}
+	if ct := req.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/x-amz-json-1.1" && mt != "application/x-amz-json-1.0" && mt != "application/json") {
+			return &wireError{status: http.StatusUnsupportedMediaType, Type: "SerializationException",
+				Message: fmt.Sprintf("The Content-Type %q is not supported; send application/x-amz-json-1.1", ct)}
+		}
+	}
+	target := req.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, TargetPrefix)
+	op := h.ops[name]
+	if !ok || op == nil {
+		return &wireError{status: statusClientError, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &wireError{status: http.StatusRequestEntityTooLarge, Type: "SerializationException",
+				Message: fmt.Sprintf("The request body is larger than the limit of %d bytes", MaxBodyBytes)}
+		}
+		return serialization("The request body could not be read: " + err.Error())
+	}
+	caller := registry.Caller{Account: h.cfg.AccountID, Region: regionOf(req, h.cfg.DefaultRegion)}
+	out, werr := op(req.Context(), caller, body)
+	if werr != nil {
+		return werr
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_, _ = w.Write(out)
+	return nil
+}
+
+// operation runs one API operation on a request body.
+type operation func(ctx context.Context, c registry.Caller, body []byte) ([]byte, *wireError)
+
+// handle adapts a registry method to an operation: decode, call, encode.
+func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Out, error)) operation {
+	return func(ctx context.Context, c registry.Caller, body []byte) ([]byte, *wireError) {
+		in := new(In)
+		if werr := decodeBody(body, in); werr != nil {
+			return nil, werr
+		}
+		out, err := fn(ctx, c, in)
+		if err != nil {
+			return nil, toWire(err)
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, &wireError{status: statusInternal, Type: "InternalFailure", Message: "encode response: " + err.Error()}
+		}
+		return b, nil
+	}
+}
+
+// decodeBody decodes a JSON object into in; an empty body is an empty
+// object. Unknown members are ignored, as AWS ignores them.
+func decodeBody(body []byte, in any) *wireError {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			field := typeErr.Field
+			if field == "" {
+				return serialization(fmt.Sprintf("The request body must be a JSON object, not a JSON %s", typeErr.Value))
+			}
+			return serialization(fmt.Sprintf("The value of %s must be %s, not a JSON %s", field, describe(typeErr.Type.String()), typeErr.Value))
+		case errors.As(err, &syntaxErr):
+			return serialization(fmt.Sprintf("The request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset))
+		default:
+			return serialization("The request body could not be decoded: " + err.Error())
+		}
+	}
+	return nil
+}
+
+// describe names a Go type the way a client author thinks of it.
+func describe(goType string) string {
+	switch {
+	case goType == "string" || goType == "*string":
+		return "a string"
+	case strings.Contains(goType, "int"):
+		return "an integer"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "an object of strings"
+	case strings.Contains(goType, "Time"):
+		return "a timestamp in epoch seconds"
+	}
+	return "an object"
+}
+
+func toWire(err error) *wireError {
+	if e, ok := registry.AsError(err); ok {
+		return fromDomain(e)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &wireError{status: statusUnavailable, Type: "ServiceUnavailable", Message: "The request was cancelled before it finished: " + err.Error()}
+	}
+	return &wireError{status: statusInternal, Type: "InternalFailure", Message: err.Error()}
+}
+
+func writeError(w http.ResponseWriter, e *wireError) {
+	b, _ := json.Marshal(e)
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("x-amzn-ErrorType", e.Type)
+	w.WriteHeader(e.status)
+	_, _ = w.Write(b)
+}
+
+// regionOf returns the region of a request's SigV4 credential scope
+// (Credential=<key>/<date>/<region>/<service>/aws4_request), or def.
+func regionOf(req *http.Request, def string) string {
+	auth := req.Header.Get("Authorization")
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return def
+	}
+	if i := strings.IndexAny(cred, ", "); i >= 0 {
+		cred = cred[:i]
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[2] == "" || len(parts[2]) > 32 {
+		return def
+	}
+	for _, ch := range parts[2] {
+		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
+			return def
+		}
+	}
+	return parts[2]
+}
+
+// requestID returns a random ID in the form AWS uses (a UUID).
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}

@@ -1,0 +1,97 @@
+package cloudmap
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Validatable is implemented by every structure of the model.
+type Validatable interface {
+	validate(v *validator)
+}
+
+// ValidationError lists the constraints an input broke. Its message follows
+// AWS's wording: "2 validation errors detected: Value '…' at 'Name' failed
+// to satisfy constraint: …; …".
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	n := len(e.Problems)
+	noun := "error"
+	if n != 1 {
+		noun = "errors"
+	}
+	return fmt.Sprintf("%d validation %s detected: %s", n, noun, strings.Join(e.Problems, "; "))
+}
+
+// maxProblems caps how many problems one error lists, so a hostile input
+// cannot make the message large.
+const maxProblems = 10
+
+// Validate checks s against the model's constraints and returns a
+// *ValidationError, or nil when s satisfies them all.
+func Validate(s Validatable) error {
+	v := &validator{}
+	s.validate(v)
+	if v.count == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: v.problems}
+}
+
+type validator struct {
+	path     []string
+	problems []string
+	count    int
+}
+
+func (v *validator) push(name string) { v.path = append(v.path, name) }
+
+func (v *validator) pushIndex(name string, i int) {
+	v.path = append(v.path, name+"."+strconv.Itoa(i+1)+".member")
+}
+
+func (v *validator) pop() { v.path = v.path[:len(v.path)-1] }
+
+func (v *validator) where(name string) string {
+	parts := make([]string, 0, len(v.path)+1)
+	for _, p := range v.path {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if name != "" {
+		parts = append(parts, name)
+	}
+	return strings.Join(parts, ".")
+}
+
+func (v *validator) add(msg string) {
+	v.count++
+	if len(v.problems) < maxProblems {
+		v.problems = append(v.problems, msg)
+	}
+}
+
+func (v *validator) missing(name string) {
+	v.add(fmt.Sprintf("Value null at '%s' failed to satisfy constraint: Member must not be null", v.where(name)))
+}
+
+func (v *validator) fail(name string, value any, constraint string) {
+	var shown string
+	switch x := value.(type) {
+	case string:
+		if len(x) > 64 {
+			x = x[:64] + "…"
+		}
+		shown = "'" + x + "'"
+	case int:
+		shown = "of length " + strconv.Itoa(x)
+	default:
+		shown = fmt.Sprintf("'%v'", x)
+	}
+	v.add(fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, v.where(name), constraint))
+}

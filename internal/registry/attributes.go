@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+)
+
+// The attributes Cloud Map reserves.
+const (
+	AttrIPv4       = "AWS_INSTANCE_IPV4"
+	AttrIPv6       = "AWS_INSTANCE_IPV6"
+	AttrPort       = "AWS_INSTANCE_PORT"
+	AttrCNAME      = "AWS_INSTANCE_CNAME"
+	AttrAlias      = "AWS_ALIAS_DNS_NAME"
+	AttrEC2        = "AWS_EC2_INSTANCE_ID"
+	AttrInitHealth = "AWS_INIT_HEALTH_STATUS"
+)
+
+const (
+	maxInstanceAttributes = 30
+	maxAttributeChars     = 5000
+)
+
+// checkInstanceAttributes applies the documented rules on RegisterInstance
+// attributes: their number and size, the form of the reserved ones, and
+// the ones the service's DNS records and health check need.
+func checkInstanceAttributes(attrs map[string]string, svc *svcRecord, ns *nsRecord) error {
+	if len(attrs) > maxInstanceAttributes {
+		return invalid("An instance can have at most %d attributes; the request has %d", maxInstanceAttributes, len(attrs))
+	}
+	total := 0
+	for k, v := range attrs {
+		total += len(k) + len(v)
+	}
+	if total > maxAttributeChars {
+		return invalid("The attributes' keys and values together may be at most %d characters; the request has %d", maxAttributeChars, total)
+	}
+	v4, hasV4 := attrs[AttrIPv4]
+	v6, hasV6 := attrs[AttrIPv6]
+	port, hasPort := attrs[AttrPort]
+	cname, hasCNAME := attrs[AttrCNAME]
+	_, hasAlias := attrs[AttrAlias]
+	_, hasEC2 := attrs[AttrEC2]
+	init, hasInit := attrs[AttrInitHealth]
+	if hasV4 {
+		if a, err := netip.ParseAddr(v4); err != nil || !a.Is4() {
+			return invalid("%s must be an IPv4 address such as 192.0.2.44, not %q", AttrIPv4, v4)
+		}
+	}
+	if hasV6 {
+		if a, err := netip.ParseAddr(v6); err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
+			return invalid("%s must be an IPv6 address such as 2001:0db8:85a3::8a2e:0370:7334, not %q", AttrIPv6, v6)
+		}
+	}
+	if hasPort {
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 || strconv.Itoa(p) != port {
+			return invalid("%s must be a port number from 0 to 65535, not %q", AttrPort, port)
+		}
+	}
+	if hasCNAME && !validDomain(cname) {
+		return invalid("%s must be a domain name such as www.example.com, not %q", AttrCNAME, cname)
+	}
+	if hasInit {
+		if init != cloudmap.CustomHealthStatusHealthy && init != cloudmap.CustomHealthStatusUnhealthy {
+			return invalid("%s must be HEALTHY or UNHEALTHY, not %q", AttrInitHealth, init)
+		}
+		if svc.HealthCheckCustomConfig == nil {
+			return invalid("%s can be set only for a service with a HealthCheckCustomConfig", AttrInitHealth)
+		}
+	}
+	if hasEC2 {
+		if ns.Type != cloudmap.NamespaceTypeHttp {
+			return invalid("%s can be used only in HTTP namespaces", AttrEC2)
+		}
+		for k := range attrs {
+			if k != AttrEC2 && k != AttrInitHealth {
+				return invalid("With %s the only other attribute allowed is %s, not %s", AttrEC2, AttrInitHealth, k)
+			}
+		}
+	}
+	records := ""
+	if svc.DNSConfig != nil {
+		records, _ = recordSet(svc.DNSConfig.DnsRecords)
+	}
+	if hasAlias {
+		if records != "A" && records != "AAAA" && records != "A+AAAA" {
+			return invalid("%s requires a service with an A or AAAA record", AttrAlias)
+		}
+		if svc.DNSConfig.RoutingPolicy != cloudmap.RoutingPolicyWeighted {
+			return invalid("%s requires a service with the WEIGHTED routing policy", AttrAlias)
+		}
+		for k := range attrs {
+			if strings.HasPrefix(k, "AWS_INSTANCE_") {
+				return invalid("With %s, no AWS_INSTANCE_ attribute may be set (%s is)", AttrAlias, k)
+			}
+		}
+		if !validDomain(attrs[AttrAlias]) {
+			return invalid("%s must be a load balancer's DNS name, not %q", AttrAlias, attrs[AttrAlias])
+		}
+		return nil
+	}
+	switch records {
+	case "A":
+		if !hasV4 {
+			return invalid("The service %s has an A record, so %s is required", svc.ID, AttrIPv4)
+		}
+	case "AAAA":
+		if !hasV6 {
+			return invalid("The service %s has an AAAA record, so %s is required", svc.ID, AttrIPv6)
+		}
+	case "A+AAAA":
+		if !hasV4 && !hasV6 {
+			return invalid("The service %s has A and AAAA records, so %s or %s is required", svc.ID, AttrIPv4, AttrIPv6)
+		}
+	case "SRV":
+		if !hasPort {
+			return invalid("The service %s has an SRV record, so %s is required", svc.ID, AttrPort)
+		}
+		if !hasV4 && !hasV6 {
+			return invalid("The service %s has an SRV record, so %s or %s is required", svc.ID, AttrIPv4, AttrIPv6)
+		}
+	case "CNAME":
+		if !hasCNAME {
+			return invalid("The service %s has a CNAME record, so %s is required", svc.ID, AttrCNAME)
+		}
+	}
+	if svc.HealthCheckConfig != nil && !hasPort && !hasEC2 {
+		return invalid("The service %s has a health check, so %s is required", svc.ID, AttrPort)
+	}
+	return nil
+}
+
+// validDomain reports whether s is a DNS name: labels of 1–63 letters,
+// digits, hyphens or underscores, 253 characters in all, an optional final
+// dot.
+func validDomain(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, ch := range label {
+			if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}

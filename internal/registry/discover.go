@@ -1,0 +1,128 @@
+package registry
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+)
+
+// discoverTarget finds the service a DiscoverInstances call names, by
+// namespace HttpName and service name. In DNS namespaces, where service
+// names are unique regardless of case, the name also matches in any case.
+// The view's read lock must be held.
+func (v *view) discoverTarget(c Caller, owner, nsName, svcName string) (*svcView, error) {
+	if owner != "" && owner != c.Account {
+		return nil, notFound(ResNamespace, nsName)
+	}
+	ns := v.byHTTPName[c.scope().String()+"/"+nsName]
+	if ns == nil {
+		return nil, notFound(ResNamespace, nsName)
+	}
+	svc := ns.byName[svcName]
+	if svc == nil && ns.rec.isDNS() {
+		svc = ns.byLower[strings.ToLower(svcName)]
+	}
+	if svc == nil {
+		return nil, notFound(ResService, svcName)
+	}
+	return svc, nil
+}
+
+// DiscoverInstances returns a random selection of a service's instances
+// that match the query, optional and health filters.
+func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap.DiscoverInstancesRequest) (*cloudmap.DiscoverInstancesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	svc, err := v.discoverTarget(c, in.OwnerAccount, in.NamespaceName, in.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	filter := in.HealthStatus
+	if svc.rec.HealthCheckConfig == nil && svc.rec.HealthCheckCustomConfig == nil {
+		filter = cloudmap.HealthStatusFilterAll // "ignored for services that don't have a health check"
+	} else if filter == "" {
+		filter = cloudmap.HealthStatusFilterHealthy // "returns healthy resources by default"
+	}
+	matched := make([]*instView, 0, min(len(svc.list), 64))
+	var healthy []*instView
+	for _, inst := range svc.list {
+		if !matches(inst, in.QueryParameters) {
+			continue
+		}
+		h := svc.health(inst)
+		switch filter {
+		case cloudmap.HealthStatusFilterHealthy:
+			if h != cloudmap.HealthStatusHealthy {
+				continue
+			}
+		case cloudmap.HealthStatusFilterUnhealthy:
+			if h != cloudmap.HealthStatusUnhealthy {
+				continue
+			}
+		case cloudmap.HealthStatusFilterHealthyOrElseAll:
+			if h == cloudmap.HealthStatusHealthy {
+				healthy = append(healthy, inst)
+			}
+		}
+		matched = append(matched, inst)
+	}
+	if filter == cloudmap.HealthStatusFilterHealthyOrElseAll && len(healthy) > 0 {
+		matched = healthy
+	}
+	if len(in.OptionalParameters) > 0 {
+		var narrowed []*instView
+		for _, inst := range matched {
+			if matches(inst, in.OptionalParameters) {
+				narrowed = append(narrowed, inst)
+			}
+		}
+		if len(narrowed) > 0 {
+			matched = narrowed
+		}
+	}
+	n := min(len(matched), maxResults(in.MaxResults, 100))
+	for i := 0; i < n; i++ { // a partial Fisher-Yates shuffle: a random n of them, in random order
+		j := i + rand.IntN(len(matched)-i)
+		matched[i], matched[j] = matched[j], matched[i]
+	}
+	rev := svc.rec.Revision
+	out := &cloudmap.DiscoverInstancesResponse{Instances: make([]cloudmap.HttpInstanceSummary, n), InstancesRevision: &rev}
+	for i, inst := range matched[:n] {
+		out.Instances[i] = cloudmap.HttpInstanceSummary{
+			InstanceId: inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
+			HealthStatus: svc.health(inst), Attributes: inst.attrMap(),
+		}
+	}
+	return out, nil
+}
+
+func matches(inst *instView, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := inst.attr(k); !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// DiscoverInstancesRevision returns a service's InstancesRevision.
+func (r *Registry) DiscoverInstancesRevision(ctx context.Context, c Caller, in *cloudmap.DiscoverInstancesRevisionRequest) (*cloudmap.DiscoverInstancesRevisionResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	svc, err := v.discoverTarget(c, in.OwnerAccount, in.NamespaceName, in.ServiceName)
+	if err != nil {
+		return nil, err
+	}
+	rev := svc.rec.Revision
+	return &cloudmap.DiscoverInstancesRevisionResponse{InstancesRevision: &rev}, nil
+}

@@ -1,0 +1,320 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+// RegisterInstance starts registering (or re-registering, replacing its
+// attributes) an instance of a service.
+func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.RegisterInstanceRequest) (*cloudmap.RegisterInstanceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	if in.Attributes == nil {
+		return nil, invalid("1 validation error detected: Value null at 'Attributes' failed to satisfy constraint: Member must not be null")
+	}
+	svcID, err := resolveID(c, "service", ResService, in.ServiceId)
+	if err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.CreatorRequestId = ""
+	start := opStart{fingerprint: fingerprint(fp)}
+	if in.CreatorRequestId != "" {
+		start.idem = idemKey(c.scope(), "register/"+svcID, in.CreatorRequestId)
+		start.conflict = func(_ store.Tx, prev *idemRecord) error {
+			return invalid("The CreatorRequestId %s was already used for a different RegisterInstance request (operation %s); use a new one for each registration",
+				in.CreatorRequestId, prev.OperationID)
+		}
+	}
+	start.prepare = func(tx store.Tx) (*opPlan, error) {
+		svc, err := txService(tx, c, svcID)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
+		if err != nil {
+			return nil, err
+		}
+		if ns == nil {
+			return nil, notFound(ResService, in.ServiceId)
+		}
+		if err := checkInstanceAttributes(in.Attributes, svc, ns); err != nil {
+			return nil, err
+		}
+		_, exists, err := tx.Get(instKey(svc.ID, in.InstanceId))
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			if err := r.checkInstanceQuota(svc, ns); err != nil {
+				return nil, err
+			}
+		}
+		inst := &instRecord{ServiceID: svc.ID, ID: in.InstanceId, CreatorRequestID: in.CreatorRequestId,
+			CreatedBy: c.Account, Attributes: in.Attributes}
+		if svc.HealthCheckCustomConfig != nil {
+			inst.Custom = cloudmap.CustomHealthStatusHealthy
+			if s, ok := in.Attributes[AttrInitHealth]; ok {
+				inst.Custom = s
+			}
+		}
+		return &opPlan{typ: cloudmap.OperationTypeRegisterInstance, targetID: svc.ID + "/" + in.InstanceId,
+			lock: pLock + instKey(svc.ID, in.InstanceId), targets: instanceTargets(ns.ID, svc.ID, in.InstanceId),
+			work: &opWork{ServiceID: svc.ID, Instance: inst}}, nil
+	}
+	id, err := r.startOperation(ctx, c, start)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.RegisterInstanceResponse{OperationId: id}, nil
+}
+
+func instanceTargets(ns, svc, inst string) map[string]string {
+	return map[string]string{
+		cloudmap.OperationTargetTypeNamespace: ns,
+		cloudmap.OperationTargetTypeService:   svc,
+		cloudmap.OperationTargetTypeInstance:  inst,
+	}
+}
+
+func (r *Registry) checkInstanceQuota(svc *svcRecord, ns *nsRecord) error {
+	if lim := r.cfg.Limits.InstancesPerService; lim > 0 && svc.InstanceCount >= lim {
+		return &Error{Kind: KindLimit, Message: fmt.Sprintf("The service %s has reached the quota of %d instances", svc.ID, lim)}
+	}
+	if lim := r.cfg.Limits.InstancesPerNamespace; lim > 0 && ns.InstanceCount >= lim {
+		return &Error{Kind: KindLimit, Message: fmt.Sprintf("The namespace %s has reached the quota of %d instances", ns.ID, lim)}
+	}
+	return nil
+}
+
+// nextRevision returns an InstancesRevision greater than old. It follows
+// the clock (microseconds) so that a service deleted and created again
+// under the same name does not go back to a smaller revision.
+func (r *Registry) nextRevision(old int64) int64 {
+	return max(old+1, r.now().UnixMicro())
+}
+
+// txServiceNamespace reads a service and its namespace by ID, for the
+// execution of an operation.
+func txServiceNamespace(tx store.Tx, svcID string) (*svcRecord, *nsRecord, error) {
+	svc, err := getRecord[svcRecord](tx, svcKey(svcID))
+	if err != nil || svc == nil {
+		return nil, nil, err
+	}
+	ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
+	if err != nil || ns == nil {
+		return nil, nil, err
+	}
+	return svc, ns, nil
+}
+
+func (r *Registry) execRegister(tx store.Tx, inst *instRecord) (*opFailure, error) {
+	svc, ns, err := txServiceNamespace(tx, inst.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	if svc == nil {
+		return &opFailure{"INTERNAL_FAILURE", fmt.Sprintf("the service %s no longer exists", inst.ServiceID)}, nil
+	}
+	_, exists, err := tx.Get(instKey(svc.ID, inst.ID))
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		svc.InstanceCount++
+		ns.InstanceCount++
+		if err := putRecord(tx, nsKey(ns.ID), ns); err != nil {
+			return nil, err
+		}
+	}
+	svc.Revision = r.nextRevision(svc.Revision)
+	if err := putRecord(tx, svcKey(svc.ID), svc); err != nil {
+		return nil, err
+	}
+	return nil, putRecord(tx, instKey(svc.ID, inst.ID), inst)
+}
+
+// DeregisterInstance starts removing an instance, with the DNS records and
+// health check Cloud Map keeps for it.
+func (r *Registry) DeregisterInstance(ctx context.Context, c Caller, in *cloudmap.DeregisterInstanceRequest) (*cloudmap.DeregisterInstanceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
+		svc, err := txService(tx, c, in.ServiceId)
+		if err != nil {
+			return nil, err
+		}
+		lock := pLock + instKey(svc.ID, in.InstanceId)
+		if held, ok, err := tx.Get(lock); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, duplicate(string(held))
+		}
+		if _, ok, err := tx.Get(instKey(svc.ID, in.InstanceId)); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, notFound(ResInstance, in.InstanceId)
+		}
+		return &opPlan{typ: cloudmap.OperationTypeDeregisterInstance, targetID: svc.ID + "/" + in.InstanceId, lock: lock,
+			targets: instanceTargets(svc.NamespaceID, svc.ID, in.InstanceId),
+			work:    &opWork{ServiceID: svc.ID, InstanceID: in.InstanceId}}, nil
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.DeregisterInstanceResponse{OperationId: id}, nil
+}
+
+func (r *Registry) execDeregister(tx store.Tx, svcID, instID string) (*opFailure, error) {
+	svc, ns, err := txServiceNamespace(tx, svcID)
+	if err != nil {
+		return nil, err
+	}
+	if svc == nil {
+		return nil, nil // the service and so the instance are gone
+	}
+	if _, ok, err := tx.Get(instKey(svcID, instID)); err != nil || !ok {
+		return nil, err
+	}
+	svc.InstanceCount--
+	ns.InstanceCount--
+	svc.Revision = r.nextRevision(svc.Revision)
+	if err := putRecord(tx, nsKey(ns.ID), ns); err != nil {
+		return nil, err
+	}
+	if err := putRecord(tx, svcKey(svc.ID), svc); err != nil {
+		return nil, err
+	}
+	return nil, tx.Delete(instKey(svcID, instID))
+}
+
+// GetInstance returns one instance.
+func (r *Registry) GetInstance(ctx context.Context, c Caller, in *cloudmap.GetInstanceRequest) (*cloudmap.GetInstanceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	svc, err := v.service(c, in.ServiceId)
+	if err != nil {
+		return nil, err
+	}
+	inst := svc.instances[in.InstanceId]
+	if inst == nil {
+		return nil, notFound(ResInstance, in.InstanceId)
+	}
+	return &cloudmap.GetInstanceResponse{ResourceOwner: svc.rec.Account, Instance: &cloudmap.Instance{
+		Id: inst.id, CreatorRequestId: inst.crid, Attributes: inst.attrMap(), CreatedByAccount: inst.createdBy,
+	}}, nil
+}
+
+// ListInstances lists a service's instances in order of ID.
+func (r *Registry) ListInstances(ctx context.Context, c Caller, in *cloudmap.ListInstancesRequest) (*cloudmap.ListInstancesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	svc, err := v.service(c, in.ServiceId)
+	if err != nil {
+		v.mu.RUnlock()
+		return nil, err
+	}
+	items := append([]*instView(nil), svc.list...)
+	owner := svc.rec.Account
+	v.mu.RUnlock()
+	page, next, err := paginate(r, items, func(i *instView) string { return i.id }, "ListInstances",
+		fingerprint([]any{c, svc.rec.ID}), in.NextToken, maxResults(in.MaxResults, 100))
+	if err != nil {
+		return nil, err
+	}
+	out := &cloudmap.ListInstancesResponse{ResourceOwner: owner, Instances: []cloudmap.InstanceSummary{}, NextToken: next}
+	for _, i := range page {
+		out.Instances = append(out.Instances, cloudmap.InstanceSummary{Id: i.id, Attributes: i.attrMap(), CreatedByAccount: i.createdBy})
+	}
+	return out, nil
+}
+
+// GetInstancesHealthStatus returns the health of a service's instances,
+// all of them or the ones listed, in order of ID.
+func (r *Registry) GetInstancesHealthStatus(ctx context.Context, c Caller, in *cloudmap.GetInstancesHealthStatusRequest) (*cloudmap.GetInstancesHealthStatusResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	type entry struct{ id, status string }
+	v := r.currentView()
+	v.mu.RLock()
+	svc, err := v.service(c, in.ServiceId)
+	if err != nil {
+		v.mu.RUnlock()
+		return nil, err
+	}
+	var items []entry
+	if in.Instances != nil {
+		seen := map[string]bool{}
+		for _, id := range in.Instances {
+			inst := svc.instances[id]
+			if inst == nil {
+				v.mu.RUnlock()
+				return nil, notFound(ResInstance, id)
+			}
+			if !seen[id] {
+				seen[id] = true
+				items = append(items, entry{id, svc.health(inst)})
+			}
+		}
+	} else {
+		for _, inst := range svc.list {
+			items = append(items, entry{inst.id, svc.health(inst)})
+		}
+	}
+	svcID := svc.rec.ID
+	v.mu.RUnlock()
+	page, next, err := paginate(r, items, func(e entry) string { return e.id }, "GetInstancesHealthStatus",
+		fingerprint([]any{c, svcID, in.Instances}), in.NextToken, maxResults(in.MaxResults, 100))
+	if err != nil {
+		return nil, err
+	}
+	out := &cloudmap.GetInstancesHealthStatusResponse{Status: make(map[string]string, len(page)), NextToken: next}
+	for _, e := range page {
+		out.Status[e.id] = e.status
+	}
+	return out, nil
+}
+
+// UpdateInstanceCustomHealthStatus sets the health of an instance of a
+// service with a custom health check.
+func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, c Caller, in *cloudmap.UpdateInstanceCustomHealthStatusRequest) error {
+	if err := check(in); err != nil {
+		return err
+	}
+	return r.update(ctx, func(tx store.Tx) error {
+		svc, err := txService(tx, c, in.ServiceId)
+		if err != nil {
+			return err
+		}
+		inst, err := getRecord[instRecord](tx, instKey(svc.ID, in.InstanceId))
+		if err != nil {
+			return err
+		}
+		if inst == nil {
+			return notFound(ResInstance, in.InstanceId)
+		}
+		if svc.HealthCheckCustomConfig == nil {
+			return &Error{Kind: KindCustomHealthNotFound, Message: fmt.Sprintf(
+				"The health check for instance %s of service %s isn't a custom health check", in.InstanceId, svc.ID)}
+		}
+		if inst.Custom == in.Status {
+			return nil
+		}
+		inst.Custom = in.Status
+		return putRecord(tx, instKey(svc.ID, inst.ID), inst)
+	})
+}

@@ -1,0 +1,529 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+// pDNSName indexes DNS namespaces by lower-cased name:
+// dnsname/<account>/<region>/<name>/<id> → dnsNameEntry.
+const pDNSName = "dnsname/"
+
+type dnsNameEntry struct {
+	Type string `json:"type"`
+	Vpc  string `json:"vpc,omitempty"`
+}
+
+func dnsNamePrefix(s scope, name string) string {
+	return pDNSName + s.String() + "/" + strings.ToLower(name) + "/"
+}
+
+// check validates an input against the model.
+func check(in cloudmap.Validatable) error {
+	if err := cloudmap.Validate(in); err != nil {
+		return &Error{Kind: KindInvalid, Message: err.Error()}
+	}
+	return nil
+}
+
+type nsCreate struct {
+	typ, name, desc, crid, vpc string
+	soaTTL                     *int64
+	tags                       []cloudmap.Tag
+	fingerprint                string
+}
+
+// CreateHttpNamespace starts creating an HTTP namespace.
+func (r *Registry) CreateHttpNamespace(ctx context.Context, c Caller, in *cloudmap.CreateHttpNamespaceRequest) (*cloudmap.CreateHttpNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.CreatorRequestId = ""
+	id, err := r.createNamespace(ctx, c, nsCreate{typ: cloudmap.NamespaceTypeHttp, name: in.Name, desc: in.Description,
+		crid: in.CreatorRequestId, tags: in.Tags, fingerprint: fingerprint(fp)})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.CreateHttpNamespaceResponse{OperationId: id}, nil
+}
+
+// CreatePrivateDnsNamespace starts creating a private DNS namespace.
+func (r *Registry) CreatePrivateDnsNamespace(ctx context.Context, c Caller, in *cloudmap.CreatePrivateDnsNamespaceRequest) (*cloudmap.CreatePrivateDnsNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.CreatorRequestId = ""
+	spec := nsCreate{typ: cloudmap.NamespaceTypeDnsPrivate, name: strings.TrimSuffix(in.Name, "."), desc: in.Description,
+		crid: in.CreatorRequestId, vpc: in.Vpc, tags: in.Tags, fingerprint: fingerprint(fp)}
+	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		spec.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	if err := checkDNSName(spec.name); err != nil {
+		return nil, err
+	}
+	id, err := r.createNamespace(ctx, c, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.CreatePrivateDnsNamespaceResponse{OperationId: id}, nil
+}
+
+// CreatePublicDnsNamespace starts creating a public DNS namespace.
+func (r *Registry) CreatePublicDnsNamespace(ctx context.Context, c Caller, in *cloudmap.CreatePublicDnsNamespaceRequest) (*cloudmap.CreatePublicDnsNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.CreatorRequestId = ""
+	spec := nsCreate{typ: cloudmap.NamespaceTypeDnsPublic, name: in.Name, desc: in.Description,
+		crid: in.CreatorRequestId, tags: in.Tags, fingerprint: fingerprint(fp)}
+	if p := in.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		spec.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	id, err := r.createNamespace(ctx, c, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.CreatePublicDnsNamespaceResponse{OperationId: id}, nil
+}
+
+// checkDNSName checks that a private namespace name can be a DNS zone: the
+// model's pattern allows any printable characters, but a hosted zone's
+// labels are at most 63 characters and none is empty.
+func checkDNSName(name string) error {
+	if name == "" {
+		return invalid("The namespace name must not be empty")
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 {
+			return invalid("The namespace name %q is not a valid DNS domain name: each label must be 1 to 63 characters", name)
+		}
+	}
+	return nil
+}
+
+func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate) (string, error) {
+	if err := checkTags(spec.tags, ""); err != nil {
+		return "", err
+	}
+	s := c.scope()
+	start := opStart{fingerprint: spec.fingerprint}
+	if spec.crid != "" {
+		start.idem = idemKey(s, "ns", spec.crid)
+		start.conflict = func(tx store.Tx, prev *idemRecord) error {
+			return &Error{Kind: KindAlreadyExists, Resource: ResNamespace, CreatorRequestID: spec.crid, NamespaceID: prev.ResourceID,
+				Message: fmt.Sprintf("The CreatorRequestId %s was already used to create namespace %s with different parameters", spec.crid, prev.ResourceID)}
+		}
+	}
+	start.prepare = func(tx store.Tx) (*opPlan, error) {
+		if lim := r.cfg.Limits.NamespacesPerRegion; lim > 0 {
+			n := 0
+			if err := tx.Scan(pNSName+s.String()+"/", func(string, []byte) bool { n++; return n < lim }); err != nil {
+				return nil, err
+			}
+			if n >= lim {
+				return nil, &Error{Kind: KindLimit, Message: fmt.Sprintf("You have reached the quota of %d namespaces in region %s", lim, c.Region)}
+			}
+		}
+		alreadyExists := func(id string) error {
+			e := &Error{Kind: KindAlreadyExists, Resource: ResNamespace, NamespaceID: id,
+				Message: fmt.Sprintf("A namespace named %s already exists: %s", spec.name, id)}
+			if ns, _ := getRecord[nsRecord](tx, nsKey(id)); ns != nil {
+				e.CreatorRequestID = ns.CreatorRequestID
+			}
+			return e
+		}
+		if spec.typ == cloudmap.NamespaceTypeDnsPublic {
+			var clash string
+			err := tx.Scan(dnsNamePrefix(s, spec.name), func(k string, v []byte) bool {
+				if e, _ := decode[dnsNameEntry](v); e != nil && e.Type == cloudmap.NamespaceTypeDnsPublic {
+					clash = k[strings.LastIndex(k, "/")+1:]
+					return false
+				}
+				return true
+			})
+			if err != nil {
+				return nil, err
+			}
+			if clash != "" {
+				return nil, alreadyExists(clash)
+			}
+		}
+		id := newNamespaceID()
+		httpName := spec.name
+		if held, ok, err := tx.Get(nsNameKey(s, httpName)); err != nil {
+			return nil, err
+		} else if ok {
+			if spec.typ == cloudmap.NamespaceTypeHttp {
+				return nil, alreadyExists(string(held))
+			}
+			// AWS: "if you reuse Name for namespace creation, a generated
+			// hash is added to HttpName to distinguish the two."
+			httpName = spec.name + "-" + id[3:11]
+		}
+		if err := tx.Put(nsNameKey(s, httpName), []byte(id)); err != nil {
+			return nil, err
+		}
+		ns := &nsRecord{scope: s, ID: id, Name: spec.name, HTTPName: httpName, Type: spec.typ, Description: spec.desc,
+			CreatorRequestID: spec.crid, Vpc: spec.vpc, SOATTL: spec.soaTTL, CreateDate: r.now().UnixMilli(), Tags: dedupTags(spec.tags)}
+		if ns.isDNS() {
+			ns.HostedZoneID = hostedZoneID(id)
+			if err := putRecord(tx, dnsNamePrefix(s, spec.name)+id, &dnsNameEntry{Type: spec.typ, Vpc: spec.vpc}); err != nil {
+				return nil, err
+			}
+		}
+		return &opPlan{typ: cloudmap.OperationTypeCreateNamespace, targetID: id,
+			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: id}, work: &opWork{Namespace: ns}}, nil
+	}
+	return r.startOperation(ctx, c, start)
+}
+
+func (r *Registry) execCreateNamespace(tx store.Tx, ns *nsRecord) (*opFailure, error) {
+	if ns.Type == cloudmap.NamespaceTypeDnsPrivate {
+		var clash string
+		err := tx.Scan(dnsNamePrefix(ns.scope, ns.Name), func(k string, v []byte) bool {
+			id := k[strings.LastIndex(k, "/")+1:]
+			e, _ := decode[dnsNameEntry](v)
+			if id == ns.ID || e == nil || e.Type != cloudmap.NamespaceTypeDnsPrivate || e.Vpc != ns.Vpc {
+				return true
+			}
+			if _, exists, _ := tx.Get(nsKey(id)); exists {
+				clash = id
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+		if clash != "" {
+			if err := releaseNamespaceNames(tx, ns); err != nil {
+				return nil, err
+			}
+			return &opFailure{"CANNOT_CREATE_HOSTED_ZONE", fmt.Sprintf(
+				"ConflictingDomainExists: the domain %s is already associated with VPC %s by namespace %s", ns.Name, ns.Vpc, clash)}, nil
+		}
+	}
+	return nil, putRecord(tx, nsKey(ns.ID), ns)
+}
+
+func releaseNamespaceNames(tx store.Tx, ns *nsRecord) error {
+	if err := tx.Delete(nsNameKey(ns.scope, ns.HTTPName)); err != nil {
+		return err
+	}
+	if ns.isDNS() {
+		return tx.Delete(dnsNamePrefix(ns.scope, ns.Name) + ns.ID)
+	}
+	return nil
+}
+
+// DeleteNamespace starts deleting a namespace that has no services.
+func (r *Registry) DeleteNamespace(ctx context.Context, c Caller, in *cloudmap.DeleteNamespaceRequest) (*cloudmap.DeleteNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
+		ns, err := txNamespace(tx, c, in.Id)
+		if err != nil {
+			return nil, err
+		}
+		if ns.ServiceCount > 0 {
+			return nil, &Error{Kind: KindInUse, Message: fmt.Sprintf("The namespace %s can't be deleted because it contains %d service(s)", ns.ID, ns.ServiceCount)}
+		}
+		return &opPlan{typ: cloudmap.OperationTypeDeleteNamespace, targetID: ns.ID, lock: pLock + nsKey(ns.ID),
+			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: ns.ID}, work: &opWork{NamespaceID: ns.ID}}, nil
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.DeleteNamespaceResponse{OperationId: id}, nil
+}
+
+func (r *Registry) execDeleteNamespace(tx store.Tx, id string) (*opFailure, error) {
+	ns, err := getRecord[nsRecord](tx, nsKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if ns == nil {
+		return nil, nil // already gone: the end state is what was asked
+	}
+	if ns.ServiceCount > 0 {
+		return &opFailure{"RESOURCE_IN_USE", fmt.Sprintf("the namespace %s contains %d service(s)", id, ns.ServiceCount)}, nil
+	}
+	if err := releaseNamespaceNames(tx, ns); err != nil {
+		return nil, err
+	}
+	return nil, tx.Delete(nsKey(id))
+}
+
+// namespaceUpdate is the validated effect of an Update*Namespace call.
+type namespaceUpdate struct {
+	typ, id, token string
+	desc           *string
+	soaTTL         *int64
+	fingerprint    string
+}
+
+// UpdateHttpNamespace starts updating an HTTP namespace's description.
+func (r *Registry) UpdateHttpNamespace(ctx context.Context, c Caller, in *cloudmap.UpdateHttpNamespaceRequest) (*cloudmap.UpdateHttpNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.UpdaterRequestId = ""
+	d := in.Namespace.Description
+	id, err := r.updateNamespace(ctx, c, namespaceUpdate{typ: cloudmap.NamespaceTypeHttp, id: in.Id, token: in.UpdaterRequestId,
+		desc: &d, fingerprint: fingerprint(fp)})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.UpdateHttpNamespaceResponse{OperationId: id}, nil
+}
+
+// UpdatePrivateDnsNamespace starts updating a private DNS namespace.
+func (r *Registry) UpdatePrivateDnsNamespace(ctx context.Context, c Caller, in *cloudmap.UpdatePrivateDnsNamespaceRequest) (*cloudmap.UpdatePrivateDnsNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.UpdaterRequestId = ""
+	u := namespaceUpdate{typ: cloudmap.NamespaceTypeDnsPrivate, id: in.Id, token: in.UpdaterRequestId, fingerprint: fingerprint(fp)}
+	if in.Namespace.Description != "" {
+		u.desc = &in.Namespace.Description
+	}
+	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		u.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	id, err := r.updateNamespace(ctx, c, u)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.UpdatePrivateDnsNamespaceResponse{OperationId: id}, nil
+}
+
+// UpdatePublicDnsNamespace starts updating a public DNS namespace.
+func (r *Registry) UpdatePublicDnsNamespace(ctx context.Context, c Caller, in *cloudmap.UpdatePublicDnsNamespaceRequest) (*cloudmap.UpdatePublicDnsNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	fp := *in
+	fp.UpdaterRequestId = ""
+	u := namespaceUpdate{typ: cloudmap.NamespaceTypeDnsPublic, id: in.Id, token: in.UpdaterRequestId, fingerprint: fingerprint(fp)}
+	if in.Namespace.Description != "" {
+		u.desc = &in.Namespace.Description
+	}
+	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		u.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	id, err := r.updateNamespace(ctx, c, u)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.UpdatePublicDnsNamespaceResponse{OperationId: id}, nil
+}
+
+var updateOpName = map[string]string{
+	cloudmap.NamespaceTypeHttp:       "UpdateHttpNamespace",
+	cloudmap.NamespaceTypeDnsPrivate: "UpdatePrivateDnsNamespace",
+	cloudmap.NamespaceTypeDnsPublic:  "UpdatePublicDnsNamespace",
+}
+
+func (r *Registry) updateNamespace(ctx context.Context, c Caller, u namespaceUpdate) (string, error) {
+	if u.desc == nil && u.soaTTL == nil {
+		return "", invalid("The namespace change must set a Description or Properties.DnsProperties.SOA.TTL")
+	}
+	start := opStart{fingerprint: u.fingerprint}
+	if u.token != "" {
+		start.idem = idemKey(c.scope(), "nsupdate", u.token)
+		start.conflict = func(store.Tx, *idemRecord) error {
+			return invalid("The UpdaterRequestId %s was already used for a different namespace update", u.token)
+		}
+	}
+	start.prepare = func(tx store.Tx) (*opPlan, error) {
+		ns, err := txNamespace(tx, c, u.id)
+		if err != nil {
+			return nil, err
+		}
+		if ns.Type != u.typ {
+			return nil, invalid("The namespace %s is of type %s; update it with %s", ns.ID, ns.Type, updateOpName[ns.Type])
+		}
+		return &opPlan{typ: cloudmap.OperationTypeUpdateNamespace, targetID: ns.ID, lock: pLock + nsKey(ns.ID),
+			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: ns.ID},
+			work:    &opWork{NamespaceID: ns.ID, Description: u.desc, SOATTL: u.soaTTL}}, nil
+	}
+	return r.startOperation(ctx, c, start)
+}
+
+func (r *Registry) execUpdateNamespace(tx store.Tx, w *opWork) (*opFailure, error) {
+	ns, err := getRecord[nsRecord](tx, nsKey(w.NamespaceID))
+	if err != nil {
+		return nil, err
+	}
+	if ns == nil {
+		return &opFailure{"INTERNAL_FAILURE", fmt.Sprintf("the namespace %s no longer exists", w.NamespaceID)}, nil
+	}
+	if w.Description != nil {
+		ns.Description = *w.Description
+	}
+	if w.SOATTL != nil {
+		ttl := *w.SOATTL
+		ns.SOATTL = &ttl
+	}
+	return nil, putRecord(tx, nsKey(ns.ID), ns)
+}
+
+// GetNamespace returns one namespace.
+func (r *Registry) GetNamespace(ctx context.Context, c Caller, in *cloudmap.GetNamespaceRequest) (*cloudmap.GetNamespaceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	ns, err := v.namespace(c, in.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.GetNamespaceResponse{Namespace: namespaceOut(ns.rec)}, nil
+}
+
+func namespaceProperties(ns *nsRecord) *cloudmap.NamespaceProperties {
+	p := &cloudmap.NamespaceProperties{
+		DnsProperties:  &cloudmap.DnsProperties{},
+		HttpProperties: &cloudmap.HttpProperties{HttpName: ns.HTTPName},
+	}
+	if ns.isDNS() {
+		p.DnsProperties.HostedZoneId = ns.HostedZoneID
+		p.DnsProperties.SOA = &cloudmap.SOA{TTL: ns.SOATTL}
+	}
+	return p
+}
+
+func namespaceOut(ns *nsRecord) *cloudmap.Namespace {
+	count := int32(ns.ServiceCount)
+	return &cloudmap.Namespace{
+		Id: ns.ID, Arn: NamespaceARN(ns.Region, ns.Account, ns.ID), ResourceOwner: ns.Account, Name: ns.Name,
+		Type: ns.Type, Description: ns.Description, ServiceCount: &count, Properties: namespaceProperties(ns),
+		CreateDate: msTime(ns.CreateDate), CreatorRequestId: ns.CreatorRequestID,
+	}
+}
+
+// ListNamespaces lists the caller's namespaces that match every filter.
+func (r *Registry) ListNamespaces(ctx context.Context, c Caller, in *cloudmap.ListNamespacesRequest) (*cloudmap.ListNamespacesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	match, err := namespaceFilters(in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	var items []*nsRecord
+	for _, ns := range v.namespaces {
+		if ns.rec.scope == c.scope() && match(ns.rec) {
+			items = append(items, ns.rec)
+		}
+	}
+	v.mu.RUnlock()
+	query := fingerprint([]any{c, in.Filters})
+	page, next, err := paginate(r, items, func(n *nsRecord) string { return createdKey(n.CreateDate, n.ID) },
+		"ListNamespaces", query, in.NextToken, maxResults(in.MaxResults, 100))
+	if err != nil {
+		return nil, err
+	}
+	out := &cloudmap.ListNamespacesResponse{Namespaces: []cloudmap.NamespaceSummary{}, NextToken: next}
+	for _, ns := range page {
+		n := namespaceOut(ns)
+		out.Namespaces = append(out.Namespaces, cloudmap.NamespaceSummary{
+			Id: n.Id, Arn: n.Arn, ResourceOwner: n.ResourceOwner, Name: n.Name, Type: n.Type, Description: n.Description,
+			ServiceCount: n.ServiceCount, Properties: n.Properties, CreateDate: n.CreateDate,
+		})
+	}
+	return out, nil
+}
+
+// createdKey sorts by creation time, then ID.
+func createdKey(ms int64, id string) string {
+	return fmt.Sprintf("%015d/%s", ms, id)
+}
+
+// namespaceFilters turns ListNamespaces filters into one predicate.
+func namespaceFilters(filters []cloudmap.NamespaceFilter) (func(*nsRecord) bool, error) {
+	var preds []func(*nsRecord) bool
+	for _, f := range filters {
+		cond := f.Condition
+		if cond == "" {
+			cond = cloudmap.FilterConditionEq
+		}
+		if len(f.Values) == 0 {
+			return nil, invalid("The filter %s needs at least one value", f.Name)
+		}
+		var field func(*nsRecord) string
+		switch f.Name {
+		case cloudmap.NamespaceFilterNameType:
+			field = func(n *nsRecord) string { return n.Type }
+			if cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionIn && cond != cloudmap.FilterConditionBeginsWith {
+				return nil, invalid("The filter TYPE takes the condition EQ, IN or BEGINS_WITH, not %s", cond)
+			}
+			if cond != cloudmap.FilterConditionBeginsWith {
+				for _, val := range f.Values {
+					if val != cloudmap.NamespaceTypeHttp && val != cloudmap.NamespaceTypeDnsPrivate && val != cloudmap.NamespaceTypeDnsPublic {
+						return nil, invalid("The filter TYPE value %q is not one of HTTP, DNS_PRIVATE, DNS_PUBLIC", val)
+					}
+				}
+			}
+		case cloudmap.NamespaceFilterNameName:
+			field = func(n *nsRecord) string { return n.Name }
+		case cloudmap.NamespaceFilterNameHttpName:
+			field = func(n *nsRecord) string { return n.HTTPName }
+		case cloudmap.NamespaceFilterNameResourceOwner:
+			if cond != cloudmap.FilterConditionEq || len(f.Values) != 1 {
+				return nil, invalid("The filter RESOURCE_OWNER takes the condition EQ and one value, SELF or OTHER_ACCOUNTS")
+			}
+			switch f.Values[0] {
+			case "SELF":
+				continue // until namespaces are shared, every listed namespace is the caller's own
+			case "OTHER_ACCOUNTS":
+				preds = append(preds, func(*nsRecord) bool { return false })
+				continue
+			default:
+				return nil, invalid("The filter RESOURCE_OWNER value %q is not SELF or OTHER_ACCOUNTS", f.Values[0])
+			}
+		}
+		if f.Name != cloudmap.NamespaceFilterNameType && cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionBeginsWith {
+			return nil, invalid("The filter %s takes the condition EQ or BEGINS_WITH, not %s", f.Name, cond)
+		}
+		if cond != cloudmap.FilterConditionIn && len(f.Values) != 1 {
+			return nil, invalid("The filter %s with condition %s takes exactly one value", f.Name, cond)
+		}
+		values := f.Values
+		switch cond {
+		case cloudmap.FilterConditionBeginsWith:
+			preds = append(preds, func(n *nsRecord) bool { return strings.HasPrefix(field(n), values[0]) })
+		default:
+			preds = append(preds, func(n *nsRecord) bool {
+				for _, v := range values {
+					if field(n) == v {
+						return true
+					}
+				}
+				return false
+			})
+		}
+	}
+	return func(n *nsRecord) bool {
+		for _, p := range preds {
+			if !p(n) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}

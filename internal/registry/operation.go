@@ -1,0 +1,325 @@
+package registry
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+// opStart describes an asynchronous operation to start.
+type opStart struct {
+	// idem is the idempotency record key ("" when the call has no token);
+	// fingerprint identifies the request; conflict builds the error for a
+	// token reused with a different request.
+	idem        string
+	fingerprint string
+	conflict    func(tx store.Tx, prev *idemRecord) error
+	// prepare validates the request against the current state and returns
+	// what the operation will do. It runs only for a new operation.
+	prepare func(tx store.Tx) (*opPlan, error)
+}
+
+type opPlan struct {
+	typ      string
+	targetID string // the resource whose ID seeds the operation ID
+	targets  map[string]string
+	lock     string // key marking the resource busy; "" for none
+	work     *opWork
+}
+
+// fingerprint identifies a request by its content without its token.
+func fingerprint(v any) string {
+	sum := sha256.Sum256(encode(v))
+	return hex.EncodeToString(sum[:16])
+}
+
+// startOperation records an operation and, unless operations are delayed,
+// runs it in the same commit. It returns the operation's ID; a retry with a
+// known token and the same request returns the first call's ID.
+func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (string, error) {
+	var opID string
+	var created bool
+	err := r.update(ctx, func(tx store.Tx) error {
+		created = false
+		if s.idem != "" {
+			prev, err := getRecord[idemRecord](tx, s.idem)
+			if err != nil {
+				return err
+			}
+			if prev != nil {
+				if prev.Fingerprint != s.fingerprint {
+					return s.conflict(tx, prev)
+				}
+				opID = prev.OperationID
+				return nil
+			}
+		}
+		plan, err := s.prepare(tx)
+		if err != nil {
+			return err
+		}
+		if plan.lock != "" {
+			held, ok, err := tx.Get(plan.lock)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return duplicate(string(held))
+			}
+		}
+		now := r.now()
+		id := operationID(c.Account, plan.targetID, now)
+		for {
+			_, taken, err := tx.Get(opKey(id))
+			if err != nil {
+				return err
+			}
+			if !taken {
+				break
+			}
+			now = now.Add(time.Millisecond)
+			id = operationID(c.Account, plan.targetID, now)
+		}
+		ms := now.UnixMilli()
+		op := &opRecord{
+			scope: c.scope(), ID: id, Type: plan.typ, Status: cloudmap.OperationStatusSubmitted,
+			CreateDate: ms, UpdateDate: ms, Targets: plan.targets, Lock: plan.lock, IdemKey: s.idem, Work: plan.work,
+		}
+		if s.idem != "" {
+			if err := putRecord(tx, s.idem, &idemRecord{Fingerprint: s.fingerprint, OperationID: id, ResourceID: plan.targetID}); err != nil {
+				return err
+			}
+		}
+		opID, created = id, true
+		if r.cfg.OperationDelay == 0 {
+			return r.execute(tx, op)
+		}
+		if plan.lock != "" {
+			if err := tx.Put(plan.lock, []byte(id)); err != nil {
+				return err
+			}
+		}
+		return putRecord(tx, opKey(id), op)
+	})
+	if err != nil {
+		return "", err
+	}
+	if created && r.cfg.OperationDelay > 0 {
+		r.schedule(opID)
+	}
+	return opID, nil
+}
+
+// execute does an operation's work in tx and records its end: SUCCESS, or
+// FAIL with an error code and message when the state no longer allows it.
+func (r *Registry) execute(tx store.Tx, op *opRecord) error {
+	var failure *opFailure
+	var err error
+	switch op.Type {
+	case cloudmap.OperationTypeCreateNamespace:
+		failure, err = r.execCreateNamespace(tx, op.Work.Namespace)
+	case cloudmap.OperationTypeDeleteNamespace:
+		failure, err = r.execDeleteNamespace(tx, op.Work.NamespaceID)
+	case cloudmap.OperationTypeUpdateNamespace:
+		failure, err = r.execUpdateNamespace(tx, op.Work)
+	case cloudmap.OperationTypeUpdateService:
+		failure, err = r.execUpdateService(tx, op.Work)
+	case cloudmap.OperationTypeRegisterInstance:
+		failure, err = r.execRegister(tx, op.Work.Instance)
+	case cloudmap.OperationTypeDeregisterInstance:
+		failure, err = r.execDeregister(tx, op.Work.ServiceID, op.Work.InstanceID)
+	default:
+		failure = &opFailure{"INTERNAL_FAILURE", fmt.Sprintf("unknown operation type %q", op.Type)}
+	}
+	if err != nil {
+		return err
+	}
+	op.Status = cloudmap.OperationStatusSuccess
+	if failure != nil {
+		op.Status = cloudmap.OperationStatusFail
+		op.ErrorCode, op.ErrorMessage = failure.code, failure.message
+	}
+	op.UpdateDate = r.now().UnixMilli()
+	if op.UpdateDate < op.CreateDate {
+		op.UpdateDate = op.CreateDate
+	}
+	op.Work = nil
+	if op.Lock != "" {
+		if err := tx.Delete(op.Lock); err != nil {
+			return err
+		}
+	}
+	return putRecord(tx, opKey(op.ID), op)
+}
+
+// opFailure is why an operation ended FAIL.
+type opFailure struct{ code, message string }
+
+// schedule moves a delayed operation through PENDING to its end.
+func (r *Registry) schedule(id string) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		half := r.cfg.OperationDelay / 2
+		if !r.sleep(half) {
+			return
+		}
+		err := r.update(r.ctx, func(tx store.Tx) error {
+			op, err := getRecord[opRecord](tx, opKey(id))
+			if err != nil || op == nil || op.Status != cloudmap.OperationStatusSubmitted {
+				return err
+			}
+			op.Status = cloudmap.OperationStatusPending
+			op.UpdateDate = r.now().UnixMilli()
+			return putRecord(tx, opKey(id), op)
+		})
+		if err != nil {
+			r.log.Warn("registry: operation to PENDING", "op", id, "err", err)
+		}
+		if !r.sleep(r.cfg.OperationDelay - half) {
+			return
+		}
+		err = r.update(r.ctx, func(tx store.Tx) error {
+			op, err := getRecord[opRecord](tx, opKey(id))
+			if err != nil || op == nil || op.done() {
+				return err
+			}
+			return r.execute(tx, op)
+		})
+		if err != nil {
+			r.log.Warn("registry: operation could not finish; it resumes at next start", "op", id, "err", err)
+		}
+	}()
+}
+
+func (r *Registry) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// resumeOperations schedules every operation left unfinished by a stop.
+func (r *Registry) resumeOperations() {
+	v := r.currentView()
+	v.mu.RLock()
+	var pending []string
+	for id, op := range v.ops {
+		if !op.done() {
+			pending = append(pending, id)
+		}
+	}
+	v.mu.RUnlock()
+	for _, id := range pending {
+		if r.cfg.OperationDelay > 0 {
+			r.schedule(id)
+			continue
+		}
+		err := r.update(r.ctx, func(tx store.Tx) error {
+			op, err := getRecord[opRecord](tx, opKey(id))
+			if err != nil || op == nil || op.done() {
+				return err
+			}
+			return r.execute(tx, op)
+		})
+		if err != nil {
+			r.log.Warn("registry: resume operation", "op", id, "err", err)
+		}
+	}
+}
+
+// janitor drops finished operations, and their idempotency records, once
+// they are older than the retention period.
+func (r *Registry) janitor() {
+	defer r.wg.Done()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		r.expireOperations()
+		select {
+		case <-tick.C:
+		case <-r.ctx.Done():
+			return
+		}
+	}
+}
+
+func (r *Registry) expireOperations() {
+	cutoff := r.now().Add(-r.cfg.OperationRetention).UnixMilli()
+	v := r.currentView()
+	v.mu.RLock()
+	var old []string
+	for id, op := range v.ops {
+		if op.done() && op.UpdateDate < cutoff {
+			old = append(old, id)
+			if len(old) == 1000 {
+				break
+			}
+		}
+	}
+	v.mu.RUnlock()
+	if len(old) == 0 {
+		return
+	}
+	err := r.update(r.ctx, func(tx store.Tx) error {
+		for _, id := range old {
+			op, err := getRecord[opRecord](tx, opKey(id))
+			if err != nil {
+				return err
+			}
+			if op == nil {
+				continue
+			}
+			if op.IdemKey != "" {
+				if err := tx.Delete(op.IdemKey); err != nil {
+					return err
+				}
+			}
+			if err := tx.Delete(opKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("registry: expire operations", "err", err)
+	}
+}
+
+// GetOperation returns one operation.
+func (r *Registry) GetOperation(ctx context.Context, c Caller, in *cloudmap.GetOperationRequest) (*cloudmap.GetOperationResponse, error) {
+	if in.OwnerAccount != "" && in.OwnerAccount != c.Account {
+		return nil, notFound(ResOperation, in.OperationId)
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	op := v.ops[in.OperationId]
+	if op == nil || op.scope != c.scope() {
+		return nil, notFound(ResOperation, in.OperationId)
+	}
+	return &cloudmap.GetOperationResponse{Operation: operationOut(op)}, nil
+}
+
+func operationOut(op *opRecord) *cloudmap.Operation {
+	targets := make(map[string]string, len(op.Targets))
+	for k, v := range op.Targets {
+		targets[k] = v
+	}
+	return &cloudmap.Operation{
+		Id: op.ID, OwnerAccount: op.Account, Type: op.Type, Status: op.Status,
+		ErrorCode: op.ErrorCode, ErrorMessage: op.ErrorMessage,
+		CreateDate: msTime(op.CreateDate), UpdateDate: msTime(op.UpdateDate), Targets: targets,
+	}
+}
+
+func msTime(ms int64) *cloudmap.Time { return cloudmap.NewTime(time.UnixMilli(ms).UTC()) }

@@ -1,0 +1,144 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+)
+
+// ListOperations lists the caller's operations, newest first, that match
+// every filter.
+func (r *Registry) ListOperations(ctx context.Context, c Caller, in *cloudmap.ListOperationsRequest) (*cloudmap.ListOperationsResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	match, err := operationFilters(in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	var items []*opRecord
+	for _, op := range v.ops {
+		if op.scope == c.scope() && match(op) {
+			items = append(items, op)
+		}
+	}
+	v.mu.RUnlock()
+	page, next, err := paginate(r, items, func(o *opRecord) string { return createdKey(999999999999999-o.CreateDate, o.ID) },
+		"ListOperations", fingerprint([]any{c, in.Filters}), in.NextToken, maxResults(in.MaxResults, 100))
+	if err != nil {
+		return nil, err
+	}
+	out := &cloudmap.ListOperationsResponse{Operations: []cloudmap.OperationSummary{}, NextToken: next}
+	for _, op := range page {
+		out.Operations = append(out.Operations, cloudmap.OperationSummary{Id: op.ID, Status: op.Status})
+	}
+	return out, nil
+}
+
+var (
+	operationStatuses = []string{cloudmap.OperationStatusSubmitted, cloudmap.OperationStatusPending, cloudmap.OperationStatusSuccess, cloudmap.OperationStatusFail}
+	operationTypes    = []string{cloudmap.OperationTypeCreateNamespace, cloudmap.OperationTypeDeleteNamespace, cloudmap.OperationTypeUpdateNamespace,
+		cloudmap.OperationTypeUpdateService, cloudmap.OperationTypeRegisterInstance, cloudmap.OperationTypeDeregisterInstance}
+)
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// operationFilters turns ListOperations filters into one predicate, with
+// the conditions AWS documents for each: NAMESPACE_ID and SERVICE_ID take
+// EQ and one value; STATUS and TYPE take EQ with one value or IN with
+// several; UPDATE_DATE takes BETWEEN with a start and an end in epoch
+// seconds.
+func operationFilters(filters []cloudmap.OperationFilter) (func(*opRecord) bool, error) {
+	var preds []func(*opRecord) bool
+	for _, f := range filters {
+		cond := f.Condition
+		if cond == "" {
+			cond = cloudmap.FilterConditionEq
+		}
+		values := f.Values
+		if len(values) == 0 {
+			return nil, invalid("The filter %s needs at least one value", f.Name)
+		}
+		switch f.Name {
+		case cloudmap.OperationFilterNameNamespaceId, cloudmap.OperationFilterNameServiceId:
+			if cond != cloudmap.FilterConditionEq || len(values) != 1 {
+				return nil, invalid("The filter %s takes the condition EQ and exactly one value", f.Name)
+			}
+			target := cloudmap.OperationTargetTypeNamespace
+			if f.Name == cloudmap.OperationFilterNameServiceId {
+				target = cloudmap.OperationTargetTypeService
+			}
+			want := values[0]
+			preds = append(preds, func(o *opRecord) bool { return o.Targets[target] == want })
+		case cloudmap.OperationFilterNameStatus, cloudmap.OperationFilterNameType:
+			if cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionIn {
+				return nil, invalid("The filter %s takes the condition EQ or IN, not %s", f.Name, cond)
+			}
+			if cond == cloudmap.FilterConditionEq && len(values) != 1 {
+				return nil, invalid("The filter %s with condition EQ takes exactly one value", f.Name)
+			}
+			set := operationTypes
+			if f.Name == cloudmap.OperationFilterNameStatus {
+				set = operationStatuses
+			}
+			want := map[string]bool{}
+			for _, v := range values {
+				if v == "SUCCEED" && f.Name == cloudmap.OperationFilterNameStatus {
+					v = cloudmap.OperationStatusSuccess // the filter's documentation spells it so
+				}
+				if !oneOf(v, set) {
+					return nil, invalid("The filter %s value %q is not one of %v", f.Name, v, set)
+				}
+				want[v] = true
+			}
+			if f.Name == cloudmap.OperationFilterNameStatus {
+				preds = append(preds, func(o *opRecord) bool { return want[o.Status] })
+			} else {
+				preds = append(preds, func(o *opRecord) bool { return want[o.Type] })
+			}
+		case cloudmap.OperationFilterNameUpdateDate:
+			if cond != cloudmap.FilterConditionBetween || len(values) != 2 {
+				return nil, invalid("The filter UPDATE_DATE takes the condition BETWEEN and two values, a start and an end in epoch seconds")
+			}
+			from, err1 := epochMillis(values[0])
+			to, err2 := epochMillis(values[1])
+			if err1 != nil || err2 != nil {
+				return nil, invalid("The filter UPDATE_DATE values must be times in epoch seconds, such as 1587055860.121")
+			}
+			if from > to {
+				return nil, invalid("The filter UPDATE_DATE start %s is after its end %s", values[0], values[1])
+			}
+			preds = append(preds, func(o *opRecord) bool { return o.UpdateDate >= from && o.UpdateDate <= to })
+		default:
+			return nil, invalid("Unknown operation filter %s", f.Name)
+		}
+	}
+	return func(o *opRecord) bool {
+		for _, p := range preds {
+			if !p(o) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func epochMillis(s string) (int64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e13 {
+		return 0, fmt.Errorf("not an epoch time: %q", s)
+	}
+	return int64(math.Round(f * 1000)), nil
+}

@@ -1,0 +1,233 @@
+// Package registry is cairn's domain core: AWS Cloud Map's namespaces,
+// services, instances, operations and tags, the rules that govern them, and
+// the in-memory view that serves reads.
+//
+// # Basics
+//
+// A Registry is built over a store.Store with New. Each API operation is a
+// method that takes the Caller (account and region) and the operation's
+// input shape from package cloudmap, and returns its output shape or an
+// *Error. Writes run as store transactions: they read what they check and
+// write what they change in one atomic, durable commit, and return only
+// once the commit is on disk and applied to the view. Reads
+// (DiscoverInstances, Get*, List*) are served from the view.
+//
+// Asynchronous operations (namespace create/update/delete, UpdateService,
+// RegisterInstance, DeregisterInstance) are records in the store that move
+// SUBMITTED → PENDING → SUCCESS or FAIL. With Config.OperationDelay zero the
+// work is done in the same commit that records the operation, so the caller
+// sees SUCCESS and the effect at once; with a delay the record is committed
+// as SUBMITTED, and a worker moves it on, as AWS does.
+//
+// # Caveats
+//
+// The registry knows nothing of HTTP, DNS or the AWS SDK: the API edge maps
+// *Error kinds to AWS error shapes.
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+// Caller is who makes a request: the account and region it acts in.
+type Caller struct {
+	Account string
+	Region  string
+}
+
+func (c Caller) scope() scope { return scope{Account: c.Account, Region: c.Region} }
+
+// Limits are the quotas the registry enforces. Zero means no limit.
+type Limits struct {
+	// NamespacesPerRegion is AWS's "namespaces per Region" quota (50).
+	NamespacesPerRegion int
+	// InstancesPerNamespace is AWS's "instances per namespace" quota (2,000).
+	InstancesPerNamespace int
+	// InstancesPerService is AWS's "instances per service" quota (1,000).
+	InstancesPerService int
+}
+
+// DefaultLimits returns AWS's default quotas.
+func DefaultLimits() Limits {
+	return Limits{NamespacesPerRegion: 50, InstancesPerNamespace: 2000, InstancesPerService: 1000}
+}
+
+// Config configures a Registry.
+type Config struct {
+	// OperationDelay is how long an asynchronous operation takes from
+	// SUBMITTED to its end; half of it is spent SUBMITTED, half PENDING.
+	// Zero (the default) completes operations before the call returns.
+	OperationDelay time.Duration
+	// OperationRetention is how long finished operations (and the
+	// idempotency tokens tied to them) are kept. Default 72h.
+	OperationRetention time.Duration
+	// Limits are the resource quotas.
+	Limits Limits
+	// Logger receives the registry's logs; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Registry is the Cloud Map domain over a store.
+type Registry struct {
+	st       store.Store
+	cfg      Config
+	log      *slog.Logger
+	tokenKey []byte
+
+	mu   sync.Mutex
+	view *view
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New loads the registry's state from st and starts following its changes.
+func New(ctx context.Context, st store.Store, cfg Config) (*Registry, error) {
+	if cfg.OperationRetention == 0 {
+		cfg.OperationRetention = 72 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	key, err := loadTokenKey(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	v, err := loadView(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("registry: load state: %w", err)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	r := &Registry{st: st, cfg: cfg, log: log, tokenKey: key, view: v, ctx: rctx, cancel: cancel}
+	r.wg.Add(2)
+	go r.follow(v.rev)
+	go r.janitor()
+	r.resumeOperations()
+	return r, nil
+}
+
+// Close stops the registry's background work. It does not close the store.
+func (r *Registry) Close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+func (r *Registry) now() time.Time { return r.cfg.Now() }
+
+func (r *Registry) currentView() *view {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.view
+}
+
+// follow applies the store's commits to the view, reloading the view when
+// the store can no longer replay what the view missed.
+func (r *Registry) follow(from int64) {
+	defer r.wg.Done()
+	for r.ctx.Err() == nil {
+		v := r.currentView()
+		compacted := false
+		for ev := range r.st.Watch(r.ctx, from) {
+			if ev.Err != nil {
+				compacted = true
+				break
+			}
+			if err := v.apply(ev.Rev, ev.Changes); err != nil {
+				r.log.Error("registry: apply change", "rev", ev.Rev, "err", err)
+			}
+			from = ev.Rev
+		}
+		if r.ctx.Err() != nil {
+			return
+		}
+		if compacted {
+			nv, err := loadView(r.ctx, r.st)
+			if err != nil {
+				r.log.Error("registry: reload view", "err", err)
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			r.mu.Lock()
+			old := r.view
+			r.view = nv
+			r.mu.Unlock()
+			close(old.notify) // wake waiters; they re-check the new view
+			from = nv.rev
+			continue
+		}
+		time.Sleep(50 * time.Millisecond) // the watch ended without error: store closing
+	}
+}
+
+// update runs fn in a store transaction and waits until the view has
+// applied it, so the caller's next read sees its own write.
+func (r *Registry) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	rev, err := r.st.Update(ctx, fn)
+	if err != nil {
+		if _, ok := AsError(err); ok {
+			return err
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return &Error{Kind: KindUnavailable, Message: fmt.Sprintf("the store could not commit the change: %v", err)}
+	}
+	for {
+		v := r.currentView()
+		if err := v.waitFor(ctx, rev); err != nil {
+			return err
+		}
+		if r.currentView() == v {
+			return nil
+		}
+	}
+}
+
+// loadTokenKey returns the key that signs pagination tokens, creating it on
+// first start so that tokens stay valid across restarts.
+func loadTokenKey(ctx context.Context, st store.Store) ([]byte, error) {
+	var key []byte
+	_, err := st.Update(ctx, func(tx store.Tx) error {
+		v, ok, err := tx.Get(kTokenKey)
+		if err != nil {
+			return err
+		}
+		if ok {
+			key = append([]byte(nil), v...)
+			return nil
+		}
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+		return tx.Put(kTokenKey, key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registry: token key: %w", err)
+	}
+	return key, nil
+}
+
+// getRecord reads and decodes the record at key, or returns nil if absent.
+func getRecord[T any](tx store.Tx, key string) (*T, error) {
+	b, ok, err := tx.Get(key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return decode[T](b)
+}
+
+func putRecord(tx store.Tx, key string, v any) error { return tx.Put(key, encode(v)) }

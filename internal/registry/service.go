@@ -1,0 +1,482 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+// recordSets are the DNS record combinations a service may define.
+var recordSets = map[string]bool{"A": true, "AAAA": true, "A+AAAA": true, "SRV": true, "CNAME": true}
+
+func recordSet(records []cloudmap.DnsRecord) (string, error) {
+	seen := map[string]bool{}
+	var types []string
+	for _, rec := range records {
+		if seen[rec.Type] {
+			return "", invalid("DnsConfig.DnsRecords lists the record type %s more than once", rec.Type)
+		}
+		seen[rec.Type] = true
+		types = append(types, rec.Type)
+	}
+	sort.Strings(types)
+	set := strings.Join(types, "+")
+	if !recordSets[set] {
+		return "", invalid("DnsConfig.DnsRecords must be one of A, AAAA, A and AAAA, SRV, or CNAME; %q is not allowed", set)
+	}
+	return set, nil
+}
+
+// checkHealthCheck applies the documented rules on HealthCheckConfig.
+func checkHealthCheck(hc *cloudmap.HealthCheckConfig, ns *nsRecord, records string) error {
+	if hc == nil {
+		return nil
+	}
+	if ns.Type == cloudmap.NamespaceTypeDnsPrivate {
+		return invalid("HealthCheckConfig is not supported for services in private DNS namespaces; use HealthCheckCustomConfig")
+	}
+	if hc.Type == cloudmap.HealthCheckTypeTcp && hc.ResourcePath != "" {
+		return invalid("HealthCheckConfig.ResourcePath can't be set when HealthCheckConfig.Type is TCP")
+	}
+	if records == "CNAME" {
+		return invalid("A service with a CNAME record can't have a HealthCheckConfig")
+	}
+	return nil
+}
+
+// CreateService creates a service in a namespace.
+func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.CreateServiceRequest) (*cloudmap.CreateServiceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	nsRef := in.NamespaceId
+	if in.DnsConfig != nil && in.DnsConfig.NamespaceId != "" {
+		if nsRef == "" {
+			nsRef = in.DnsConfig.NamespaceId
+		} else if id, _ := resolveID(c, "namespace", ResNamespace, nsRef); id != in.DnsConfig.NamespaceId {
+			return nil, invalid("NamespaceId %s and DnsConfig.NamespaceId %s differ", in.NamespaceId, in.DnsConfig.NamespaceId)
+		}
+	}
+	if nsRef == "" {
+		return nil, invalid("NamespaceId is required")
+	}
+	if err := checkTags(in.Tags, ""); err != nil {
+		return nil, err
+	}
+	if in.HealthCheckConfig != nil && in.HealthCheckCustomConfig != nil {
+		return nil, invalid("A service can have HealthCheckConfig or HealthCheckCustomConfig, not both")
+	}
+	var records string
+	if in.DnsConfig != nil {
+		if in.Type == cloudmap.ServiceTypeOptionHttp {
+			return nil, invalid("A service of Type HTTP can't include a DnsConfig element")
+		}
+		var err error
+		if records, err = recordSet(in.DnsConfig.DnsRecords); err != nil {
+			return nil, err
+		}
+		if records == "CNAME" && in.DnsConfig.RoutingPolicy == cloudmap.RoutingPolicyMultivalue {
+			return nil, invalid("A service with a CNAME record must use the WEIGHTED routing policy")
+		}
+	}
+	fp := *in
+	fp.CreatorRequestId = ""
+	fingerprint := fingerprint(fp)
+	s := c.scope()
+	var out *svcRecord
+	err := r.update(ctx, func(tx store.Tx) error {
+		out = nil
+		var idem string
+		if in.CreatorRequestId != "" {
+			idem = idemKey(s, "svc", in.CreatorRequestId)
+			prev, err := getRecord[idemRecord](tx, idem)
+			if err != nil {
+				return err
+			}
+			if prev != nil {
+				svc, err := getRecord[svcRecord](tx, svcKey(prev.ResourceID))
+				if err != nil {
+					return err
+				}
+				if svc != nil && prev.Fingerprint == fingerprint {
+					out = svc
+					return nil
+				}
+				return &Error{Kind: KindAlreadyExists, Resource: ResService, CreatorRequestID: in.CreatorRequestId,
+					ServiceID: prev.ResourceID, ServiceARN: ServiceARN(c.Region, c.Account, prev.ResourceID),
+					Message: fmt.Sprintf("The CreatorRequestId %s was already used to create service %s with different parameters", in.CreatorRequestId, prev.ResourceID)}
+			}
+		}
+		ns, err := txNamespace(tx, c, nsRef)
+		if err != nil {
+			return err
+		}
+		if ns.Type == cloudmap.NamespaceTypeHttp && in.DnsConfig != nil {
+			return invalid("When you specify an HTTP service, you can't include a DnsConfig element.")
+		}
+		if err := checkHealthCheck(in.HealthCheckConfig, ns, records); err != nil {
+			return err
+		}
+		nameKey := svcNameKey(ns.ID, in.Name, ns.isDNS())
+		if held, ok, err := tx.Get(nameKey); err != nil {
+			return err
+		} else if ok {
+			e := &Error{Kind: KindAlreadyExists, Resource: ResService, ServiceID: string(held), ServiceARN: ServiceARN(c.Region, c.Account, string(held)),
+				Message: fmt.Sprintf("A service named %s already exists in namespace %s: %s", in.Name, ns.ID, held)}
+			if other, _ := getRecord[svcRecord](tx, svcKey(string(held))); other != nil {
+				e.CreatorRequestID = other.CreatorRequestID
+			}
+			return e
+		}
+		svc := &svcRecord{scope: s, ID: newServiceID(), NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
+			Description: in.Description, CreatorRequestID: in.CreatorRequestId, HealthCheckConfig: in.HealthCheckConfig,
+			CreateDate: r.now().UnixMilli(), Revision: r.now().UnixMicro(), Tags: dedupTags(in.Tags)}
+		if in.DnsConfig != nil {
+			dc := *in.DnsConfig
+			dc.NamespaceId = ns.ID
+			if dc.RoutingPolicy == "" {
+				dc.RoutingPolicy = cloudmap.RoutingPolicyMultivalue
+				if records == "CNAME" {
+					dc.RoutingPolicy = cloudmap.RoutingPolicyWeighted
+				}
+			}
+			svc.DNSConfig = &dc
+			svc.Type = cloudmap.ServiceTypeDnsHttp
+		}
+		if in.HealthCheckCustomConfig != nil {
+			one := int32(1) // deprecated: "always set to 1"
+			svc.HealthCheckCustomConfig = &cloudmap.HealthCheckCustomConfig{FailureThreshold: &one}
+		}
+		if err := tx.Put(nameKey, []byte(svc.ID)); err != nil {
+			return err
+		}
+		if idem != "" {
+			if err := putRecord(tx, idem, &idemRecord{Fingerprint: fingerprint, ResourceID: svc.ID}); err != nil {
+				return err
+			}
+		}
+		ns.ServiceCount++
+		if err := putRecord(tx, nsKey(ns.ID), ns); err != nil {
+			return err
+		}
+		out = svc
+		return putRecord(tx, svcKey(svc.ID), svc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.CreateServiceResponse{Service: serviceOut(out)}, nil
+}
+
+func serviceOut(s *svcRecord) *cloudmap.Service {
+	count := int32(s.InstanceCount)
+	return &cloudmap.Service{
+		Id: s.ID, Arn: ServiceARN(s.Region, s.Account, s.ID), ResourceOwner: s.Account, Name: s.Name,
+		NamespaceId: s.NamespaceID, Description: s.Description, InstanceCount: &count, DnsConfig: s.DNSConfig,
+		Type: s.Type, HealthCheckConfig: s.HealthCheckConfig, HealthCheckCustomConfig: s.HealthCheckCustomConfig,
+		CreateDate: msTime(s.CreateDate), CreatorRequestId: s.CreatorRequestID, CreatedByAccount: s.Account,
+	}
+}
+
+// GetService returns one service.
+func (r *Registry) GetService(ctx context.Context, c Caller, in *cloudmap.GetServiceRequest) (*cloudmap.GetServiceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	svc, err := v.service(c, in.Id)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.GetServiceResponse{Service: serviceOut(svc.rec)}, nil
+}
+
+// ListServices lists the caller's services that match every filter.
+func (r *Registry) ListServices(ctx context.Context, c Caller, in *cloudmap.ListServicesRequest) (*cloudmap.ListServicesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	var nsIDs []string
+	others := false
+	for _, f := range in.Filters {
+		if f.Condition != "" && f.Condition != cloudmap.FilterConditionEq {
+			return nil, invalid("The filter %s takes the condition EQ, not %s", f.Name, f.Condition)
+		}
+		if len(f.Values) != 1 {
+			return nil, invalid("The filter %s takes exactly one value", f.Name)
+		}
+		switch f.Name {
+		case cloudmap.ServiceFilterNameNamespaceId:
+			id, err := resolveID(c, "namespace", ResNamespace, f.Values[0])
+			if err != nil {
+				id = "" // an ARN of another account or region matches nothing
+			}
+			nsIDs = append(nsIDs, id)
+		case cloudmap.ServiceFilterNameResourceOwner:
+			switch f.Values[0] {
+			case "SELF":
+			case "OTHER_ACCOUNTS":
+				others = true
+			default:
+				return nil, invalid("The filter RESOURCE_OWNER value %q is not SELF or OTHER_ACCOUNTS", f.Values[0])
+			}
+		}
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	var items []*svcRecord
+	if !others {
+		for _, svc := range v.services {
+			if svc.rec.scope != c.scope() {
+				continue
+			}
+			ok := true
+			for _, id := range nsIDs {
+				ok = ok && svc.rec.NamespaceID == id
+			}
+			if ok {
+				items = append(items, svc.rec)
+			}
+		}
+	}
+	v.mu.RUnlock()
+	page, next, err := paginate(r, items, func(s *svcRecord) string { return createdKey(s.CreateDate, s.ID) },
+		"ListServices", fingerprint([]any{c, in.Filters}), in.NextToken, maxResults(in.MaxResults, 100))
+	if err != nil {
+		return nil, err
+	}
+	out := &cloudmap.ListServicesResponse{Services: []cloudmap.ServiceSummary{}, NextToken: next}
+	for _, rec := range page {
+		s := serviceOut(rec)
+		out.Services = append(out.Services, cloudmap.ServiceSummary{
+			Id: s.Id, Arn: s.Arn, ResourceOwner: s.ResourceOwner, Name: s.Name, Type: s.Type, Description: s.Description,
+			InstanceCount: s.InstanceCount, DnsConfig: s.DnsConfig, HealthCheckConfig: s.HealthCheckConfig,
+			HealthCheckCustomConfig: s.HealthCheckCustomConfig, CreateDate: s.CreateDate, CreatedByAccount: s.CreatedByAccount,
+		})
+	}
+	return out, nil
+}
+
+// DeleteService deletes a service that has no instances, with its
+// attributes.
+func (r *Registry) DeleteService(ctx context.Context, c Caller, in *cloudmap.DeleteServiceRequest) (*cloudmap.DeleteServiceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	err := r.update(ctx, func(tx store.Tx) error {
+		svc, err := txService(tx, c, in.Id)
+		if err != nil {
+			return err
+		}
+		if svc.InstanceCount > 0 {
+			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted because it contains %d instance(s)", svc.ID, svc.InstanceCount)}
+		}
+		if held, ok, err := tx.Get(pLock + svcKey(svc.ID)); err != nil {
+			return err
+		} else if ok {
+			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted while operation %s on it is in progress", svc.ID, held)}
+		}
+		ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
+		if err != nil {
+			return err
+		}
+		if ns != nil {
+			ns.ServiceCount--
+			if err := putRecord(tx, nsKey(ns.ID), ns); err != nil {
+				return err
+			}
+			if err := tx.Delete(svcNameKey(ns.ID, svc.Name, ns.isDNS())); err != nil {
+				return err
+			}
+		}
+		if svc.CreatorRequestID != "" {
+			if err := tx.Delete(idemKey(svc.scope, "svc", svc.CreatorRequestID)); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(svcKey(svc.ID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.DeleteServiceResponse{}, nil
+}
+
+// UpdateService starts changing a service's description, record TTLs and
+// Route 53 health check.
+func (r *Registry) UpdateService(ctx context.Context, c Caller, in *cloudmap.UpdateServiceRequest) (*cloudmap.UpdateServiceResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
+		svc, err := txService(tx, c, in.Id)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
+		if err != nil {
+			return nil, err
+		}
+		if ns == nil {
+			return nil, notFound(ResService, in.Id)
+		}
+		change, err := planServiceChange(svc, ns, in.Service)
+		if err != nil {
+			return nil, err
+		}
+		return &opPlan{typ: cloudmap.OperationTypeUpdateService, targetID: svc.ID, lock: pLock + svcKey(svc.ID),
+			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: ns.ID, cloudmap.OperationTargetTypeService: svc.ID},
+			work:    &opWork{ServiceID: svc.ID, Service: change}}, nil
+	}})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.UpdateServiceResponse{OperationId: id}, nil
+}
+
+// planServiceChange validates a ServiceChange against the service. Record
+// types can't change, only their TTLs; an omitted HealthCheckConfig is
+// deleted, as AWS documents; an omitted DnsConfig leaves the records as
+// they are (a DNS service's records can't be removed).
+func planServiceChange(svc *svcRecord, ns *nsRecord, ch *cloudmap.ServiceChange) (*svcChange, error) {
+	if ns.Type == cloudmap.NamespaceTypeHttp {
+		return nil, invalid("UpdateService can't update a service in an HTTP namespace (%s)", ns.ID)
+	}
+	out := &svcChange{HealthCheckConfig: ch.HealthCheckConfig}
+	if ch.Description != "" {
+		d := ch.Description
+		out.Description = &d
+	}
+	records := ""
+	if svc.DNSConfig != nil {
+		records, _ = recordSet(svc.DNSConfig.DnsRecords)
+	}
+	if ch.DnsConfig != nil {
+		if svc.DNSConfig == nil {
+			return nil, invalid("The service %s has no DNS records; record types can't be added after creation", svc.ID)
+		}
+		set, err := recordSet(ch.DnsConfig.DnsRecords)
+		if err != nil {
+			return nil, err
+		}
+		if set != records {
+			return nil, invalid("The record types of a service can't be changed (%s to %s); only their TTLs can", records, set)
+		}
+		out.DNSRecords = ch.DnsConfig.DnsRecords
+	}
+	if ch.HealthCheckConfig != nil {
+		if svc.HealthCheckCustomConfig != nil {
+			return nil, invalid("The service %s has a HealthCheckCustomConfig; it can't also have a HealthCheckConfig", svc.ID)
+		}
+		if old := svc.HealthCheckConfig; old != nil && old.Type != ch.HealthCheckConfig.Type {
+			return nil, invalid("The health check type of a service can't be changed (%s to %s)", old.Type, ch.HealthCheckConfig.Type)
+		}
+		if err := checkHealthCheck(ch.HealthCheckConfig, ns, records); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *Registry) execUpdateService(tx store.Tx, w *opWork) (*opFailure, error) {
+	svc, err := getRecord[svcRecord](tx, svcKey(w.ServiceID))
+	if err != nil {
+		return nil, err
+	}
+	if svc == nil {
+		return &opFailure{"INTERNAL_FAILURE", fmt.Sprintf("the service %s no longer exists", w.ServiceID)}, nil
+	}
+	ch := w.Service
+	if ch.Description != nil {
+		svc.Description = *ch.Description
+	}
+	if ch.DNSRecords != nil && svc.DNSConfig != nil {
+		dc := *svc.DNSConfig
+		dc.DnsRecords = ch.DNSRecords
+		svc.DNSConfig = &dc
+	}
+	svc.HealthCheckConfig = ch.HealthCheckConfig
+	return nil, putRecord(tx, svcKey(svc.ID), svc)
+}
+
+// maxServiceAttributes is AWS's quota of attributes per service.
+const maxServiceAttributes = 30
+
+// UpdateServiceAttributes adds or replaces service attributes.
+func (r *Registry) UpdateServiceAttributes(ctx context.Context, c Caller, in *cloudmap.UpdateServiceAttributesRequest) (*cloudmap.UpdateServiceAttributesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	err := r.update(ctx, func(tx store.Tx) error {
+		svc, err := txService(tx, c, in.ServiceId)
+		if err != nil {
+			return err
+		}
+		merged := make(map[string]string, len(svc.Attributes)+len(in.Attributes))
+		for k, v := range svc.Attributes {
+			merged[k] = v
+		}
+		for k, v := range in.Attributes {
+			merged[k] = v
+		}
+		if len(merged) > maxServiceAttributes {
+			return &Error{Kind: KindAttributesLimit, Message: fmt.Sprintf(
+				"A service can have at most %d attributes; this request would leave %d on %s", maxServiceAttributes, len(merged), svc.ID)}
+		}
+		svc.Attributes = merged
+		return putRecord(tx, svcKey(svc.ID), svc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.UpdateServiceAttributesResponse{}, nil
+}
+
+// DeleteServiceAttributes removes service attributes by key; absent keys
+// are ignored.
+func (r *Registry) DeleteServiceAttributes(ctx context.Context, c Caller, in *cloudmap.DeleteServiceAttributesRequest) (*cloudmap.DeleteServiceAttributesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	err := r.update(ctx, func(tx store.Tx) error {
+		svc, err := txService(tx, c, in.ServiceId)
+		if err != nil {
+			return err
+		}
+		for _, k := range in.Attributes {
+			delete(svc.Attributes, k)
+		}
+		return putRecord(tx, svcKey(svc.ID), svc)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.DeleteServiceAttributesResponse{}, nil
+}
+
+// GetServiceAttributes returns a service's attributes.
+func (r *Registry) GetServiceAttributes(ctx context.Context, c Caller, in *cloudmap.GetServiceAttributesRequest) (*cloudmap.GetServiceAttributesResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	svc, err := v.service(c, in.ServiceId)
+	if err != nil {
+		return nil, err
+	}
+	attrs := make(map[string]string, len(svc.rec.Attributes))
+	for k, val := range svc.rec.Attributes {
+		attrs[k] = val
+	}
+	return &cloudmap.GetServiceAttributesResponse{ServiceAttributes: &cloudmap.ServiceAttributes{
+		ServiceArn: ServiceARN(svc.rec.Region, svc.rec.Account, svc.rec.ID), ResourceOwner: svc.rec.Account, Attributes: attrs,
+	}}, nil
+}

@@ -1,0 +1,287 @@
+package registry
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+// view is the in-memory state the reads are served from: every namespace,
+// service, instance and operation, indexed for the hot paths. It is built
+// from the store's snapshot and kept current from the store's change
+// stream, so it reflects exactly the committed state up to rev.
+type view struct {
+	mu         sync.RWMutex
+	rev        int64
+	namespaces map[string]*nsView // by ID
+	byHTTPName map[string]*nsView // by scope + "/" + HttpName
+	services   map[string]*svcView
+	ops        map[string]*opRecord
+	notify     chan struct{} // closed and replaced at every applied commit
+}
+
+type nsView struct {
+	rec *nsRecord
+	// byName finds services by exact name; byLower by lower-cased name,
+	// for DNS namespaces where names are unique regardless of case.
+	byName  map[string]*svcView
+	byLower map[string]*svcView
+}
+
+type svcView struct {
+	rec       *svcRecord
+	ns        *nsView
+	instances map[string]*instView
+	list      []*instView // the same instances, for random sampling
+}
+
+// instView is an instance as the hot paths need it: attributes as a slice
+// of pairs sorted by key, which takes far less memory than a map.
+type instView struct {
+	id        string
+	crid      string
+	createdBy string
+	attrs     []attr
+	custom    string
+	idx       int // position in svcView.list
+}
+
+type attr struct{ k, v string }
+
+func (i *instView) attr(k string) (string, bool) {
+	for _, a := range i.attrs {
+		if a.k == k {
+			return a.v, true
+		}
+	}
+	return "", false
+}
+
+func (i *instView) attrMap() map[string]string {
+	m := make(map[string]string, len(i.attrs))
+	for _, a := range i.attrs {
+		m[a.k] = a.v
+	}
+	return m
+}
+
+func newView() *view {
+	return &view{
+		namespaces: map[string]*nsView{},
+		byHTTPName: map[string]*nsView{},
+		services:   map[string]*svcView{},
+		ops:        map[string]*opRecord{},
+		notify:     make(chan struct{}),
+	}
+}
+
+// load builds a view from the store's snapshot.
+func loadView(ctx context.Context, st store.Store) (*view, error) {
+	v := newView()
+	var changes []store.Change
+	rev, err := st.Load(ctx, func(key string, value []byte) error {
+		if relevant(key) {
+			changes = append(changes, store.Change{Key: key, Value: value})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := v.apply(rev, changes); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func relevant(key string) bool {
+	return strings.HasPrefix(key, pNamespace) || strings.HasPrefix(key, pService) ||
+		strings.HasPrefix(key, pInstance) || strings.HasPrefix(key, pOperation)
+}
+
+// rank orders a commit's changes so that parents exist before children are
+// added and children are gone before parents are removed.
+func rank(c store.Change) int {
+	var r int
+	switch {
+	case strings.HasPrefix(c.Key, pNamespace):
+		r = 0
+	case strings.HasPrefix(c.Key, pService):
+		r = 1
+	case strings.HasPrefix(c.Key, pInstance):
+		r = 2
+	default:
+		r = 3
+	}
+	if c.Deleted() {
+		return 10 - r
+	}
+	return r
+}
+
+// apply applies one commit (or a snapshot) at revision rev.
+func (v *view) apply(rev int64, changes []store.Change) error {
+	sort.SliceStable(changes, func(a, b int) bool { return rank(changes[a]) < rank(changes[b]) })
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, c := range changes {
+		if err := v.applyOne(c); err != nil {
+			return err
+		}
+	}
+	if rev > v.rev {
+		v.rev = rev
+	}
+	close(v.notify)
+	v.notify = make(chan struct{})
+	return nil
+}
+
+func (v *view) applyOne(c store.Change) error {
+	switch {
+	case strings.HasPrefix(c.Key, pNamespace):
+		id := strings.TrimPrefix(c.Key, pNamespace)
+		old := v.namespaces[id]
+		if c.Deleted() {
+			if old != nil {
+				delete(v.byHTTPName, old.rec.scope.String()+"/"+old.rec.HTTPName)
+				delete(v.namespaces, id)
+			}
+			return nil
+		}
+		rec, err := decode[nsRecord](c.Value)
+		if err != nil {
+			return err
+		}
+		if old == nil {
+			old = &nsView{byName: map[string]*svcView{}, byLower: map[string]*svcView{}}
+			v.namespaces[id] = old
+		}
+		old.rec = rec
+		v.byHTTPName[rec.scope.String()+"/"+rec.HTTPName] = old
+	case strings.HasPrefix(c.Key, pService):
+		id := strings.TrimPrefix(c.Key, pService)
+		old := v.services[id]
+		if c.Deleted() {
+			if old != nil {
+				if old.ns.byName[old.rec.Name] == old {
+					delete(old.ns.byName, old.rec.Name)
+				}
+				if old.ns.byLower[strings.ToLower(old.rec.Name)] == old {
+					delete(old.ns.byLower, strings.ToLower(old.rec.Name))
+				}
+				delete(v.services, id)
+			}
+			return nil
+		}
+		rec, err := decode[svcRecord](c.Value)
+		if err != nil {
+			return err
+		}
+		ns := v.namespaces[rec.NamespaceID]
+		if ns == nil {
+			return nil // cannot happen: services are created in existing namespaces
+		}
+		if old == nil {
+			old = &svcView{ns: ns, instances: map[string]*instView{}}
+			v.services[id] = old
+		}
+		old.rec = rec
+		ns.byName[rec.Name] = old
+		ns.byLower[strings.ToLower(rec.Name)] = old
+	case strings.HasPrefix(c.Key, pInstance):
+		svcID, instID, _ := strings.Cut(strings.TrimPrefix(c.Key, pInstance), "/")
+		svc := v.services[svcID]
+		if svc == nil {
+			return nil
+		}
+		if c.Deleted() {
+			svc.remove(instID)
+			return nil
+		}
+		rec, err := decode[instRecord](c.Value)
+		if err != nil {
+			return err
+		}
+		svc.put(rec)
+	case strings.HasPrefix(c.Key, pOperation):
+		id := strings.TrimPrefix(c.Key, pOperation)
+		if c.Deleted() {
+			delete(v.ops, id)
+			return nil
+		}
+		rec, err := decode[opRecord](c.Value)
+		if err != nil {
+			return err
+		}
+		rec.Work = nil // the view never needs the payload
+		v.ops[id] = rec
+	}
+	return nil
+}
+
+func (s *svcView) put(rec *instRecord) {
+	attrs := make([]attr, 0, len(rec.Attributes))
+	for k, val := range rec.Attributes {
+		attrs = append(attrs, attr{k, val})
+	}
+	sort.Slice(attrs, func(a, b int) bool { return attrs[a].k < attrs[b].k })
+	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom}
+	if old, ok := s.instances[rec.ID]; ok {
+		iv.idx = old.idx
+		s.list[old.idx] = iv
+	} else {
+		iv.idx = len(s.list)
+		s.list = append(s.list, iv)
+	}
+	s.instances[rec.ID] = iv
+}
+
+func (s *svcView) remove(id string) {
+	old, ok := s.instances[id]
+	if !ok {
+		return
+	}
+	last := s.list[len(s.list)-1]
+	s.list[old.idx] = last
+	last.idx = old.idx
+	s.list = s.list[:len(s.list)-1]
+	delete(s.instances, id)
+}
+
+// health is an instance's current health status as reads report it.
+func (s *svcView) health(i *instView) string {
+	switch {
+	case s.rec.HealthCheckCustomConfig != nil:
+		if i.custom != "" {
+			return i.custom
+		}
+		return cloudmap.HealthStatusHealthy
+	case s.rec.HealthCheckConfig != nil:
+		// Route 53 treats a new health check as healthy until it has
+		// results; probes that change this come with the health checker.
+		return cloudmap.HealthStatusHealthy
+	}
+	return cloudmap.HealthStatusUnknown
+}
+
+// waitFor blocks until the view has applied revision rev.
+func (v *view) waitFor(ctx context.Context, rev int64) error {
+	for {
+		v.mu.RLock()
+		cur, ch := v.rev, v.notify
+		v.mu.RUnlock()
+		if cur >= rev {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,217 @@
+// Package server is cairn's composition root: it opens the store, builds
+// the registry over it, and serves the Cloud Map API. It is what `cairn
+// serve` runs, and what a Go test embeds to run a whole cairn in-process:
+//
+//	cfg := server.DefaultConfig()
+//	cfg.APIAddr = "127.0.0.1:0"
+//	cfg.DataDir = t.TempDir()
+//	srv, err := server.Start(cfg)
+//	…
+//	defer srv.Close(context.Background())
+//	endpoint := srv.Endpoint() // http://127.0.0.1:<port>
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/registry"
+	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/bolt"
+)
+
+// Config is everything a server needs. Start from DefaultConfig.
+type Config struct {
+	// APIAddr is the address the Cloud Map API listens on (host:port;
+	// port 0 picks a free one).
+	APIAddr string
+	// DataDir is the folder of the embedded store. It is created if
+	// absent and locked while the server runs.
+	DataDir string
+	// Region is the region of requests that carry no SigV4 credential
+	// scope.
+	Region string
+	// AccountID is the 12-digit account every request acts as.
+	AccountID string
+	// OperationDelay makes asynchronous operations take this long from
+	// SUBMITTED to SUCCESS, as on AWS; zero completes them before the call
+	// returns.
+	OperationDelay time.Duration
+	// OperationRetention is how long finished operations are kept.
+	OperationRetention time.Duration
+	// Limits are the resource quotas (AWS's defaults; zero is unlimited).
+	Limits registry.Limits
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Store, when set, is used instead of opening the embedded store in
+	// DataDir. The server does not close it.
+	Store store.Store
+}
+
+// DefaultConfig returns the defaults of `cairn serve`.
+func DefaultConfig() Config {
+	return Config{
+		APIAddr:            "127.0.0.1:9080",
+		DataDir:            "./cairn-data",
+		Region:             "us-east-1",
+		AccountID:          "000000000000",
+		OperationRetention: 72 * time.Hour,
+		Limits:             registry.DefaultLimits(),
+	}
+}
+
+// Validate reports the first setting that can't work, saying what to
+// change.
+func (c Config) Validate() error {
+	if c.APIAddr == "" {
+		return errors.New("server: the API address is empty; set --api-addr to host:port, such as 127.0.0.1:9080")
+	}
+	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
+		return fmt.Errorf("server: the API address %q is not host:port: %w", c.APIAddr, err)
+	}
+	if c.Store == nil && c.DataDir == "" {
+		return errors.New("server: the data directory is empty; set --data-dir")
+	}
+	if !validRegion(c.Region) {
+		return fmt.Errorf("server: the region %q is not a region name such as us-east-1", c.Region)
+	}
+	if len(c.AccountID) != 12 || !digits(c.AccountID) {
+		return fmt.Errorf("server: the account ID %q must be 12 digits, such as 000000000000", c.AccountID)
+	}
+	if c.OperationDelay < 0 || c.OperationRetention < 0 {
+		return errors.New("server: the operation delay and retention must not be negative")
+	}
+	if c.Limits.NamespacesPerRegion < 0 || c.Limits.InstancesPerNamespace < 0 || c.Limits.InstancesPerService < 0 {
+		return errors.New("server: limits must not be negative (0 means no limit)")
+	}
+	return nil
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validRegion(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Server is a running cairn.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	st       store.Store
+	ownStore bool
+	reg      *registry.Registry
+	apiLn    net.Listener
+	http     *http.Server
+	ready    atomic.Bool
+	served   chan error
+}
+
+// Start opens the store, loads the registry and starts serving. It returns
+// once the server accepts requests.
+func Start(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, st: cfg.Store, served: make(chan error, 1)}
+	if s.st == nil {
+		st, err := bolt.Open(cfg.DataDir, bolt.DefaultOptions())
+		if err != nil {
+			return nil, fmt.Errorf("server: open the store in %s: %w", cfg.DataDir, err)
+		}
+		s.st, s.ownStore = st, true
+	}
+	started := time.Now()
+	reg, err := registry.New(context.Background(), s.st, registry.Config{
+		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention,
+		Limits: cfg.Limits, Logger: log,
+	})
+	if err != nil {
+		s.closeStore()
+		return nil, fmt.Errorf("server: load the registry: %w", err)
+	}
+	s.reg = reg
+	log.Info("state loaded", "took", time.Since(started).Round(time.Millisecond))
+	ln, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		reg.Close()
+		s.closeStore()
+		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.APIAddr, err)
+	}
+	s.apiLn = ln
+	handler := api.New(api.Config{Registry: reg, DefaultRegion: cfg.Region, AccountID: cfg.AccountID, Logger: log, Ready: s.ready.Load})
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() { s.served <- s.http.Serve(ln) }()
+	s.ready.Store(true)
+	log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region, "account", cfg.AccountID)
+	return s, nil
+}
+
+// APIAddr is the address the API listens on.
+func (s *Server) APIAddr() string { return s.apiLn.Addr().String() }
+
+// Endpoint is the API's base URL, for an SDK's endpoint setting.
+func (s *Server) Endpoint() string { return "http://" + s.APIAddr() }
+
+// Registry is the server's registry, for tests and embedding.
+func (s *Server) Registry() *registry.Registry { return s.reg }
+
+// Done receives the error that ended serving (nil after Close).
+func (s *Server) Done() <-chan error { return s.served }
+
+// Close stops accepting requests, waits for those in flight (until ctx
+// ends), stops the registry and closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	s.ready.Store(false)
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		_ = s.http.Close()
+	}
+	s.reg.Close()
+	if cerr := s.closeStore(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *Server) closeStore() error {
+	if !s.ownStore {
+		return nil
+	}
+	if err := s.st.Close(); err != nil {
+		return fmt.Errorf("server: close the store: %w", err)
+	}
+	return nil
+}
