@@ -147,6 +147,9 @@ func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Ou
 		if err != nil {
 			return nil, toWire(err)
 		}
+		if fast, ok := any(out).(interface{ AppendJSON([]byte) []byte }); ok {
+			return fast.AppendJSON(make([]byte, 0, 1024)), nil
+		}
 		b, err := json.Marshal(out)
 		if err != nil {
 			return nil, &wireError{status: statusInternal, Type: "InternalFailure", Message: "encode response: " + err.Error()}

@@ -32,7 +32,7 @@ func (v *view) discoverTarget(c Caller, owner, nsName, svcName string) (*svcView
 
 // DiscoverInstances returns a random selection of a service's instances
 // that match the query, optional and health filters.
-func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap.DiscoverInstancesRequest) (*cloudmap.DiscoverInstancesResponse, error) {
+func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap.DiscoverInstancesRequest) (*cloudmap.DiscoverInstancesResult, error) {
 	if err := check(in); err != nil {
 		return nil, err
 	}
@@ -49,10 +49,11 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 	} else if filter == "" {
 		filter = cloudmap.HealthStatusFilterHealthy // "returns healthy resources by default"
 	}
+	query, optional := pairs(in.QueryParameters), pairs(in.OptionalParameters)
 	matched := make([]*instView, 0, min(len(svc.list), 64))
 	var healthy []*instView
 	for _, inst := range svc.list {
-		if !matches(inst, in.QueryParameters) {
+		if !matches(inst, query) {
 			continue
 		}
 		h := svc.health(inst)
@@ -75,10 +76,10 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 	if filter == cloudmap.HealthStatusFilterHealthyOrElseAll && len(healthy) > 0 {
 		matched = healthy
 	}
-	if len(in.OptionalParameters) > 0 {
+	if len(optional) > 0 {
 		var narrowed []*instView
 		for _, inst := range matched {
-			if matches(inst, in.OptionalParameters) {
+			if matches(inst, optional) {
 				narrowed = append(narrowed, inst)
 			}
 		}
@@ -91,20 +92,32 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		j := i + rand.IntN(len(matched)-i)
 		matched[i], matched[j] = matched[j], matched[i]
 	}
-	rev := svc.rec.Revision
-	out := &cloudmap.DiscoverInstancesResponse{Instances: make([]cloudmap.HttpInstanceSummary, n), InstancesRevision: &rev}
+	out := &cloudmap.DiscoverInstancesResult{Instances: make([]cloudmap.DiscoveredInstance, n), InstancesRevision: svc.rec.Revision}
 	for i, inst := range matched[:n] {
-		out.Instances[i] = cloudmap.HttpInstanceSummary{
+		out.Instances[i] = cloudmap.DiscoveredInstance{
 			InstanceId: inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
-			HealthStatus: svc.health(inst), Attributes: inst.attrMap(),
+			HealthStatus: svc.health(inst), Attributes: inst.attrs,
 		}
 	}
 	return out, nil
 }
 
-func matches(inst *instView, want map[string]string) bool {
-	for k, v := range want {
-		if got, ok := inst.attr(k); !ok || got != v {
+// pairs turns a filter map into a list, which is cheaper to test against
+// every instance than the map.
+func pairs(m map[string]string) []cloudmap.Attribute {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]cloudmap.Attribute, 0, len(m))
+	for k, v := range m {
+		out = append(out, cloudmap.Attribute{Key: k, Value: v})
+	}
+	return out
+}
+
+func matches(inst *instView, want []cloudmap.Attribute) bool {
+	for _, w := range want {
+		if got, ok := inst.attr(w.Key); !ok || got != w.Value {
 			return false
 		}
 	}

@@ -297,6 +297,9 @@ func (r *Registry) expireOperations() {
 
 // GetOperation returns one operation.
 func (r *Registry) GetOperation(ctx context.Context, c Caller, in *cloudmap.GetOperationRequest) (*cloudmap.GetOperationResponse, error) {
+	if err := check(in); err != nil {
+		return nil, err
+	}
 	if in.OwnerAccount != "" && in.OwnerAccount != c.Account {
 		return nil, notFound(ResOperation, in.OperationId)
 	}

@@ -45,17 +45,15 @@ type instView struct {
 	id        string
 	crid      string
 	createdBy string
-	attrs     []attr
+	attrs     []cloudmap.Attribute // sorted by key; shared, never modified
 	custom    string
 	idx       int // position in svcView.list
 }
 
-type attr struct{ k, v string }
-
 func (i *instView) attr(k string) (string, bool) {
 	for _, a := range i.attrs {
-		if a.k == k {
-			return a.v, true
+		if a.Key == k {
+			return a.Value, true
 		}
 	}
 	return "", false
@@ -64,7 +62,7 @@ func (i *instView) attr(k string) (string, bool) {
 func (i *instView) attrMap() map[string]string {
 	m := make(map[string]string, len(i.attrs))
 	for _, a := range i.attrs {
-		m[a.k] = a.v
+		m[a.Key] = a.Value
 	}
 	return m
 }
@@ -225,11 +223,11 @@ func (v *view) applyOne(c store.Change) error {
 }
 
 func (s *svcView) put(rec *instRecord) {
-	attrs := make([]attr, 0, len(rec.Attributes))
+	attrs := make([]cloudmap.Attribute, 0, len(rec.Attributes))
 	for k, val := range rec.Attributes {
-		attrs = append(attrs, attr{k, val})
+		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
 	}
-	sort.Slice(attrs, func(a, b int) bool { return attrs[a].k < attrs[b].k })
+	sort.Slice(attrs, func(a, b int) bool { return attrs[a].Key < attrs[b].Key })
 	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom}
 	if old, ok := s.instances[rec.ID]; ok {
 		iv.idx = old.idx

@@ -1,0 +1,87 @@
+// Package cairntest starts a whole cairn inside a Go test, the way
+// net/http/httptest starts an HTTP server: on a free loopback port, over a
+// temporary store, stopped when the test ends.
+//
+//	func TestMyCode(t *testing.T) {
+//		srv := cairntest.NewServer(t)
+//		client := servicediscovery.NewFromConfig(srv.AWSConfig)
+//		…
+//	}
+//
+// AWSConfig carries static credentials, the region, the endpoint, and a
+// middleware that stops the SDK from sending DiscoverInstances to a
+// "data-" prefixed host name that would not resolve.
+package cairntest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cairn-dev/cairn/server"
+)
+
+// Server is a cairn running for one test.
+type Server struct {
+	*server.Server
+	// Endpoint is the API's base URL, http://127.0.0.1:<port>.
+	Endpoint string
+	// AWSConfig is ready for servicediscovery.NewFromConfig.
+	AWSConfig aws.Config
+}
+
+// Option changes the server's configuration before it starts.
+type Option func(*server.Config)
+
+// WithConfig lets a test change any server setting.
+func WithConfig(fn func(*server.Config)) Option { return Option(fn) }
+
+// NewServer starts cairn on a free loopback port with a store in a
+// temporary folder, and stops it when the test ends.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.APIAddr = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.Start(cfg)
+	if err != nil {
+		t.Fatalf("cairntest: start cairn: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Close(ctx); err != nil {
+			t.Errorf("cairntest: stop cairn: %v", err)
+		}
+	})
+	return &Server{Server: srv, Endpoint: srv.Endpoint(), AWSConfig: AWSConfig(srv.Endpoint(), cfg.Region)}
+}
+
+// AWSConfig returns an aws.Config for a cairn at endpoint: static test
+// credentials, the region, and no "data-" host prefix.
+func AWSConfig(endpoint, region string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDCAIRNTEST", "cairn-test-secret", ""),
+		APIOptions:   []func(*middleware.Stack) error{DisableHostPrefix},
+	}
+}
+
+// DisableHostPrefix is an SDK middleware option that keeps the SDK from
+// prefixing "data-" to the endpoint's host for DiscoverInstances and
+// DiscoverInstancesRevision. Add it to aws.Config.APIOptions.
+func DisableHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("cairnDisableHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
+}

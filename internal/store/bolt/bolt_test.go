@@ -1,0 +1,347 @@
+package bolt_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/bolt"
+	"github.com/cairn-dev/cairn/internal/store/storetest"
+)
+
+func open(t testing.TB, dir string, opts bolt.Options) *bolt.Store {
+	t.Helper()
+	s, err := bolt.Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, t.TempDir(), bolt.DefaultOptions())
+	})
+}
+
+func TestDurable(t *testing.T) {
+	storetest.RunDurable(t, func(t *testing.T, dir string) store.Store {
+		return open(t, dir, bolt.DefaultOptions())
+	})
+}
+
+func TestOpenLocked(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, bolt.DefaultOptions())
+	defer s.Close()
+
+	start := time.Now()
+	s2, err := bolt.Open(dir, bolt.DefaultOptions())
+	if err == nil {
+		s2.Close()
+		t.Fatal("second Open of the same directory succeeded")
+	}
+	if !errors.Is(err, store.ErrLocked) {
+		t.Errorf("second Open = %v; want an error wrapping store.ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), dir) {
+		t.Errorf("error %q does not name the directory %s", err, dir)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("second Open took %v to fail", d)
+	}
+}
+
+// block holds the committer inside a closure until the returned release
+// is called.
+func block(t *testing.T, s *bolt.Store) (release func()) {
+	held, unblock := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Update(context.Background(), func(store.Tx) error {
+			close(held)
+			<-unblock
+			return nil
+		})
+		done <- err
+	}()
+	<-held
+	return func() {
+		close(unblock)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestUpdateCanceledWhileWaiting(t *testing.T) {
+	s := open(t, t.TempDir(), bolt.DefaultOptions())
+	defer s.Close()
+	release := block(t, s)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	ran := false
+	_, err := s.Update(ctx, func(tx store.Tx) error {
+		ran = true
+		return tx.Put("k", []byte("v"))
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Update = %v; want %v", err, context.DeadlineExceeded)
+	}
+	release()
+	if _, err := s.Load(context.Background(), func(k string, _ []byte) error {
+		return fmt.Errorf("found %q", k)
+	}); err != nil || ran {
+		t.Errorf("canceled Update was applied (ran %v): %v", ran, err)
+	}
+}
+
+func TestGroupCommit(t *testing.T) {
+	s := open(t, t.TempDir(), bolt.DefaultOptions())
+	defer s.Close()
+	release := block(t, s)
+
+	// These queue up behind the blocked commit and then share one.
+	const n = 8
+	revs, errs := make([]int64, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			revs[i], errs[i] = s.Update(context.Background(), func(tx store.Tx) error {
+				tx.Put(fmt.Sprint("k", i), []byte("v"))
+				switch i % 4 {
+				case 1:
+					return errors.New("fail")
+				case 2:
+					panic("boom")
+				}
+				return nil
+			})
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	release()
+	wg.Wait()
+
+	want := map[int64]bool{}
+	for i := range n {
+		if (errs[i] == nil) != (i%4 == 0 || i%4 == 3) {
+			t.Errorf("Update %d = %v", i, errs[i])
+		}
+		if errs[i] == nil {
+			want[revs[i]] = true
+		}
+	}
+	if len(want) != 1 {
+		t.Errorf("successful Updates got revisions %v; want one shared commit", want)
+	}
+	var keys []string
+	rev, err := s.Load(context.Background(), func(k string, _ []byte) error {
+		keys = append(keys, k)
+		return nil
+	})
+	if err != nil || !want[rev] || fmt.Sprint(keys) != "[k0 k3 k4 k7]" {
+		t.Errorf("Load = %v at %d (%v); want [k0 k3 k4 k7] at %v", keys, rev, err, want)
+	}
+}
+
+func TestPutInvalid(t *testing.T) {
+	s := open(t, t.TempDir(), bolt.DefaultOptions())
+	defer s.Close()
+	for _, key := range []string{"", strings.Repeat("k", 40000)} {
+		_, err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put(key, nil) })
+		if err == nil || !strings.HasPrefix(err.Error(), "bolt: put") {
+			t.Errorf("Put of a %d-byte key: %v; want a bolt: put error", len(key), err)
+		}
+	}
+}
+
+func TestWatchHistory(t *testing.T) {
+	opts := bolt.DefaultOptions()
+	opts.WatchHistory = 4
+	opts.WatchBuffer = 2
+	s := open(t, t.TempDir(), opts)
+	defer s.Close()
+	ctx := context.Background()
+	put := func(i int) int64 {
+		rev, err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(fmt.Sprint("k", i), []byte("v")) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+
+	slow := s.Watch(ctx, 0)
+	var last int64
+	for i := range 10 {
+		last = put(i)
+	}
+	// The slow watcher gets what fitted in its buffer, then ErrCompacted.
+	var revs []int64
+	for ev := range slow {
+		if ev.Err != nil {
+			if !errors.Is(ev.Err, store.ErrCompacted) {
+				t.Errorf("slow watcher: err %v; want ErrCompacted", ev.Err)
+			}
+			revs = append(revs, -1)
+			continue
+		}
+		revs = append(revs, ev.Rev)
+	}
+	if got := fmt.Sprint(revs); got != "[1 2 -1]" {
+		t.Errorf("slow watcher got %s; want [1 2 -1]", got)
+	}
+
+	tests := []struct {
+		from int64
+		want string
+	}{
+		{0, "[compacted]"},
+		{last - 5, "[compacted]"},
+		{last - 4, fmt.Sprint([]int64{last - 3, last - 2, last - 1, last})},
+		{last, "[]"},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithCancel(ctx)
+		ch := s.Watch(ctx, tt.from)
+		got := []string{}
+		for len(ch) > 0 {
+			ev := <-ch
+			if errors.Is(ev.Err, store.ErrCompacted) {
+				got = append(got, "compacted")
+			} else {
+				got = append(got, fmt.Sprint(ev.Rev))
+			}
+		}
+		cancel()
+		if s := "[" + strings.Join(got, " ") + "]"; s != tt.want {
+			t.Errorf("Watch from %d at %d: %s; want %s", tt.from, last, s, tt.want)
+		}
+	}
+
+	// A watcher may start from a revision not yet committed.
+	future := s.Watch(ctx, last+1)
+	put(100)
+	want := put(101)
+	select {
+	case ev := <-future:
+		if ev.Rev != want || ev.Err != nil {
+			t.Errorf("Watch from %d: first event %d, %v; want %d", last+1, ev.Rev, ev.Err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event")
+	}
+}
+
+func TestDeleteAbsentIsNoChange(t *testing.T) {
+	s := open(t, t.TempDir(), bolt.DefaultOptions())
+	defer s.Close()
+	ctx := context.Background()
+	rev, err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("v")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Update(ctx, func(tx store.Tx) error { return tx.Delete("absent") })
+	if err != nil || got != rev {
+		t.Errorf("deleting an absent key = %d, %v; want revision %d unchanged", got, err, rev)
+	}
+}
+
+func TestWatchAfterReopenIsCompacted(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, bolt.DefaultOptions())
+	if _, err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir, bolt.DefaultOptions())
+	defer s.Close()
+	ev, ok := <-s.Watch(context.Background(), 0)
+	if !ok || !errors.Is(ev.Err, store.ErrCompacted) {
+		t.Errorf("Watch from 0 after reopen: %v, %v; want ErrCompacted", ev, ok)
+	}
+}
+
+func Example() {
+	dir, err := os.MkdirTemp("", "cairn-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	s, err := bolt.Open(dir, bolt.DefaultOptions())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+
+	ctx := context.Background()
+	rev, err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put("svc/srv-1", []byte(`{"Name":"web"}`)); err != nil {
+			return err
+		}
+		return tx.Put("ns/ns-1", []byte(`{"Name":"example.local"}`))
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("committed revision", rev)
+
+	rev, err = s.Load(ctx, func(key string, value []byte) error {
+		fmt.Printf("%s %s\n", key, value)
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("loaded revision", rev)
+	// Output:
+	// committed revision 1
+	// ns/ns-1 {"Name":"example.local"}
+	// svc/srv-1 {"Name":"web"}
+	// loaded revision 1
+}
+
+// benchmarkUpdate runs b.N durable single-key Puts from the given number
+// of concurrent writers and reports commits per second.
+func benchmarkUpdate(b *testing.B, writers int) {
+	s := open(b, b.TempDir(), bolt.DefaultOptions())
+	defer s.Close()
+	value := []byte(`{"Id":"srv-0123456789abcdef","Name":"web"}`)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range writers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				key := fmt.Sprintf("svc/%08d", i)
+				if _, err := s.Update(context.Background(), func(tx store.Tx) error {
+					return tx.Put(key, value)
+				}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+}
+
+func BenchmarkUpdateParallel(b *testing.B) { benchmarkUpdate(b, 64) }
+
+func BenchmarkUpdateSerial(b *testing.B) { benchmarkUpdate(b, 1) }

@@ -1,0 +1,274 @@
+// Package bolt is cairn's default store: an embedded, single-process
+// implementation of store.Store on a bbolt file (dir/cairn.db).
+//
+// All writes go through one committer goroutine that gathers the Update
+// calls waiting at that moment and commits them in one bbolt transaction
+// and one fsync (group commit). Each closure writes to its own buffer, so a
+// closure that fails or panics is dropped alone and the others still commit.
+// Recent commits are kept in memory to serve watchers.
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/store"
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "cairn.db"
+
+var (
+	dataBucket = []byte("data") // the key space
+	metaBucket = []byte("meta") // bookkeeping: the revision
+	revKey     = []byte("rev")  // in metaBucket: 8 bytes, big-endian
+)
+
+// Options tunes a Store. The zero value of a field means its default.
+type Options struct {
+	// NoSync skips the fsync at each commit, so acknowledged writes can be
+	// lost if the machine crashes. For benchmarks and tests only.
+	NoSync bool
+	// MaxBatch is the most Update calls that share one commit.
+	MaxBatch int
+	// WatchBuffer is how many events a watcher may fall behind before it is
+	// sent store.ErrCompacted and dropped.
+	WatchBuffer int
+	// WatchHistory is how many recent commits are kept in memory for
+	// watchers that start behind the current revision.
+	WatchHistory int
+	// LockTimeout is how long Open waits for another process to release
+	// the data directory before failing with store.ErrLocked.
+	LockTimeout time.Duration
+}
+
+// DefaultOptions returns the options Open uses for zero fields.
+func DefaultOptions() Options {
+	return Options{
+		MaxBatch:     1024,
+		WatchBuffer:  1024,
+		WatchHistory: 4096,
+		LockTimeout:  100 * time.Millisecond,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = d.MaxBatch
+	}
+	if o.WatchBuffer <= 0 {
+		o.WatchBuffer = d.WatchBuffer
+	}
+	if o.WatchHistory <= 0 {
+		o.WatchHistory = d.WatchHistory
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = d.LockTimeout
+	}
+	return o
+}
+
+// Store is a store.Store kept in a bbolt file. It is safe for concurrent
+// use. A closure passed to Update runs on the committer goroutine and must
+// not call the Store.
+type Store struct {
+	db   *bbolt.DB
+	opts Options
+
+	reqs chan *request // unbuffered: a send is a pickup by the committer
+	quit chan struct{} // closed by Close
+	done chan struct{} // closed when the committer has stopped
+	rev  int64         // owned by the committer
+	hub  *hub
+
+	closeMu sync.Mutex
+	closed  bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the store in dir, creating dir and the database if needed.
+// If another process holds dir, Open fails after opts.LockTimeout with an
+// error wrapping store.ErrLocked.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	_, statErr := os.Stat(path)
+	bopts := *bbolt.DefaultOptions
+	bopts.Timeout = opts.LockTimeout
+	bopts.NoSync = opts.NoSync
+	db, err := bbolt.Open(path, 0o600, &bopts)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("bolt: open %s: %w", dir, store.ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	var rev int64
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(dataBucket); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(metaBucket)
+		if err != nil {
+			return err
+		}
+		rev, err = decodeRev(meta.Get(revKey))
+		return err
+	})
+	if err == nil && errors.Is(statErr, fs.ErrNotExist) && !opts.NoSync {
+		err = syncDir(dir) // make the new file's directory entry durable
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	s := &Store{
+		db:   db,
+		opts: opts,
+		reqs: make(chan *request),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+		rev:  rev,
+		hub:  newHub(rev, opts.WatchHistory, opts.WatchBuffer),
+	}
+	go s.run()
+	return s, nil
+}
+
+// Update runs fn in a read-write transaction and commits it durably,
+// possibly together with concurrent Update calls. If ctx ends before the
+// committer picks the call up, Update returns ctx.Err() and fn never runs;
+// once picked up, the call completes regardless of ctx.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, error) {
+	select {
+	case <-s.quit:
+		return 0, store.ErrClosed
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	r := &request{fn: fn, done: make(chan result, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return 0, store.ErrClosed
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	res := <-r.done
+	return res.rev, res.err
+}
+
+// Load calls fn for every key in ascending order from one snapshot and
+// returns the snapshot's revision. The snapshot is copied out before fn is
+// first called, so fn runs outside any bbolt transaction and may keep the
+// values it is given.
+func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) error) (int64, error) {
+	select {
+	case <-s.quit:
+		return 0, store.ErrClosed
+	default:
+	}
+	type kv struct {
+		key   string
+		value []byte
+	}
+	var (
+		rev int64
+		all []kv
+	)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		if rev, err = decodeRev(tx.Bucket(metaBucket).Get(revKey)); err != nil {
+			return err
+		}
+		c := tx.Bucket(dataBucket).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			all = append(all, kv{string(k), cloneValue(v)})
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			return 0, store.ErrClosed
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return 0, ctxErr
+		}
+		return 0, fmt.Errorf("bolt: load: %w", err)
+	}
+	for _, e := range all {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if err := fn(e.key, e.value); err != nil {
+			return 0, err
+		}
+	}
+	return rev, nil
+}
+
+// Close finishes the commits in progress, closes every watch channel and
+// closes the database. Calls after the first return store.ErrClosed.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	s.closed = true
+	close(s.quit)
+	<-s.done
+	s.hub.close()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close %s: %w", s.db.Path(), err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// cloneValue copies a value out of bbolt's memory; an empty value stays
+// non-nil so that it is not mistaken for a deletion.
+func cloneValue(v []byte) []byte {
+	return append(make([]byte, 0, len(v)), v...)
+}
+
+func encodeRev(rev int64) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(rev))
+}
+
+func decodeRev(b []byte) (int64, error) {
+	switch len(b) {
+	case 0:
+		return 0, nil
+	case 8:
+		return int64(binary.BigEndian.Uint64(b)), nil
+	}
+	return 0, fmt.Errorf("bad revision record (%d bytes)", len(b))
+}

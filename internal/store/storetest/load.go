@@ -1,0 +1,46 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/cairn-dev/cairn/internal/store"
+)
+
+func testLoad(t *testing.T, s store.Store) {
+	keys := []string{"m", "a/2", "z", "a", "a/10", "a/1", "b", "\x00", "é"}
+	for _, k := range keys {
+		write(t, s, put(k, "v:"+k))
+	}
+	write(t, s, del("b"))
+	rev := write(t, s, put("m", "v:m2"))
+
+	all, loadRev := load(t, s)
+	want := []kv{{"\x00", []byte("v:\x00")}, {"a", []byte("v:a")}, {"a/1", []byte("v:a/1")},
+		{"a/10", []byte("v:a/10")}, {"a/2", []byte("v:a/2")}, {"m", []byte("v:m2")},
+		{"z", []byte("v:z")}, {"é", []byte("v:é")}}
+	if !slices.EqualFunc(all, want, func(a, b kv) bool { return a.key == b.key && sameValue(a.value, b.value) }) {
+		t.Errorf("Load = %v\nwant   %v", all, want)
+	}
+	if loadRev != rev {
+		t.Errorf("Load revision = %d; want %d", loadRev, rev)
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	_, err := s.Load(context.Background(), func(string, []byte) error {
+		calls++
+		return stop
+	})
+	if err != stop || calls != 1 {
+		t.Errorf("Load with failing fn = %v after %d calls; want %v after 1", err, calls, stop)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Load(ctx, func(string, []byte) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load with canceled context = %v; want %v", err, context.Canceled)
+	}
+}
