@@ -14,7 +14,10 @@
 package cairntest
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -47,6 +50,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.APIAddr = "127.0.0.1:0"
+	cfg.DNSAddr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	for _, o := range opts {
 		o(&cfg)
@@ -72,8 +76,31 @@ func AWSConfig(endpoint, region string) aws.Config {
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDCAIRNTEST", "cairn-test-secret", ""),
+		HTTPClient:   ownBodyClient{&http.Client{Timeout: time.Minute}},
 		APIOptions:   []func(*middleware.Stack) error{DisableHostPrefix},
 	}
+}
+
+// ownBodyClient gives net/http a request body of its own. smithy-go
+// (v1.28.9, the newest) closes the request body as soon as the response
+// headers arrive, and its body's WriteTo then returns io.EOF; net/http,
+// draining a body of known length after writing it, takes that for a
+// write error and closes the connection under a response still being
+// read ("use of closed network connection"). SDK retries hide it; tests
+// that count attempts do not.
+type ownBodyClient struct{ c *http.Client }
+
+func (o ownBodyClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	return o.c.Do(req)
 }
 
 // DisableHostPrefix is an SDK middleware option that keeps the SDK from

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/dns"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
@@ -32,6 +33,11 @@ type Config struct {
 	// APIAddr is the address the Cloud Map API listens on (host:port;
 	// port 0 picks a free one).
 	APIAddr string
+	// DNSAddr is the address the authoritative DNS server listens on, UDP
+	// and TCP (port 0 picks a free one); empty disables DNS.
+	DNSAddr string
+	// DNSNameserver is the host name the NS record of every zone names.
+	DNSNameserver string
 	// DataDir is the folder of the embedded store. It is created if
 	// absent and locked while the server runs.
 	DataDir string
@@ -59,6 +65,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		APIAddr:            "127.0.0.1:9080",
+		DNSAddr:            "127.0.0.1:9053",
+		DNSNameserver:      dns.DefaultNameserver,
 		DataDir:            "./cairn-data",
 		Region:             "us-east-1",
 		AccountID:          "000000000000",
@@ -75,6 +83,11 @@ func (c Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
 		return fmt.Errorf("server: the API address %q is not host:port: %w", c.APIAddr, err)
+	}
+	if c.DNSAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DNSAddr); err != nil {
+			return fmt.Errorf("server: the DNS address %q is not host:port: %w", c.DNSAddr, err)
+		}
 	}
 	if c.Store == nil && c.DataDir == "" {
 		return errors.New("server: the data directory is empty; set --data-dir")
@@ -123,6 +136,7 @@ type Server struct {
 	ownStore bool
 	reg      *registry.Registry
 	apiLn    net.Listener
+	dns      *dns.Server
 	http     *http.Server
 	ready    atomic.Bool
 	served   chan error
@@ -164,6 +178,17 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.APIAddr, err)
 	}
 	s.apiLn = ln
+	if cfg.DNSAddr != "" {
+		d, err := dns.Listen(cfg.DNSAddr, dns.NewHandler(reg, cfg.DNSNameserver))
+		if err != nil {
+			_ = ln.Close()
+			reg.Close()
+			s.closeStore()
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		s.dns = d
+		log.Info("serving DNS", "addr", d.Addr())
+	}
 	handler := api.New(api.Config{Registry: reg, DefaultRegion: cfg.Region, AccountID: cfg.AccountID, Logger: log, Ready: s.ready.Load})
 	s.http = &http.Server{
 		Handler:           handler,
@@ -182,13 +207,23 @@ func Start(cfg Config) (*Server, error) {
 // APIAddr is the address the API listens on.
 func (s *Server) APIAddr() string { return s.apiLn.Addr().String() }
 
+// DNSAddr is the address DNS listens on (UDP and TCP), or "" when DNS is
+// off.
+func (s *Server) DNSAddr() string {
+	if s.dns == nil {
+		return ""
+	}
+	return s.dns.Addr()
+}
+
 // Endpoint is the API's base URL, for an SDK's endpoint setting.
 func (s *Server) Endpoint() string { return "http://" + s.APIAddr() }
 
 // Registry is the server's registry, for tests and embedding.
 func (s *Server) Registry() *registry.Registry { return s.reg }
 
-// Done receives the error that ended serving (nil after Close).
+// Done receives the error that ended serving the API
+// (http.ErrServerClosed after Close).
 func (s *Server) Done() <-chan error { return s.served }
 
 // Close stops accepting requests, waits for those in flight (until ctx
@@ -198,6 +233,11 @@ func (s *Server) Close(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		_ = s.http.Close()
+	}
+	if s.dns != nil {
+		if derr := s.dns.Shutdown(ctx); derr != nil && err == nil {
+			err = derr
+		}
 	}
 	s.reg.Close()
 	if cerr := s.closeStore(); cerr != nil && err == nil {

@@ -253,46 +253,58 @@ func (r *Registry) janitor() {
 	}
 }
 
+// expireOperations deletes expired operations in batches of up to 1,000
+// per commit, until none is left.
 func (r *Registry) expireOperations() {
+	for r.ctx.Err() == nil {
+		old := r.expiredOperations(1000)
+		if len(old) == 0 {
+			return
+		}
+		err := r.update(r.ctx, func(tx store.Tx) error {
+			for _, id := range old {
+				op, err := getRecord[opRecord](tx, opKey(id))
+				if err != nil {
+					return err
+				}
+				if op == nil {
+					continue
+				}
+				if op.IdemKey != "" {
+					if err := tx.Delete(op.IdemKey); err != nil {
+						return err
+					}
+				}
+				if err := tx.Delete(opKey(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			r.log.Warn("registry: expire operations", "err", err)
+			return
+		}
+	}
+}
+
+// expiredOperations returns up to n finished operations older than the
+// retention period.
+func (r *Registry) expiredOperations(n int) []string {
 	cutoff := r.now().Add(-r.cfg.OperationRetention).UnixMilli()
 	v := r.currentView()
 	v.mu.RLock()
+	defer v.mu.RUnlock()
 	var old []string
 	for id, op := range v.ops {
 		if op.done() && op.UpdateDate < cutoff {
 			old = append(old, id)
-			if len(old) == 1000 {
+			if len(old) == n {
 				break
 			}
 		}
 	}
-	v.mu.RUnlock()
-	if len(old) == 0 {
-		return
-	}
-	err := r.update(r.ctx, func(tx store.Tx) error {
-		for _, id := range old {
-			op, err := getRecord[opRecord](tx, opKey(id))
-			if err != nil {
-				return err
-			}
-			if op == nil {
-				continue
-			}
-			if op.IdemKey != "" {
-				if err := tx.Delete(op.IdemKey); err != nil {
-					return err
-				}
-			}
-			if err := tx.Delete(opKey(id)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		r.log.Warn("registry: expire operations", "err", err)
-	}
+	return old
 }
 
 // GetOperation returns one operation.

@@ -19,6 +19,9 @@ type view struct {
 	rev        int64
 	namespaces map[string]*nsView // by ID
 	byHTTPName map[string]*nsView // by scope + "/" + HttpName
+	// zones lists the DNS namespaces by lower-cased name, oldest first:
+	// the oldest namespace of a name is the one DNS answers for.
+	zones map[string][]*nsView
 	services   map[string]*svcView
 	ops        map[string]*opRecord
 	notify     chan struct{} // closed and replaced at every applied commit
@@ -71,6 +74,7 @@ func newView() *view {
 	return &view{
 		namespaces: map[string]*nsView{},
 		byHTTPName: map[string]*nsView{},
+		zones:      map[string][]*nsView{},
 		services:   map[string]*svcView{},
 		ops:        map[string]*opRecord{},
 		notify:     make(chan struct{}),
@@ -148,6 +152,7 @@ func (v *view) applyOne(c store.Change) error {
 			if old != nil {
 				delete(v.byHTTPName, old.rec.scope.String()+"/"+old.rec.HTTPName)
 				delete(v.namespaces, id)
+				v.removeZone(old)
 			}
 			return nil
 		}
@@ -158,6 +163,8 @@ func (v *view) applyOne(c store.Change) error {
 		if old == nil {
 			old = &nsView{byName: map[string]*svcView{}, byLower: map[string]*svcView{}}
 			v.namespaces[id] = old
+			old.rec = rec
+			v.addZone(old)
 		}
 		old.rec = rec
 		v.byHTTPName[rec.scope.String()+"/"+rec.HTTPName] = old
@@ -220,6 +227,39 @@ func (v *view) applyOne(c store.Change) error {
 		v.ops[id] = rec
 	}
 	return nil
+}
+
+func zoneKey(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
+
+func (v *view) addZone(ns *nsView) {
+	if !ns.rec.isDNS() {
+		return
+	}
+	k := zoneKey(ns.rec.Name)
+	list := append(v.zones[k], ns)
+	sort.SliceStable(list, func(a, b int) bool {
+		if list[a].rec.CreateDate != list[b].rec.CreateDate {
+			return list[a].rec.CreateDate < list[b].rec.CreateDate
+		}
+		return list[a].rec.ID < list[b].rec.ID
+	})
+	v.zones[k] = list
+}
+
+func (v *view) removeZone(ns *nsView) {
+	k := zoneKey(ns.rec.Name)
+	list := v.zones[k]
+	for i, z := range list {
+		if z == ns {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(v.zones, k)
+	} else {
+		v.zones[k] = list
+	}
 }
 
 func (s *svcView) put(rec *instRecord) {

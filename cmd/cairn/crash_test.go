@@ -1,0 +1,932 @@
+//go:build unix
+
+package main
+
+// These tests run the real cairn binary as a child process: built once
+// with `go build`, started with `cairn serve`, killed with SIGKILL under
+// load or stopped with SIGTERM, and started again on the same data
+// directory.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/internal/store/bolt"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// cairnBinary builds the cairn command once per test binary, into a
+// folder TestMain removes (a t.TempDir would vanish with the first test
+// that asked for it, while parallel tests still run the binary).
+func cairnBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "cairn-bin-")
+		if buildErr != nil {
+			return
+		}
+		gotool, err := exec.LookPath("go")
+		if err != nil {
+			gotool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		binPath = filepath.Join(buildDir, "cairn")
+		cmd := exec.Command(gotool, "build", "-o", binPath, ".")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build cairn: %v", buildErr)
+	}
+	return binPath
+}
+
+// childEnv is the test's environment without CAIRN_* variables, so that a
+// developer's settings can't change what the child does.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CAIRN_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// logBuffer collects a child's stderr and reports the address from its
+// "serving the Cloud Map API" line.
+type logBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	addr chan string // receives the API address once
+	sent bool
+}
+
+var servingRE = regexp.MustCompile(`msg="serving the Cloud Map API" addr=(\S+)`)
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Write(p)
+	if !b.sent {
+		if m := servingRE.FindSubmatch(b.buf.Bytes()); m != nil {
+			b.sent = true
+			b.addr <- string(m[1])
+		}
+	}
+	return len(p), nil
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// child is one cairn process.
+type child struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	log      *logBuffer
+	exited   chan struct{} // closed once Wait returned
+	waitErr  error
+	endpoint string // set by startServer
+}
+
+// startChild starts the cairn binary with args; it is killed when the
+// test ends, and its output is logged if the test failed.
+func startChild(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{t: t, log: &logBuffer{addr: make(chan string, 1)}, exited: make(chan struct{})}
+	c.cmd = exec.Command(cairnBinary(t), args...)
+	c.cmd.Env = childEnv()
+	c.cmd.Stdout = c.log
+	c.cmd.Stderr = c.log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("start cairn: %v", err)
+	}
+	go func() {
+		c.waitErr = c.cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-c.exited:
+		default:
+			_ = c.cmd.Process.Kill()
+			<-c.exited
+		}
+		if t.Failed() {
+			t.Logf("output of cairn %s:\n%s", strings.Join(args, " "), c.log.String())
+		}
+	})
+	return c
+}
+
+// startServer runs `cairn serve` on a free loopback port over dataDir and
+// waits until GET /healthz answers 200. The port is the one the server
+// reports in its log, so no port is picked in advance and none can be
+// taken by someone else in between.
+func startServer(t *testing.T, dataDir string, extra ...string) *child {
+	t.Helper()
+	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", dataDir,
+		"--limit-instances-per-service", "0", "--limit-instances-per-namespace", "0"}, extra...)
+	c := startChild(t, args...)
+	var addr string
+	select {
+	case addr = <-c.log.addr:
+	case <-c.exited:
+		t.Fatalf("cairn serve exited before serving (%v):\n%s", c.waitErr, c.log.String())
+	case <-time.After(15 * time.Second):
+		t.Fatalf("cairn serve did not report its address within 15s:\n%s", c.log.String())
+	}
+	c.endpoint = "http://" + addr
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := hc.Get(c.endpoint + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /healthz did not answer 200 within 10s (last: %v, %v)", resp, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// wait waits for the child to exit and returns its exit code.
+func (c *child) wait(timeout time.Duration) int {
+	c.t.Helper()
+	select {
+	case <-c.exited:
+	case <-time.After(timeout):
+		c.t.Fatalf("cairn did not exit within %v:\n%s", timeout, c.log.String())
+	}
+	var ee *exec.ExitError
+	switch {
+	case c.waitErr == nil:
+		return 0
+	case errors.As(c.waitErr, &ee):
+		return ee.ExitCode()
+	}
+	c.t.Fatalf("wait for cairn: %v", c.waitErr)
+	return -1
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (c *child) kill() {
+	c.t.Helper()
+	if err := c.cmd.Process.Kill(); err != nil {
+		c.t.Fatalf("kill cairn: %v", err)
+	}
+	<-c.exited
+	if ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		c.t.Fatalf("cairn ended with %v, not by SIGKILL:\n%s", c.cmd.ProcessState, c.log.String())
+	}
+}
+
+// client returns a Cloud Map client for the child. Retries are off so that
+// a success is exactly one acknowledged request, and enough connections
+// are kept idle for the load's goroutines.
+func (c *child) client() *sd.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 128
+	c.t.Cleanup(tr.CloseIdleConnections)
+	cfg := cairntest.AWSConfig(c.endpoint, "us-east-1")
+	cfg.HTTPClient = ownBodyClient{&http.Client{Transport: tr, Timeout: 20 * time.Second}}
+	cfg.RetryMaxAttempts = 1
+	return sd.NewFromConfig(cfg)
+}
+
+// ownBodyClient gives net/http a request body of its own.
+//
+// smithy-go (v1.28.9) wraps the body in a reader whose WriteTo returns
+// io.EOF once closed, and closes it as soon as the response headers are
+// in. net/http, after writing a body of known length, drains it with
+// io.Copy, which calls WriteTo: if the SDK closed the body first, the
+// transport takes the io.EOF for a write error and closes the connection,
+// cutting off the response body being read ("use of closed network
+// connection"). On loopback, with responses of tens of kilobytes, that
+// happens every few dozen calls.
+type ownBodyClient struct{ c *http.Client }
+
+func (o ownBodyClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	return o.c.Do(req)
+}
+
+// checkBolt opens the database file with bbolt directly, read-only, and
+// runs bbolt's consistency check over every page.
+func checkBolt(t *testing.T, dataDir string) {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(dataDir, bolt.FileName), 0o600, &bbolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("bbolt: open the store after the crash: %v", err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bbolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		t.Fatalf("bbolt: the store is inconsistent after the crash: %v", err)
+	}
+}
+
+// The crash test's model of what the server holds.
+
+const (
+	crashServices = 2  // services in the namespace
+	crashShards   = 16 // values of the "shard" attribute, to discover in slices of < 1000
+	registrars    = 32 // goroutines registering
+	deregistrars  = 4  // goroutines deregistering
+)
+
+type instState int
+
+const (
+	stPresent       instState = iota // acknowledged registered
+	stAbsent                         // acknowledged deregistered
+	stRegistering                    // RegisterInstance sent, not acknowledged
+	stDeregistering                  // DeregisterInstance sent, not acknowledged
+)
+
+type instRec struct {
+	svc   int
+	state instState
+	// attrs are the attributes of the last acknowledged registration;
+	// next those of an unacknowledged one.
+	attrs, next map[string]string
+	wasPresent  bool // stRegistering: the instance was present before
+}
+
+type opInfo struct {
+	typ  types.OperationType
+	inst string
+}
+
+type model struct {
+	mu    sync.Mutex
+	insts map[string]*instRec
+	ops   map[string]opInfo // operations known to the test: acknowledged or seen listed
+}
+
+func (m *model) count(st instState) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, r := range m.insts {
+		if r.state == st {
+			n++
+		}
+	}
+	return n
+}
+
+// crashEnv is the test's fixture: the namespace and services.
+type crashEnv struct {
+	nsID, nsName string
+	svcIDs       []string
+	svcNames     []string
+}
+
+func instAttrs(id string, cycle, gen int) map[string]string {
+	h := 0
+	for _, c := range id {
+		h = h*31 + int(c)
+	}
+	h &= 0x7fffffff
+	return map[string]string{
+		"AWS_INSTANCE_IPV4": fmt.Sprintf("10.%d.%d.%d", h%256, h/256%256, h/65536%254+1),
+		"AWS_INSTANCE_PORT": strconv.Itoa(1024 + h%50000),
+		"shard":             strconv.Itoa(h % crashShards),
+		"cycle":             strconv.Itoa(cycle),
+		"gen":               strconv.Itoa(gen),
+		"id":                id,
+	}
+}
+
+func TestCrashUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills cairn processes")
+	}
+	t.Parallel()
+	begin := time.Now()
+	dataDir := t.TempDir()
+	m := &model{insts: map[string]*instRec{}, ops: map[string]opInfo{}}
+
+	srv := startServer(t, dataDir)
+	t.Logf("first start: %v (with the build, unless a parallel test did it)", time.Since(begin).Round(time.Millisecond))
+	env := setupCrashEnv(t, srv.client())
+
+	const cycles = 3
+	for cycle := 1; cycle <= cycles; cycle++ {
+		dur := time.Duration(300+rand.IntN(500)) * time.Millisecond
+		acked, deregs := runLoad(t, srv, m, env, cycle, dur)
+		checkBolt(t, dataDir)
+		t.Logf("cycle %d: killed after %v of load: %d registrations and %d deregistrations acknowledged",
+			cycle, dur, acked, deregs)
+
+		started := time.Now()
+		srv = startServer(t, dataDir)
+		t.Logf("cycle %d: restart took %v", cycle, time.Since(started).Round(time.Millisecond))
+		verified := time.Now()
+		n, inFlight, took := verifyState(t, srv.client(), m, env)
+		t.Logf("cycle %d: verified %d instances in %v; %d of the %d requests in flight at the kill took effect",
+			cycle, n, time.Since(verified).Round(time.Millisecond), took, inFlight)
+		if t.Failed() {
+			return
+		}
+	}
+
+	// The namespace's instance counter, which only the quota shows, must
+	// equal the instances present: with a quota of one more, one new
+	// instance fits and a second does not.
+	total := m.count(stPresent)
+	if code := srv.stop(t); code != 0 {
+		t.Fatalf("cairn serve exited %d after SIGTERM", code)
+	}
+	srv = startServer(t, dataDir, "--limit-instances-per-namespace", strconv.Itoa(total+1))
+	c := srv.client()
+	ctx := context.Background()
+	register := func(svc int, id string) error {
+		_, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: &env.svcIDs[svc], InstanceId: &id, Attributes: instAttrs(id, 0, 0)})
+		return err
+	}
+	if err := register(0, "quota-1"); err != nil {
+		t.Errorf("register 1 instance with %d present and a namespace quota of %d: %v", total, total+1, err)
+	}
+	var limit *types.ResourceLimitExceeded
+	if err := register(1, "quota-2"); !errors.As(err, &limit) {
+		t.Errorf("register 2 instances with %d present and a namespace quota of %d: %v; want ResourceLimitExceeded", total, total+1, err)
+	}
+	for id, r := range m.insts { // re-registering an instance is not limited
+		if r.state == stPresent {
+			if err := register(r.svc, id); err != nil {
+				t.Errorf("re-register %s at the quota: %v", id, err)
+			}
+			break
+		}
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Fatalf("cairn serve exited %d after SIGTERM", code)
+	}
+	checkBolt(t, dataDir)
+	t.Logf("total: %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// stop sends SIGTERM and waits for the exit code.
+func (c *child) stop(t *testing.T) int {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	return c.wait(35 * time.Second)
+}
+
+func setupCrashEnv(t *testing.T, c *sd.Client) *crashEnv {
+	t.Helper()
+	ctx := context.Background()
+	env := &crashEnv{nsName: "crash.example"}
+	ns, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: &env.nsName})
+	if err != nil {
+		t.Fatalf("CreateHttpNamespace: %v", err)
+	}
+	op, err := c.GetOperation(ctx, &sd.GetOperationInput{OperationId: ns.OperationId})
+	if err != nil {
+		t.Fatalf("GetOperation: %v", err)
+	}
+	if op.Operation.Status != types.OperationStatusSuccess {
+		t.Fatalf("CreateHttpNamespace operation is %s; want SUCCESS", op.Operation.Status)
+	}
+	env.nsID = op.Operation.Targets[string(types.OperationTargetTypeNamespace)]
+	for i := range crashServices {
+		name := fmt.Sprintf("svc-%d", i)
+		out, err := c.CreateService(ctx, &sd.CreateServiceInput{Name: &name, NamespaceId: &env.nsID})
+		if err != nil {
+			t.Fatalf("CreateService: %v", err)
+		}
+		env.svcIDs = append(env.svcIDs, *out.Service.Id)
+		env.svcNames = append(env.svcNames, name)
+	}
+	return env
+}
+
+// runLoad registers and deregisters instances from many goroutines for
+// dur, then kills the server with SIGKILL while requests are in flight.
+// Only a successful response is an acknowledgement.
+func runLoad(t *testing.T, srv *child, m *model, env *crashEnv, cycle int, dur time.Duration) (acked, deregs int64) {
+	t.Helper()
+	c := srv.client()
+	ctx := context.Background()
+	var killed atomic.Bool
+	var nAcked, nDeregs atomic.Int64
+	stop := make(chan struct{})
+	// Deregistration candidates: instances acknowledged present, which
+	// no registrar touches again.
+	candidates := make(chan string, 4096)
+	m.mu.Lock()
+	for _, id := range slices.Sorted(maps.Keys(m.insts)) {
+		if m.insts[id].state == stPresent && rand.IntN(4) == 0 && len(candidates) < cap(candidates)/2 {
+			candidates <- id
+		}
+	}
+	m.mu.Unlock()
+	unexpected := func(what string, err error) {
+		if !killed.Load() {
+			t.Errorf("%s before the kill: %v", what, err)
+		}
+	}
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+
+	var wg sync.WaitGroup
+	for w := range registrars {
+		wg.Go(func() {
+			svc := w % crashServices
+			var own []string // present instances only this goroutine re-registers
+			for n := 0; !stopped(); n++ {
+				id := fmt.Sprintf("c%d-w%02d-%06d", cycle, w, n)
+				gen := 0
+				if len(own) > 0 && n%8 == 7 { // re-register one, with new attributes
+					id = own[rand.IntN(len(own))]
+					gen = n
+				}
+				attrs := instAttrs(id, cycle, gen)
+				m.mu.Lock()
+				r := m.insts[id]
+				if r == nil {
+					r = &instRec{svc: svc, state: stAbsent}
+					m.insts[id] = r
+				}
+				r.wasPresent = r.state == stPresent
+				r.state, r.next = stRegistering, attrs
+				m.mu.Unlock()
+				out, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{
+					ServiceId: &env.svcIDs[svc], InstanceId: &id, Attributes: attrs,
+					CreatorRequestId: aws.String(fmt.Sprintf("%s-%d", id, gen)),
+				})
+				if err != nil {
+					unexpected("RegisterInstance "+id, err)
+					continue
+				}
+				m.mu.Lock()
+				r.state, r.attrs, r.next = stPresent, attrs, nil
+				m.ops[*out.OperationId] = opInfo{types.OperationTypeRegisterInstance, id}
+				m.mu.Unlock()
+				nAcked.Add(1)
+				if gen == 0 {
+					if n%3 == 0 {
+						select {
+						case candidates <- id:
+						default:
+							own = append(own, id)
+						}
+					} else {
+						own = append(own, id)
+					}
+				}
+			}
+		})
+	}
+	for range deregistrars {
+		wg.Go(func() {
+			for !stopped() {
+				var id string
+				select {
+				case id = <-candidates:
+				case <-stop:
+					return
+				}
+				m.mu.Lock()
+				r := m.insts[id]
+				r.state = stDeregistering
+				m.mu.Unlock()
+				out, err := c.DeregisterInstance(ctx, &sd.DeregisterInstanceInput{ServiceId: &env.svcIDs[r.svc], InstanceId: &id})
+				if err != nil {
+					unexpected("DeregisterInstance "+id, err)
+					continue
+				}
+				m.mu.Lock()
+				r.state, r.attrs = stAbsent, nil
+				m.ops[*out.OperationId] = opInfo{types.OperationTypeDeregisterInstance, id}
+				m.mu.Unlock()
+				nDeregs.Add(1)
+			}
+		})
+	}
+	time.Sleep(dur)
+	// No new requests from here on; those in flight meet the SIGKILL.
+	killed.Store(true)
+	close(stop)
+	srv.kill()
+	wg.Wait()
+	if nAcked.Load() < 50 {
+		t.Errorf("only %d registrations were acknowledged in %v; the load is too light to test much", nAcked.Load(), dur)
+	}
+	return nAcked.Load(), nDeregs.Load()
+}
+
+// verifyState checks the restarted server against the model, then makes
+// the model what the server holds (resolving the unacknowledged
+// requests). It returns the number of instances present, of requests in
+// flight at the crash, and of those that took effect.
+func verifyState(t *testing.T, c *sd.Client, m *model, env *crashEnv) (present, inFlight, tookEffect int) {
+	t.Helper()
+	ctx := context.Background()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	// The namespace and its services.
+	ns, err := c.GetNamespace(ctx, &sd.GetNamespaceInput{Id: &env.nsID})
+	if err != nil {
+		t.Fatalf("GetNamespace: %v", err)
+	}
+	if got := aws.ToInt32(ns.Namespace.ServiceCount); got != crashServices {
+		t.Errorf("namespace ServiceCount = %d; want %d", got, crashServices)
+	}
+	svcs, err := c.ListServices(ctx, &sd.ListServicesInput{})
+	if err != nil {
+		t.Fatalf("ListServices: %v", err)
+	}
+	if len(svcs.Services) != crashServices {
+		t.Errorf("ListServices returned %d services; want %d", len(svcs.Services), crashServices)
+	}
+
+	// Instances: ListInstances, page by page.
+	listed := map[string]map[string]string{} // id -> attributes
+	listedSvc := map[string]int{}
+	for svc, svcID := range env.svcIDs {
+		var token *string
+		var ids []string
+		for {
+			out, err := c.ListInstances(ctx, &sd.ListInstancesInput{ServiceId: &svcID, NextToken: token, MaxResults: aws.Int32(100)})
+			if err != nil {
+				t.Fatalf("ListInstances: %v", err)
+			}
+			for _, in := range out.Instances {
+				id := aws.ToString(in.Id)
+				if _, dup := listed[id]; dup {
+					t.Errorf("ListInstances lists %s twice", id)
+				}
+				listed[id], listedSvc[id] = in.Attributes, svc
+				ids = append(ids, id)
+			}
+			if token = out.NextToken; token == nil {
+				break
+			}
+		}
+		if !slices.IsSorted(ids) {
+			t.Errorf("ListInstances of %s is not in order of ID", svcID)
+		}
+		out, err := c.GetService(ctx, &sd.GetServiceInput{Id: &svcID})
+		if err != nil {
+			t.Fatalf("GetService: %v", err)
+		}
+		if got := int(aws.ToInt32(out.Service.InstanceCount)); got != len(ids) {
+			t.Errorf("service %s: InstanceCount = %d, but ListInstances lists %d", svcID, got, len(ids))
+		}
+		// DiscoverInstances, one shard at a time so that each answer is
+		// below MaxResults and so complete, must return the same.
+		discovered := 0
+		for shard := range crashShards {
+			out, err := c.DiscoverInstances(ctx, &sd.DiscoverInstancesInput{
+				NamespaceName: &env.nsName, ServiceName: &env.svcNames[svc], MaxResults: aws.Int32(1000),
+				HealthStatus: types.HealthStatusFilterAll, QueryParameters: map[string]string{"shard": strconv.Itoa(shard)},
+			})
+			if err != nil {
+				t.Fatalf("DiscoverInstances: %v", err)
+			}
+			if len(out.Instances) >= 1000 {
+				t.Fatalf("DiscoverInstances of shard %d returned %d instances; the test needs more shards", shard, len(out.Instances))
+			}
+			for _, in := range out.Instances {
+				id := aws.ToString(in.InstanceId)
+				if a, ok := listed[id]; !ok || listedSvc[id] != svc || !maps.Equal(a, in.Attributes) {
+					t.Errorf("DiscoverInstances returned %s %v, which ListInstances of %s does not list so", id, in.Attributes, svcID)
+				}
+			}
+			discovered += len(out.Instances)
+		}
+		if discovered != len(ids) {
+			t.Errorf("service %s: DiscoverInstances returned %d instances, ListInstances %d", svcID, discovered, len(ids))
+		}
+	}
+
+	// Every listed instance was sent, with these attributes; every
+	// acknowledged one is there; no acknowledged deregistration is.
+	outcome := map[string]bool{} // unacknowledged requests: did they take effect?
+	for id, attrs := range listed {
+		r := m.insts[id]
+		if r == nil {
+			t.Errorf("instance %s is listed but was never registered", id)
+			continue
+		}
+		if listedSvc[id] != r.svc {
+			t.Errorf("instance %s is listed in service %d; it was registered in %d", id, listedSvc[id], r.svc)
+		}
+		switch r.state {
+		case stAbsent:
+			t.Errorf("instance %s is listed after its deregistration was acknowledged", id)
+		case stPresent, stDeregistering:
+			if !maps.Equal(attrs, r.attrs) {
+				t.Errorf("instance %s has attributes %v; the last acknowledged registration set %v", id, attrs, r.attrs)
+			}
+			outcome[id] = false
+		case stRegistering:
+			switch {
+			case maps.Equal(attrs, r.next):
+				outcome[id] = true
+			case r.wasPresent && maps.Equal(attrs, r.attrs):
+				outcome[id] = false
+			default:
+				t.Errorf("instance %s has attributes %v; want those of a registration sent: %v (or %v)", id, attrs, r.next, r.attrs)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(m.insts)) {
+		r := m.insts[id]
+		_, ok := listed[id]
+		switch r.state {
+		case stPresent:
+			if !ok {
+				t.Errorf("instance %s was acknowledged registered but is missing after the crash", id)
+				continue
+			}
+		case stRegistering:
+			if !ok {
+				outcome[id] = false
+				if r.wasPresent {
+					t.Errorf("instance %s, present before an unacknowledged re-registration, is missing", id)
+				}
+			}
+		case stDeregistering:
+			outcome[id] = !ok
+		}
+		if ok {
+			present++
+		}
+	}
+
+	// GetInstance agrees, for a sample of present and absent instances.
+	checked := 0
+	for id, r := range m.insts {
+		if checked == 100 {
+			break
+		}
+		checked++
+		out, err := c.GetInstance(ctx, &sd.GetInstanceInput{ServiceId: &env.svcIDs[r.svc], InstanceId: &id})
+		var nf *types.InstanceNotFound
+		if attrs, ok := listed[id]; ok {
+			if err != nil {
+				t.Errorf("GetInstance %s (listed): %v", id, err)
+			} else if !maps.Equal(out.Instance.Attributes, attrs) {
+				t.Errorf("GetInstance %s: attributes %v; ListInstances has %v", id, out.Instance.Attributes, attrs)
+			}
+		} else if !errors.As(err, &nf) {
+			t.Errorf("GetInstance %s (not listed): %v; want InstanceNotFound", id, err)
+		}
+	}
+
+	// Operations: every one is finished with SUCCESS; every acknowledged
+	// one is listed; the others belong to unacknowledged requests, and
+	// exist exactly for those that took effect, as the operation record
+	// and its effect are one commit.
+	listedOps := map[string]bool{}
+	for _, svcID := range env.svcIDs {
+		var token *string
+		for {
+			out, err := c.ListOperations(ctx, &sd.ListOperationsInput{NextToken: token, MaxResults: aws.Int32(100),
+				Filters: []types.OperationFilter{{Name: types.OperationFilterNameServiceId, Condition: types.FilterConditionEq, Values: []string{svcID}}}})
+			if err != nil {
+				t.Fatalf("ListOperations: %v", err)
+			}
+			for _, op := range out.Operations {
+				id := aws.ToString(op.Id)
+				if listedOps[id] {
+					t.Errorf("ListOperations lists %s twice", id)
+				}
+				listedOps[id] = true
+				if op.Status != types.OperationStatusSuccess {
+					t.Errorf("operation %s is %s; want SUCCESS", id, op.Status)
+				}
+			}
+			if token = out.NextToken; token == nil {
+				break
+			}
+		}
+	}
+	for id, info := range m.ops {
+		if !listedOps[id] {
+			t.Errorf("acknowledged %s operation %s of %s is not listed", info.typ, id, info.inst)
+		}
+	}
+	took := map[string]types.OperationType{} // instance -> unacknowledged operation found
+	for id := range listedOps {
+		if _, ok := m.ops[id]; ok {
+			continue
+		}
+		out, err := c.GetOperation(ctx, &sd.GetOperationInput{OperationId: &id})
+		if err != nil {
+			t.Fatalf("GetOperation %s: %v", id, err)
+		}
+		inst := out.Operation.Targets[string(types.OperationTargetTypeInstance)]
+		r := m.insts[inst]
+		want := types.OperationTypeRegisterInstance
+		if r != nil && r.state == stDeregistering {
+			want = types.OperationTypeDeregisterInstance
+		}
+		if r == nil || (r.state != stRegistering && r.state != stDeregistering) || out.Operation.Type != want {
+			t.Errorf("operation %s (%s of %q) matches no request in flight at the crash", id, out.Operation.Type, inst)
+			continue
+		}
+		if prev, dup := took[inst]; dup {
+			t.Errorf("instance %s has two unacknowledged operations (%s, %s)", inst, prev, out.Operation.Type)
+		}
+		took[inst] = out.Operation.Type
+		m.ops[id] = opInfo{out.Operation.Type, inst}
+	}
+	for id, r := range m.insts {
+		if r.state != stRegistering && r.state != stDeregistering {
+			continue
+		}
+		_, hasOp := took[id]
+		inFlight++
+		if outcome[id] {
+			tookEffect++
+		}
+		// A re-registration that left the old attributes in place, or a
+		// registration that left none, must have left no operation.
+		if outcome[id] != hasOp {
+			t.Errorf("instance %s: unacknowledged request took effect: %v; its operation is listed: %v", id, outcome[id], hasOp)
+		}
+	}
+	for id := range listedOps {
+		if _, ok := m.ops[id]; !ok {
+			m.ops[id] = opInfo{}
+		}
+	}
+
+	// The model becomes what the server holds.
+	for id, r := range m.insts {
+		if attrs, ok := listed[id]; ok {
+			r.state, r.attrs = stPresent, attrs
+		} else {
+			r.state, r.attrs = stAbsent, nil
+		}
+		r.next, r.wasPresent = nil, false
+	}
+	return present, inFlight, tookEffect
+}
+
+func TestServeDataDirInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts cairn processes")
+	}
+	t.Parallel()
+	dataDir := t.TempDir()
+	first := startServer(t, dataDir)
+	start := time.Now()
+	second := startChild(t, "serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", dataDir)
+	code := second.wait(5 * time.Second)
+	out := second.log.String()
+	if code == 0 {
+		t.Fatalf("a second cairn serve on the same data directory exited 0:\n%s", out)
+	}
+	if !strings.Contains(out, "data directory is in use") || !strings.Contains(out, dataDir) {
+		t.Errorf("a second cairn serve on the same data directory said %q; want it to name %s as in use", out, dataDir)
+	}
+	t.Logf("second cairn serve exited %d after %v: %s", code, time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
+	// The first one is unharmed.
+	if _, err := first.client().ListNamespaces(context.Background(), &sd.ListNamespacesInput{}); err != nil {
+		t.Errorf("the first cairn after the second one's attempt: %v", err)
+	}
+}
+
+func TestServeSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts cairn processes")
+	}
+	t.Parallel()
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	c := srv.client()
+	ctx := context.Background()
+	env := setupCrashEnv(t, c)
+
+	// Requests keep coming while the server stops; those it answered must
+	// have taken effect.
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+		stop  atomic.Bool
+	)
+	for w := range 8 {
+		wg.Go(func() {
+			for n := 0; !stop.Load(); n++ {
+				id := fmt.Sprintf("w%d-%d", w, n)
+				_, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: &env.svcIDs[0], InstanceId: &id, Attributes: instAttrs(id, 0, 0)})
+				if err == nil {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	sent := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	code := srv.wait(10 * time.Second)
+	stop.Store(true)
+	wg.Wait()
+	out := srv.log.String()
+	if code != 0 {
+		t.Fatalf("cairn serve exited %d after SIGTERM; want 0:\n%s", code, out)
+	}
+	if !strings.Contains(out, "msg=stopped") {
+		t.Errorf("cairn serve did not log \"stopped\":\n%s", out)
+	}
+	if !strings.Contains(out, `msg="stopping: finishing requests in flight"`) {
+		t.Errorf("cairn serve did not log that it is stopping:\n%s", out)
+	}
+	t.Logf("exited 0 %v after SIGTERM, with %d registrations acknowledged", time.Since(sent).Round(time.Millisecond), len(acked))
+
+	srv = startServer(t, dataDir)
+	c = srv.client()
+	for _, id := range acked {
+		if _, err := c.GetInstance(ctx, &sd.GetInstanceInput{ServiceId: &env.svcIDs[0], InstanceId: &id}); err != nil {
+			t.Errorf("GetInstance %s, acknowledged before SIGTERM: %v", id, err)
+		}
+	}
+	svc, err := c.GetService(ctx, &sd.GetServiceInput{Id: &env.svcIDs[0]})
+	if err != nil {
+		t.Fatalf("GetService: %v", err)
+	}
+	if got := int(aws.ToInt32(svc.Service.InstanceCount)); got < len(acked) {
+		t.Errorf("InstanceCount = %d after restart; %d registrations were acknowledged", got, len(acked))
+	}
+}

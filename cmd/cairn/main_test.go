@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// env is a fake getenv over a map.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func runCairn(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, env(vars), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-version"} {
+		code, stdout, stderr := runCairn(t, nil, arg)
+		if code != 0 || stdout != "cairn "+version+"\n" || stderr != "" {
+			t.Errorf("cairn %s = %d, stdout %q, stderr %q; want 0, %q, nothing", arg, code, stdout, stderr, "cairn "+version+"\n")
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	code, _, stderr := runCairn(t, nil)
+	if code != 2 || !strings.Contains(stderr, "cairn serve") {
+		t.Errorf("cairn with no command = %d, stderr %q; want 2 and the usage", code, stderr)
+	}
+	code, stdout, _ := runCairn(t, nil, "help")
+	if code != 0 || !strings.Contains(stdout, "cairn version") {
+		t.Errorf("cairn help = %d, stdout %q; want 0 and the usage", code, stdout)
+	}
+	code, _, stderr = runCairn(t, nil, "frobnicate")
+	if code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Errorf("cairn frobnicate = %d, stderr %q; want 2 and unknown command", code, stderr)
+	}
+}
+
+// serveFlags are every flag of cairn serve with its environment twin.
+var serveFlags = map[string]string{
+	"api-addr":                      "CAIRN_API_ADDR",
+	"dns-addr":                      "CAIRN_DNS_ADDR",
+	"dns-nameserver":                "CAIRN_DNS_NAMESERVER",
+	"data-dir":                      "CAIRN_DATA_DIR",
+	"region":                        "CAIRN_REGION",
+	"account-id":                    "CAIRN_ACCOUNT_ID",
+	"operation-delay":               "CAIRN_OPERATION_DELAY",
+	"operation-retention":           "CAIRN_OPERATION_RETENTION",
+	"limit-namespaces":              "CAIRN_LIMIT_NAMESPACES",
+	"limit-instances-per-namespace": "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE",
+	"limit-instances-per-service":   "CAIRN_LIMIT_INSTANCES_PER_SERVICE",
+	"log-level":                     "CAIRN_LOG_LEVEL",
+}
+
+func TestServeHelp(t *testing.T) {
+	code, stdout, stderr := runCairn(t, nil, "serve", "-h")
+	if code != 0 {
+		t.Errorf("cairn serve -h = %d; want 0", code)
+	}
+	if stdout != "" {
+		t.Errorf("cairn serve -h wrote to stdout: %q", stdout)
+	}
+	for flag, envName := range serveFlags {
+		if !strings.Contains(stderr, "-"+flag+" ") && !strings.Contains(stderr, "-"+flag+"\n") {
+			t.Errorf("cairn serve -h does not list -%s:\n%s", flag, stderr)
+		}
+		if !strings.Contains(stderr, "(env "+envName+")") {
+			t.Errorf("cairn serve -h does not name %s:\n%s", envName, stderr)
+		}
+	}
+	// Every flag listed is known to this test.
+	for _, line := range strings.Split(stderr, "\n") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(line), "-"); ok {
+			name, _, _ := strings.Cut(f, " ")
+			if _, known := serveFlags[name]; !known {
+				t.Errorf("cairn serve -h lists -%s, which this test does not know", name)
+			}
+		}
+	}
+	// The environment sets the defaults that -h shows.
+	_, _, stderr = runCairn(t, map[string]string{"CAIRN_REGION": "eu-west-3", "CAIRN_OPERATION_DELAY": "2s"}, "serve", "-h")
+	if !strings.Contains(stderr, `(default "eu-west-3")`) || !strings.Contains(stderr, "(default 2s)") {
+		t.Errorf("cairn serve -h with CAIRN_REGION and CAIRN_OPERATION_DELAY set does not show them as defaults:\n%s", stderr)
+	}
+}
+
+// TestServeSettings checks the errors cairn serve reports about its
+// settings, before it opens the store.
+func TestServeSettings(t *testing.T) {
+	// A data directory that can't be created: should a case get past the
+	// checks, it fails to open the store instead of serving until killed.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "data")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want []string // in stderr
+	}{
+		{"bad CAIRN_OPERATION_DELAY", map[string]string{"CAIRN_OPERATION_DELAY": "soon"}, nil, 2,
+			[]string{`CAIRN_OPERATION_DELAY="soon" is not a duration`}},
+		{"bad CAIRN_OPERATION_RETENTION", map[string]string{"CAIRN_OPERATION_RETENTION": "3 days"}, nil, 2,
+			[]string{`CAIRN_OPERATION_RETENTION="3 days" is not a duration`}},
+		{"bad CAIRN_LIMIT_NAMESPACES", map[string]string{"CAIRN_LIMIT_NAMESPACES": "many"}, nil, 2,
+			[]string{`CAIRN_LIMIT_NAMESPACES="many" is not a whole number`}},
+		{"two bad variables", map[string]string{"CAIRN_OPERATION_DELAY": "x", "CAIRN_LIMIT_INSTANCES_PER_SERVICE": "y"}, nil, 2,
+			[]string{"CAIRN_OPERATION_DELAY", "CAIRN_LIMIT_INSTANCES_PER_SERVICE"}},
+		{"bad flag value", nil, []string{"--operation-delay", "soon"}, 2,
+			[]string{"-operation-delay"}},
+		{"unknown flag", nil, []string{"--frobnicate"}, 2,
+			[]string{"-frobnicate"}},
+		{"argument", nil, []string{"extra"}, 2,
+			[]string{`unexpected argument "extra"`}},
+		{"bad log level", map[string]string{"CAIRN_LOG_LEVEL": "loud"}, nil, 2,
+			[]string{`log level "loud"`}},
+		{"bad region from the environment", map[string]string{"CAIRN_REGION": "Mars_1"}, nil, 1,
+			[]string{`region "Mars_1"`}},
+		// The flag wins over the environment: the region is fixed, so the
+		// account is the first thing reported.
+		{"flag over environment", map[string]string{"CAIRN_REGION": "Mars_1", "CAIRN_ACCOUNT_ID": "42"}, []string{"--region", "eu-west-1"}, 1,
+			[]string{`account ID "42"`}},
+		{"negative limit", nil, []string{"--limit-namespaces", "-1"}, 1,
+			[]string{"limits must not be negative"}},
+		{"empty data dir", nil, []string{"--data-dir", ""}, 1,
+			[]string{"data directory is empty"}},
+		{"bad api addr", map[string]string{"CAIRN_API_ADDR": "localhost"}, nil, 1,
+			[]string{`API address "localhost"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"CAIRN_DATA_DIR": dir, "CAIRN_API_ADDR": "127.0.0.1:0"}
+			for k, v := range tt.env {
+				vars[k] = v
+			}
+			code, stdout, stderr := runCairn(t, vars, append([]string{"serve"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit code %d; want %d (stderr %q)", code, tt.code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q; want nothing", stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not contain %q", stderr, w)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,319 @@
+package registry
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
+)
+
+// DefaultSOATTL is the SOA TTL, in seconds, of a DNS namespace created
+// without one: how long resolvers may cache a negative answer. AWS does not
+// document its default; a registry's names come and go, so it is short.
+const DefaultSOATTL = 15
+
+// maxMultivalue is how many records a MULTIVALUE answer holds at most, as
+// Route 53 answers.
+const maxMultivalue = 8
+
+// DNSZone is the zone of a DNS namespace.
+type DNSZone struct {
+	// Name is the zone's name in lower case, without the final dot.
+	Name         string
+	NamespaceID  string
+	HostedZoneID string
+	// SOATTL is the SOA record's TTL and negative-caching time.
+	SOATTL uint32
+	// Serial changes whenever the registry changes.
+	Serial uint32
+}
+
+// DNSRecord is one resource record of an answer. Names are lower case,
+// without the final dot.
+type DNSRecord struct {
+	Name   string
+	Type   string // A, AAAA, SRV or CNAME
+	TTL    uint32
+	Addr   netip.Addr // A, AAAA
+	Port   uint16     // SRV
+	Target string     // SRV target host, or CNAME target
+}
+
+// DNSAnswer is what the registry holds at a name for a query type.
+type DNSAnswer struct {
+	// Zone is the zone the name is in, or nil when cairn serves no zone
+	// that holds it.
+	Zone *DNSZone
+	// Exists reports whether the name exists in the zone, with records of
+	// any type or as an empty non-terminal; an absent name is NXDOMAIN.
+	Exists bool
+	// Apex reports whether the name is the zone's own name.
+	Apex bool
+	// Answer holds the records of the asked type (or a CNAME).
+	Answer []DNSRecord
+	// Extra holds the addresses of SRV targets.
+	Extra []DNSRecord
+}
+
+// LookupDNS answers a query for name (any case, with or without the final
+// dot) and qtype ("A", "AAAA", "SRV", "CNAME", "ANY"; other types find no
+// records), following Cloud Map's rules: records named
+// <service>.<namespace> from the instances' attributes, per the service's
+// DnsConfig and routing policy, and for SRV services an A/AAAA record
+// named <instance-id>.<service>.<namespace> per instance.
+func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
+	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	ns, rel := v.zoneOf(name)
+	if ns == nil {
+		return DNSAnswer{}
+	}
+	ans := DNSAnswer{Zone: ns.zone(v.rev)}
+	if rel == "" {
+		ans.Exists, ans.Apex = true, true
+		return ans
+	}
+	if svc := ns.byLower[rel]; svc != nil && svc.rec.DNSConfig != nil {
+		svc.answer(&ans, name, qtype)
+		if ans.Exists {
+			return ans
+		}
+	}
+	// <instance-id>.<service>: the host of an SRV record.
+	for i := strings.IndexByte(rel, '.'); i >= 0; i = nextDot(rel, i) {
+		svc := ns.byLower[rel[i+1:]]
+		if svc == nil || !svc.hasRecord("SRV") {
+			continue
+		}
+		for _, inst := range svc.list {
+			if strings.EqualFold(inst.id, rel[:i]) {
+				svc.hostAnswer(&ans, name, qtype, inst)
+				if ans.Exists {
+					return ans
+				}
+			}
+		}
+	}
+	// An empty non-terminal: an ancestor of a name that has records.
+	suffix := "." + rel
+	for lower, svc := range ns.byLower {
+		if strings.HasSuffix(lower, suffix) && svc.rec.DNSConfig != nil && len(svc.list) > 0 {
+			ans.Exists = true
+			break
+		}
+	}
+	return ans
+}
+
+func nextDot(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '.')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+// zoneOf finds the DNS namespace whose name is the longest suffix of name,
+// and the part of name before it ("" at the apex). The read lock must be
+// held.
+func (v *view) zoneOf(name string) (*nsView, string) {
+	for rest := name; ; {
+		if list := v.zones[rest]; len(list) > 0 {
+			rel := strings.TrimSuffix(strings.TrimSuffix(name, rest), ".")
+			return list[0], rel
+		}
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			return nil, ""
+		}
+		rest = rest[i+1:]
+	}
+}
+
+func (ns *nsView) zone(rev int64) *DNSZone {
+	ttl := uint32(DefaultSOATTL)
+	if ns.rec.SOATTL != nil {
+		ttl = uint32(*ns.rec.SOATTL)
+	}
+	return &DNSZone{Name: zoneKey(ns.rec.Name), NamespaceID: ns.rec.ID, HostedZoneID: ns.rec.HostedZoneID, SOATTL: ttl, Serial: uint32(rev)}
+}
+
+func (s *svcView) hasRecord(typ string) bool {
+	_, ok := s.ttl(typ)
+	return ok
+}
+
+func (s *svcView) ttl(typ string) (uint32, bool) {
+	if s.rec.DNSConfig == nil {
+		return 0, false
+	}
+	for _, rec := range s.rec.DNSConfig.DnsRecords {
+		if rec.Type == typ {
+			if rec.TTL == nil {
+				return 0, true
+			}
+			return uint32(*rec.TTL), true
+		}
+	}
+	return 0, false
+}
+
+// eligible reports whether an instance makes a record of type typ.
+func eligible(inst *instView, typ string) bool {
+	switch typ {
+	case "A":
+		_, ok := inst.attr(AttrIPv4)
+		if !ok {
+			_, ok = inst.attr(AttrAlias)
+		}
+		return ok
+	case "AAAA":
+		_, ok := inst.attr(AttrIPv6)
+		if !ok {
+			_, ok = inst.attr(AttrAlias)
+		}
+		return ok
+	case "SRV":
+		_, ok := inst.attr(AttrPort)
+		return ok
+	case "CNAME":
+		_, ok := inst.attr(AttrCNAME)
+		return ok
+	}
+	return false
+}
+
+// pick chooses the instances an answer holds, per the routing policy:
+// MULTIVALUE, up to 8 healthy ones (or up to 8 of all when none is
+// healthy); WEIGHTED, one healthy one (or one of all). Instances without a
+// health check count as healthy.
+func (s *svcView) pick(typ string) []*instView {
+	var healthy, all []*instView
+	for _, inst := range s.list {
+		if !eligible(inst, typ) {
+			continue
+		}
+		all = append(all, inst)
+		if s.health(inst) != cloudmap.HealthStatusUnhealthy {
+			healthy = append(healthy, inst)
+		}
+	}
+	pool := healthy
+	if len(pool) == 0 {
+		pool = all
+	}
+	n := min(len(pool), maxMultivalue)
+	if s.rec.DNSConfig.RoutingPolicy == cloudmap.RoutingPolicyWeighted {
+		n = min(len(pool), 1)
+	}
+	for i := 0; i < n; i++ {
+		j := i + rand.IntN(len(pool)-i)
+		pool[i], pool[j] = pool[j], pool[i]
+	}
+	return pool[:n]
+}
+
+// answer fills ans for a query at a service's record name.
+func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
+	types := []string{qtype}
+	switch {
+	case s.hasRecord("CNAME"):
+		types = []string{"CNAME"} // a CNAME answers every type
+	case qtype == "ANY":
+		types = []string{"A", "AAAA", "SRV"}
+	}
+	for _, typ := range []string{"A", "AAAA", "SRV", "CNAME"} {
+		if s.hasRecord(typ) && s.anyEligible(typ) {
+			ans.Exists = true
+		}
+	}
+	if !ans.Exists {
+		return
+	}
+	for _, typ := range types {
+		ttl, ok := s.ttl(typ)
+		if !ok {
+			continue
+		}
+		for _, inst := range s.pick(typ) {
+			switch typ {
+			case "A", "AAAA":
+				if alias, ok := inst.attr(AttrAlias); ok {
+					ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: "CNAME", TTL: ttl, Target: strings.ToLower(strings.TrimSuffix(alias, "."))})
+					continue
+				}
+				ans.Answer = append(ans.Answer, addrRecord(name, typ, ttl, inst))
+			case "CNAME":
+				target, _ := inst.attr(AttrCNAME)
+				ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: "CNAME", TTL: ttl, Target: strings.ToLower(strings.TrimSuffix(target, "."))})
+			case "SRV":
+				port, _ := inst.attr(AttrPort)
+				host := strings.ToLower(inst.id) + "." + name
+				ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: "SRV", TTL: ttl, Port: parsePort(port), Target: host})
+				for _, at := range []string{"A", "AAAA"} {
+					if rec, ok := hostRecord(host, at, ttl, inst); ok {
+						ans.Extra = append(ans.Extra, rec)
+					}
+				}
+			}
+		}
+	}
+}
+
+// anyEligible reports whether some instance makes a record of typ.
+func (s *svcView) anyEligible(typ string) bool {
+	for _, inst := range s.list {
+		if eligible(inst, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostAnswer fills ans for a query at an SRV target host,
+// <instance-id>.<service>.<namespace>.
+func (s *svcView) hostAnswer(ans *DNSAnswer, name, qtype string, inst *instView) {
+	ttl, _ := s.ttl("SRV")
+	for _, typ := range []string{"A", "AAAA"} {
+		rec, ok := hostRecord(name, typ, ttl, inst)
+		if !ok {
+			continue
+		}
+		ans.Exists = true
+		if qtype == typ || qtype == "ANY" {
+			ans.Answer = append(ans.Answer, rec)
+		}
+	}
+}
+
+func hostRecord(name, typ string, ttl uint32, inst *instView) (DNSRecord, bool) {
+	key := AttrIPv4
+	if typ == "AAAA" {
+		key = AttrIPv6
+	}
+	if _, ok := inst.attr(key); !ok {
+		return DNSRecord{}, false
+	}
+	return addrRecord(name, typ, ttl, inst), true
+}
+
+func addrRecord(name, typ string, ttl uint32, inst *instView) DNSRecord {
+	key := AttrIPv4
+	if typ == "AAAA" {
+		key = AttrIPv6
+	}
+	s, _ := inst.attr(key)
+	addr, _ := netip.ParseAddr(s) // validated at registration
+	return DNSRecord{Name: name, Type: typ, TTL: ttl, Addr: addr}
+}
+
+func parsePort(s string) uint16 {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return uint16(n)
+}
