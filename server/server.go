@@ -23,6 +23,7 @@ import (
 
 	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/internal/dns"
+	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
@@ -52,6 +53,16 @@ type Config struct {
 	OperationDelay time.Duration
 	// OperationRetention is how long finished operations are kept.
 	OperationRetention time.Duration
+	// HealthInterval is how often each instance of a service with a
+	// HealthCheckConfig is probed (Route 53's 30 s by default).
+	HealthInterval time.Duration
+	// HealthConcurrency is how many health probes may run at once.
+	HealthConcurrency int
+	// HealthTimeouts are the probes' deadlines (Route 53's by default).
+	HealthTimeouts health.Timeouts
+	// CustomHealthDelay delays custom health status changes, as AWS does
+	// (about 30 s); zero applies them at once.
+	CustomHealthDelay time.Duration
 	// Limits are the resource quotas (AWS's defaults; zero is unlimited).
 	Limits registry.Limits
 	// Logger receives the server's logs; nil discards them.
@@ -71,6 +82,9 @@ func DefaultConfig() Config {
 		Region:             "us-east-1",
 		AccountID:          "000000000000",
 		OperationRetention: 72 * time.Hour,
+		HealthInterval:     health.DefaultConfig().Interval,
+		HealthConcurrency:  health.DefaultConfig().Concurrency,
+		HealthTimeouts:     health.DefaultTimeouts(),
 		Limits:             registry.DefaultLimits(),
 	}
 }
@@ -98,8 +112,14 @@ func (c Config) Validate() error {
 	if len(c.AccountID) != 12 || !digits(c.AccountID) {
 		return fmt.Errorf("server: the account ID %q must be 12 digits, such as 000000000000", c.AccountID)
 	}
-	if c.OperationDelay < 0 || c.OperationRetention < 0 {
-		return errors.New("server: the operation delay and retention must not be negative")
+	if c.OperationDelay < 0 || c.OperationRetention < 0 || c.CustomHealthDelay < 0 {
+		return errors.New("server: the operation delay and retention and the custom health delay must not be negative")
+	}
+	if c.HealthInterval <= 0 {
+		return fmt.Errorf("server: the health check interval %v must be positive, such as 30s", c.HealthInterval)
+	}
+	if c.HealthConcurrency <= 0 {
+		return fmt.Errorf("server: the health check concurrency %d must be positive", c.HealthConcurrency)
 	}
 	if c.Limits.NamespacesPerRegion < 0 || c.Limits.InstancesPerNamespace < 0 || c.Limits.InstancesPerService < 0 {
 		return errors.New("server: limits must not be negative (0 means no limit)")
@@ -138,6 +158,9 @@ type Server struct {
 	apiLn    net.Listener
 	dns      *dns.Server
 	http     *http.Server
+	checker  *health.Checker
+	stop     context.CancelFunc
+	checking chan struct{}
 	ready    atomic.Bool
 	served   chan error
 }
@@ -163,7 +186,7 @@ func Start(cfg Config) (*Server, error) {
 	started := time.Now()
 	reg, err := registry.New(context.Background(), s.st, registry.Config{
 		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention,
-		Limits: cfg.Limits, Logger: log,
+		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log,
 	})
 	if err != nil {
 		s.closeStore()
@@ -199,6 +222,14 @@ func Start(cfg Config) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
+	s.checker = health.New(reg, health.Config{Interval: cfg.HealthInterval, Concurrency: cfg.HealthConcurrency,
+		Timeouts: cfg.HealthTimeouts, Logger: log})
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop, s.checking = stop, make(chan struct{})
+	go func() {
+		defer close(s.checking)
+		s.checker.Run(ctx)
+	}()
 	s.ready.Store(true)
 	log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region, "account", cfg.AccountID)
 	return s, nil
@@ -218,6 +249,9 @@ func (s *Server) DNSAddr() string {
 
 // Endpoint is the API's base URL, for an SDK's endpoint setting.
 func (s *Server) Endpoint() string { return "http://" + s.APIAddr() }
+
+// HealthStats returns the health checker's counters.
+func (s *Server) HealthStats() health.Stats { return s.checker.Stats() }
 
 // Registry is the server's registry, for tests and embedding.
 func (s *Server) Registry() *registry.Registry { return s.reg }
@@ -239,6 +273,8 @@ func (s *Server) Close(ctx context.Context) error {
 			err = derr
 		}
 	}
+	s.stop()
+	<-s.checking
 	s.reg.Close()
 	if cerr := s.closeStore(); cerr != nil && err == nil {
 		err = cerr

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
 	"github.com/cairn-dev/cairn/internal/store"
@@ -311,10 +312,31 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, c Calle
 			return &Error{Kind: KindCustomHealthNotFound, Message: fmt.Sprintf(
 				"The health check for instance %s of service %s isn't a custom health check", in.InstanceId, svc.ID)}
 		}
-		if inst.Custom == in.Status {
+		if !applyCustomStatus(inst, in.Status, r.now().UnixMilli(), r.cfg.CustomHealthDelay) {
 			return nil
 		}
-		inst.Custom = in.Status
 		return putRecord(tx, instKey(svc.ID, inst.ID), inst)
 	})
+}
+
+// applyCustomStatus records a custom health status request on inst and
+// reports whether inst changed. Without a delay the status applies at once.
+// With one, it applies after the delay, as on AWS: a repeated request does
+// not restart the clock, and a request for the status already in effect
+// cancels the pending change.
+func applyCustomStatus(inst *instRecord, status string, nowMS int64, delay time.Duration) bool {
+	current := (&instView{custom: inst.Custom, pending: inst.CustomPending, pendingAt: inst.CustomAt}).customStatus(nowMS)
+	before := *inst
+	if inst.CustomPending != "" && nowMS >= inst.CustomAt {
+		inst.Custom, inst.CustomPending, inst.CustomAt = inst.CustomPending, "", 0
+	}
+	switch {
+	case delay <= 0:
+		inst.Custom, inst.CustomPending, inst.CustomAt = status, "", 0
+	case status == current:
+		inst.CustomPending, inst.CustomAt = "", 0
+	case status != inst.CustomPending:
+		inst.CustomPending, inst.CustomAt = status, nowMS+delay.Milliseconds()
+	}
+	return inst.Custom != before.Custom || inst.CustomPending != before.CustomPending || inst.CustomAt != before.CustomAt
 }

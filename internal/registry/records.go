@@ -64,6 +64,13 @@ type instRecord struct {
 	// Custom is the custom health status (HEALTHY or UNHEALTHY) for
 	// services with HealthCheckCustomConfig; empty otherwise.
 	Custom string `json:"custom,omitempty"`
+	// CustomPending is a custom status that takes effect at CustomAt
+	// (epoch ms), when custom health changes are delayed as on AWS.
+	CustomPending string `json:"customPending,omitempty"`
+	CustomAt      int64  `json:"customAt,omitempty"`
+	// Probe is the status the Route 53-style health check last settled
+	// on (HEALTHY or UNHEALTHY); empty until it has one.
+	Probe string `json:"probe,omitempty"`
 }
 
 // opRecord is an asynchronous operation and the work it carries.

@@ -69,6 +69,10 @@ type Config struct {
 	// OperationRetention is how long finished operations (and the
 	// idempotency tokens tied to them) are kept. Default 72h.
 	OperationRetention time.Duration
+	// CustomHealthDelay is how long a custom health status change waits
+	// before it takes effect (AWS waits about 30 s); zero applies it at
+	// once.
+	CustomHealthDelay time.Duration
 	// Limits are the resource quotas.
 	Limits Limits
 	// Logger receives the registry's logs; nil discards them.

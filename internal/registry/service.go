@@ -401,6 +401,11 @@ func (r *Registry) execUpdateService(tx store.Tx, w *opWork) (*opFailure, error)
 		dc.DnsRecords = ch.DNSRecords
 		svc.DNSConfig = &dc
 	}
+	if !sameHealthCheck(svc.HealthCheckConfig, ch.HealthCheckConfig) {
+		if err := clearProbes(tx, svc.ID); err != nil {
+			return nil, err
+		}
+	}
 	svc.HealthCheckConfig = ch.HealthCheckConfig
 	return nil, putRecord(tx, svcKey(svc.ID), svc)
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
 	"github.com/cairn-dev/cairn/internal/store"
@@ -50,6 +51,9 @@ type instView struct {
 	createdBy string
 	attrs     []cloudmap.Attribute // sorted by key; shared, never modified
 	custom    string
+	pending   string // custom status taking effect at pendingAt (epoch ms)
+	pendingAt int64
+	probe     string
 	idx       int // position in svcView.list
 }
 
@@ -268,7 +272,8 @@ func (s *svcView) put(rec *instRecord) {
 		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
 	}
 	sort.Slice(attrs, func(a, b int) bool { return attrs[a].Key < attrs[b].Key })
-	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom}
+	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
+		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe}
 	if old, ok := s.instances[rec.ID]; ok {
 		iv.idx = old.idx
 		s.list[old.idx] = iv
@@ -295,16 +300,27 @@ func (s *svcView) remove(id string) {
 func (s *svcView) health(i *instView) string {
 	switch {
 	case s.rec.HealthCheckCustomConfig != nil:
-		if i.custom != "" {
-			return i.custom
-		}
-		return cloudmap.HealthStatusHealthy
+		return i.customStatus(time.Now().UnixMilli())
 	case s.rec.HealthCheckConfig != nil:
 		// Route 53 treats a new health check as healthy until it has
-		// results; probes that change this come with the health checker.
+		// results.
+		if i.probe == cloudmap.HealthStatusUnhealthy {
+			return cloudmap.HealthStatusUnhealthy
+		}
 		return cloudmap.HealthStatusHealthy
 	}
 	return cloudmap.HealthStatusUnknown
+}
+
+// customStatus is the custom health status in effect at nowMS.
+func (i *instView) customStatus(nowMS int64) string {
+	if i.pending != "" && nowMS >= i.pendingAt {
+		return i.pending
+	}
+	if i.custom != "" {
+		return i.custom
+	}
+	return cloudmap.HealthStatusHealthy
 }
 
 // waitFor blocks until the view has applied revision rev.
