@@ -3,6 +3,7 @@ package cloudmap
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -30,6 +31,8 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("cloudmap: timestamp %s is not a number of epoch seconds", b)
 	}
-	t.Time = time.UnixMilli(int64(f * 1000)).UTC()
+	// Round, not truncate: 1083267246.850 parses as 1083267246.84999…,
+	// which truncation would make …849 ms.
+	t.Time = time.UnixMilli(int64(math.Round(f * 1000))).UTC()
 	return nil
 }

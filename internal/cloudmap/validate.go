@@ -84,14 +84,27 @@ func (v *validator) fail(name string, value any, constraint string) {
 	var shown string
 	switch x := value.(type) {
 	case string:
-		if len(x) > 64 {
-			x = x[:64] + "…"
-		}
-		shown = "'" + x + "'"
+		shown = "'" + clipRunes(x, 64) + "'"
 	case int:
 		shown = "of length " + strconv.Itoa(x)
 	default:
 		shown = fmt.Sprintf("'%v'", x)
 	}
 	v.add(fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, v.where(name), constraint))
+}
+
+// clipRunes shortens s to at most n runes, marking a cut with "…". It cuts
+// between runes, so a shown value stays valid UTF-8.
+func clipRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i] + "…"
+		}
+		count++
+	}
+	return s
 }

@@ -22,10 +22,10 @@ type view struct {
 	byHTTPName map[string]*nsView // by scope + "/" + HttpName
 	// zones lists the DNS namespaces by lower-cased name, oldest first:
 	// the oldest namespace of a name is the one DNS answers for.
-	zones map[string][]*nsView
-	services   map[string]*svcView
-	ops        map[string]*opRecord
-	notify     chan struct{} // closed and replaced at every applied commit
+	zones    map[string][]*nsView
+	services map[string]*svcView
+	ops      map[string]*opRecord
+	notify   chan struct{} // closed and replaced at every applied commit
 }
 
 type nsView struct {
