@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/dns"
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/registry"
+	"github.com/cairn-dev/cairn/internal/sigv4"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 )
@@ -42,6 +44,13 @@ type Config struct {
 	// DataDir is the folder of the embedded store. It is created if
 	// absent and locked while the server runs.
 	DataDir string
+	// Credentials is the path of a credentials file (AWS shared-credentials
+	// format with aws_account_id per profile). Empty means development
+	// mode: any well-formed signature is accepted and every caller is
+	// AccountID, and only loopback listeners are allowed.
+	Credentials string
+	// InsecureNoAuth allows development mode on non-loopback addresses.
+	InsecureNoAuth bool
 	// Region is the region of requests that carry no SigV4 credential
 	// scope.
 	Region string
@@ -103,6 +112,15 @@ func (c Config) Validate() error {
 			return fmt.Errorf("server: the DNS address %q is not host:port: %w", c.DNSAddr, err)
 		}
 	}
+	if c.Credentials == "" && !c.InsecureNoAuth {
+		for _, addr := range []string{c.APIAddr, c.DNSAddr} {
+			if addr != "" && !loopback(addr) {
+				return fmt.Errorf("server: %s is not a loopback address, and without --credentials cairn accepts every request unverified "+
+					"(development mode); give --credentials FILE to verify signatures, listen on 127.0.0.1, "+
+					"or pass --insecure-no-auth to accept unverified requests from the network", addr)
+			}
+		}
+	}
 	if c.Store == nil && c.DataDir == "" {
 		return errors.New("server: the data directory is empty; set --data-dir")
 	}
@@ -125,6 +143,20 @@ func (c Config) Validate() error {
 		return errors.New("server: limits must not be negative (0 means no limit)")
 	}
 	return nil
+}
+
+// loopback reports whether a listen address is on the loopback interface
+// only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func digits(s string) bool {
@@ -158,6 +190,7 @@ type Server struct {
 	apiLn    net.Listener
 	dns      *dns.Server
 	http     *http.Server
+	auth     *sigv4.Auth
 	checker  *health.Checker
 	stop     context.CancelFunc
 	checking chan struct{}
@@ -176,6 +209,15 @@ func Start(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, st: cfg.Store, served: make(chan error, 1)}
+	var creds sigv4.Credentials
+	if cfg.Credentials != "" {
+		c, err := sigv4.LoadCredentials(cfg.Credentials)
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		creds = c
+	}
+	s.auth = sigv4.NewAuth(api.SigningName, cfg.Region, cfg.AccountID, creds)
 	if s.st == nil {
 		st, err := bolt.Open(cfg.DataDir, bolt.DefaultOptions())
 		if err != nil {
@@ -212,7 +254,7 @@ func Start(cfg Config) (*Server, error) {
 		s.dns = d
 		log.Info("serving DNS", "addr", d.Addr())
 	}
-	handler := api.New(api.Config{Registry: reg, DefaultRegion: cfg.Region, AccountID: cfg.AccountID, Logger: log, Ready: s.ready.Load})
+	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load})
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -231,7 +273,13 @@ func Start(cfg Config) (*Server, error) {
 		s.checker.Run(ctx)
 	}()
 	s.ready.Store(true)
-	log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region, "account", cfg.AccountID)
+	if creds == nil {
+		log.Warn("development mode: requests are not verified and every caller is the development account; give --credentials to verify signatures",
+			"account", cfg.AccountID)
+	} else {
+		log.Info("verifying SigV4 signatures", "credentials", cfg.Credentials, "identities", len(creds))
+	}
+	log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region)
 	return s, nil
 }
 
@@ -249,6 +297,21 @@ func (s *Server) DNSAddr() string {
 
 // Endpoint is the API's base URL, for an SDK's endpoint setting.
 func (s *Server) Endpoint() string { return "http://" + s.APIAddr() }
+
+// ReloadCredentials reads the credentials file again and, if it is valid,
+// uses it for every later request; on error the identities in use stay.
+func (s *Server) ReloadCredentials() error {
+	if s.cfg.Credentials == "" {
+		return errors.New("server: no credentials file to reload (development mode)")
+	}
+	creds, err := sigv4.LoadCredentials(s.cfg.Credentials)
+	if err != nil {
+		return fmt.Errorf("server: reload: %w", err)
+	}
+	s.auth.SetCredentials(creds)
+	s.log.Info("credentials reloaded", "credentials", s.cfg.Credentials, "identities", len(creds))
+	return nil
+}
 
 // HealthStats returns the health checker's counters.
 func (s *Server) HealthStats() health.Stats { return s.checker.Stats() }

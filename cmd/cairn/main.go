@@ -82,6 +82,17 @@ func (s *settings) duration(p *time.Duration, name, envName, help string) {
 	s.fs.DurationVar(p, name, *p, help+" (env "+envName+")")
 }
 
+func (s *settings) boolean(p *bool, name, envName, help string) {
+	if v, ok := s.env(name, envName); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s=%q is not true or false", envName, v))
+		}
+		*p = b
+	}
+	s.fs.BoolVar(p, name, *p, help+" (env "+envName+")")
+}
+
 func (s *settings) integer(p *int, name, envName, help string) {
 	if v, ok := s.env(name, envName); ok {
 		n, err := strconv.Atoi(v)
@@ -102,6 +113,8 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
 	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
 	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
+	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
+	s.boolean(&cfg.InsecureNoAuth, "insecure-no-auth", "CAIRN_INSECURE_NO_AUTH", "allow development mode (no signature verification) on non-loopback addresses")
 	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
 	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
 	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
@@ -142,11 +155,23 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
 		return 1
 	}
-	select {
-	case <-ctx.Done():
-		log.Info("stopping: finishing requests in flight")
-	case err := <-srv.Done():
-		log.Error("the API server stopped", "err", err)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("stopping: finishing requests in flight")
+			break wait
+		case err := <-srv.Done():
+			log.Error("the API server stopped", "err", err)
+			break wait
+		case <-hup:
+			if err := srv.ReloadCredentials(); err != nil {
+				log.Error("SIGHUP: credentials not reloaded; the previous ones stay in use", "err", err)
+			}
+		}
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -49,6 +49,8 @@ var serveFlags = map[string]string{
 	"api-addr":                      "CAIRN_API_ADDR",
 	"dns-addr":                      "CAIRN_DNS_ADDR",
 	"dns-nameserver":                "CAIRN_DNS_NAMESERVER",
+	"credentials":                   "CAIRN_CREDENTIALS",
+	"insecure-no-auth":              "CAIRN_INSECURE_NO_AUTH",
 	"health-interval":               "CAIRN_HEALTH_INTERVAL",
 	"health-concurrency":            "CAIRN_HEALTH_CONCURRENCY",
 	"custom-health-delay":           "CAIRN_CUSTOM_HEALTH_DELAY",

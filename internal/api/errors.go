@@ -1,12 +1,30 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
+
 	"github.com/cairn-dev/cairn/internal/registry"
+	"github.com/cairn-dev/cairn/internal/sigv4"
 )
+
+// body is the JSON of an error response.
+func (e *wireError) body() []byte {
+	if e.lowerMessage {
+		b, _ := json.Marshal(struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}{e.Type, e.Message})
+		return b
+	}
+	b, _ := json.Marshal(e)
+	return b
+}
 
 // wireError is an error response: an AWS error shape with its members.
 type wireError struct {
-	status int
+	status       int
+	lowerMessage bool // the common errors say "message", modeled ones "Message"
 	Type   string `json:"__type"`
 	// Message is named "Message" as the model names it; AWS SDKs read
 	// either case.
@@ -76,6 +94,17 @@ func fromDomain(e *registry.Error) *wireError {
 		w.status, w.Type = statusInternal, "InternalFailure"
 	}
 	return w
+}
+
+// authError maps a refused signature to its AWS error: the common errors
+// of AWS's JSON services, with HTTP 400 and a lower-case "message" member
+// as those services send them.
+func authError(err error) *wireError {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &wireError{status: statusClientError, Type: se.Code, Message: se.Message, lowerMessage: true}
+	}
+	return &wireError{status: statusInternal, Type: "InternalFailure", Message: err.Error()}
 }
 
 func serialization(msg string) *wireError {

@@ -15,10 +15,14 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/registry"
+	"github.com/cairn-dev/cairn/internal/sigv4"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of every Cloud Map operation.
 const TargetPrefix = "Route53AutoNaming_v20170314."
+
+// SigningName is the SigV4 service name Cloud Map requests are signed for.
+const SigningName = "servicediscovery"
 
 // MaxBodyBytes is the largest request body accepted. The largest valid
 // Cloud Map request (200 tags, or 30 attributes of 5,000 characters) is
@@ -29,16 +33,24 @@ const MaxBodyBytes = 1 << 20
 type Config struct {
 	// Registry serves the operations.
 	Registry *registry.Registry
-	// DefaultRegion is the region of requests that carry no SigV4
-	// credential scope.
+	// Auth decides the account and region of each request, or refuses it
+	// with a *sigv4.Error. Nil means development mode over DefaultRegion
+	// and AccountID.
+	Auth Authenticator
+	// DefaultRegion is the region of unsigned requests when Auth is nil.
 	DefaultRegion string
-	// AccountID is the account every request acts as.
+	// AccountID is the account of every request when Auth is nil.
 	AccountID string
 	// Logger receives request errors; nil discards them.
 	Logger *slog.Logger
 	// Ready reports whether the server is ready, for GET /healthz; nil
 	// means always.
 	Ready func() bool
+}
+
+// Authenticator decides who a request is.
+type Authenticator interface {
+	Authenticate(req *http.Request, body []byte) (account, region string, err error)
 }
 
 // Handler serves the Cloud Map API over HTTP.
@@ -53,6 +65,9 @@ func New(cfg Config) *Handler {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = sigv4.NewAuth(SigningName, cfg.DefaultRegion, cfg.AccountID, nil)
 	}
 	return &Handler{cfg: cfg, ops: operations(cfg.Registry), log: log}
 }
@@ -107,13 +122,6 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 				Message: fmt.Sprintf("The Content-Type %q is not supported; send application/x-amz-json-1.1", ct)}
 		}
 	}
-	target := req.Header.Get("X-Amz-Target")
-	name, ok := strings.CutPrefix(target, TargetPrefix)
-	op := h.ops[name]
-	if !ok || op == nil {
-		return &wireError{status: statusClientError, Type: "UnknownOperationException",
-			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -123,7 +131,18 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 		}
 		return serialization("The request body could not be read: " + err.Error())
 	}
-	caller := registry.Caller{Account: h.cfg.AccountID, Region: regionOf(req, h.cfg.DefaultRegion)}
+	account, region, err := h.cfg.Auth.Authenticate(req, body)
+	if err != nil {
+		return authError(err)
+	}
+	target := req.Header.Get("X-Amz-Target")
+	name, ok := strings.CutPrefix(target, TargetPrefix)
+	op := h.ops[name]
+	if !ok || op == nil {
+		return &wireError{status: statusClientError, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
+	}
+	caller := registry.Caller{Account: account, Region: region}
 	out, werr := op(req.Context(), caller, body)
 	if werr != nil {
 		return werr
@@ -211,34 +230,11 @@ func toWire(err error) *wireError {
 }
 
 func writeError(w http.ResponseWriter, e *wireError) {
-	b, _ := json.Marshal(e)
+	b := e.body()
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("x-amzn-ErrorType", e.Type)
 	w.WriteHeader(e.status)
 	_, _ = w.Write(b)
-}
-
-// regionOf returns the region of a request's SigV4 credential scope
-// (Credential=<key>/<date>/<region>/<service>/aws4_request), or def.
-func regionOf(req *http.Request, def string) string {
-	auth := req.Header.Get("Authorization")
-	_, cred, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return def
-	}
-	if i := strings.IndexAny(cred, ", "); i >= 0 {
-		cred = cred[:i]
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[2] == "" || len(parts[2]) > 32 {
-		return def
-	}
-	for _, ch := range parts[2] {
-		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
-			return def
-		}
-	}
-	return parts[2]
 }
 
 // requestID returns a random ID in the form AWS uses (a UUID).

@@ -1,0 +1,66 @@
+package sigv4
+
+import (
+	"net/http"
+	"sync/atomic"
+)
+
+// Auth decides who a request is. With credentials it verifies signatures
+// and maps each access key to its account. Without them it runs in
+// development mode: it accepts unsigned requests and any well-formed
+// signature, and maps every caller to the development account.
+type Auth struct {
+	verifier      Verifier
+	creds         atomic.Pointer[Credentials]
+	devAccount    string
+	defaultRegion string
+}
+
+// NewAuth returns an Auth for requests signed for service. creds nil means
+// development mode, where every caller is devAccount; defaultRegion is the
+// region of unsigned requests.
+func NewAuth(service, defaultRegion, devAccount string, creds Credentials) *Auth {
+	a := &Auth{devAccount: devAccount, defaultRegion: defaultRegion}
+	a.verifier = Verifier{Service: service, Lookup: a.lookup}
+	if creds != nil {
+		a.creds.Store(&creds)
+	}
+	return a
+}
+
+// SetCredentials replaces the identities, at once for every later request
+// (a credentials-file reload).
+func (a *Auth) SetCredentials(c Credentials) { a.creds.Store(&c) }
+
+// DevelopmentMode reports whether Auth accepts requests without verifying
+// them.
+func (a *Auth) DevelopmentMode() bool { return a.creds.Load() == nil }
+
+func (a *Auth) lookup(key string) (Identity, bool) {
+	c := a.creds.Load()
+	if c == nil {
+		return Identity{}, false
+	}
+	id, ok := (*c)[key]
+	return id, ok
+}
+
+// Authenticate returns the account and region a request acts in, or an
+// *Error.
+func (a *Auth) Authenticate(req *http.Request, body []byte) (account, region string, err error) {
+	if a.DevelopmentMode() {
+		if req.Header.Get("Authorization") == "" {
+			return a.devAccount, a.defaultRegion, nil
+		}
+		auth, err := a.verifier.CheckForm(req)
+		if err != nil {
+			return "", "", err
+		}
+		return a.devAccount, auth.Region, nil
+	}
+	id, region, err := a.verifier.Verify(req, body)
+	if err != nil {
+		return "", "", err
+	}
+	return id.AccountID, region, nil
+}
