@@ -1,6 +1,7 @@
 // Command cairn is a self-hosted server that speaks the AWS Cloud Map API.
 //
 //	cairn serve [flags]   run the server (see cairn serve -h)
+//	cairn share, unshare, shares   manage namespace sharing on a running cairn
 //	cairn version         print the version
 package main
 
@@ -29,6 +30,9 @@ const usage = `cairn: a self-hosted AWS Cloud Map server
 
 Usage:
   cairn serve [flags]   run the server; "cairn serve -h" lists the flags
+  cairn share --namespace ID --account ACCOUNT     share a namespace with accounts
+  cairn unshare --namespace ID --account ACCOUNT   stop sharing it
+  cairn shares --namespace ID                      list the accounts it is shared with
   cairn version         print the version
 `
 
@@ -40,6 +44,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], getenv, stderr)
+	case "share", "unshare", "shares":
+		return shareCommand(args[0], args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cairn %s\n", version)
 		return 0

@@ -24,8 +24,8 @@ func (e *wireError) body() []byte {
 // wireError is an error response: an AWS error shape with its members.
 type wireError struct {
 	status       int
-	lowerMessage bool // the common errors say "message", modeled ones "Message"
-	Type   string `json:"__type"`
+	lowerMessage bool   // the common errors say "message", modeled ones "Message"
+	Type         string `json:"__type"`
 	// Message is named "Message" as the model names it; AWS SDKs read
 	// either case.
 	Message              string `json:"Message"`
@@ -88,6 +88,8 @@ func fromDomain(e *registry.Error) *wireError {
 		w.Type = "ServiceAttributesLimitExceededException"
 	case registry.KindCustomHealthNotFound:
 		w.Type = "CustomHealthNotFound"
+	case registry.KindAccessDenied:
+		w.Type = "AccessDeniedException"
 	case registry.KindUnavailable:
 		w.status, w.Type = statusUnavailable, "ServiceUnavailable"
 	default:

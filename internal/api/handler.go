@@ -55,9 +55,10 @@ type Authenticator interface {
 
 // Handler serves the Cloud Map API over HTTP.
 type Handler struct {
-	cfg Config
-	ops map[string]operation
-	log *slog.Logger
+	cfg   Config
+	ops   map[string]operation
+	admin map[string]operation
+	log   *slog.Logger
 }
 
 // New returns the API handler.
@@ -69,7 +70,7 @@ func New(cfg Config) *Handler {
 	if cfg.Auth == nil {
 		cfg.Auth = sigv4.NewAuth(SigningName, cfg.DefaultRegion, cfg.AccountID, nil)
 	}
-	return &Handler{cfg: cfg, ops: operations(cfg.Registry), log: log}
+	return &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry), log: log}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -138,6 +139,10 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 	target := req.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, TargetPrefix)
 	op := h.ops[name]
+	if !ok {
+		name, ok = strings.CutPrefix(target, AdminTargetPrefix)
+		op = h.admin[name]
+	}
 	if !ok || op == nil {
 		return &wireError{status: statusClientError, Type: "UnknownOperationException",
 			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}

@@ -13,11 +13,11 @@ import (
 // names are unique regardless of case, the name also matches in any case.
 // The view's read lock must be held.
 func (v *view) discoverTarget(c Caller, owner, nsName, svcName string) (*svcView, error) {
-	if owner != "" && owner != c.Account {
-		return nil, notFound(ResNamespace, nsName)
+	if owner == "" {
+		owner = c.Account
 	}
-	ns := v.byHTTPName[c.scope().String()+"/"+nsName]
-	if ns == nil {
+	ns := v.byHTTPName[scope{Account: owner, Region: c.Region}.String()+"/"+nsName]
+	if ns == nil || owner != c.Account && !ns.rec.sharedWith(c.Account) {
 		return nil, notFound(ResNamespace, nsName)
 	}
 	svc := ns.byName[svcName]

@@ -57,13 +57,18 @@ type DNSAnswer struct {
 }
 
 // LookupDNS answers a query for name (any case, with or without the final
-// dot) and qtype ("A", "AAAA", "SRV", "CNAME", "ANY"; other types find no
-// records), following Cloud Map's rules: records named
-// <service>.<namespace> from the instances' attributes, per the service's
-// DnsConfig and routing policy, and for SRV services an A/AAAA record
-// named <instance-id>.<service>.<namespace> per instance.
+// dot, in DNS presentation format: "\." is a dot inside a label, "\DDD"
+// and "\X" stand for one octet) and qtype ("A", "AAAA", "SRV", "CNAME",
+// "ANY"; other types find no records), following Cloud Map's rules:
+// records named <service>.<namespace> from the instances' attributes, per
+// the service's DnsConfig and routing policy, and for SRV services an
+// A/AAAA record named <instance-id>.<service>.<namespace> per instance.
+// Names match label by label, ignoring ASCII case only (RFC 4343).
 func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	name = canonicalName(name)
+	if name == "" || name[0] == '.' || strings.Contains(name, "..") {
+		return DNSAnswer{} // the root, or an empty label: no name of a zone
+	}
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -82,30 +87,109 @@ func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
 			return ans
 		}
 	}
-	// <instance-id>.<service>: the host of an SRV record.
+	// <instance-id>.<service>: the host of an SRV record. Instance IDs
+	// may hold dots, so every split is tried; a name that ends an
+	// instance's host is an empty non-terminal.
 	for i := strings.IndexByte(rel, '.'); i >= 0; i = nextDot(rel, i) {
 		svc := ns.byLower[rel[i+1:]]
 		if svc == nil || !svc.hasRecord("SRV") {
 			continue
 		}
+		svcName := name[len(rel[:i])+1:]
+		label := rel[:i]
 		for _, inst := range svc.list {
-			if strings.EqualFold(inst.id, rel[:i]) {
+			if !validHost(inst.id, svcName) {
+				continue
+			}
+			if strings.EqualFold(inst.id, label) {
 				svc.hostAnswer(&ans, name, qtype, inst)
-				if ans.Exists {
+				if len(ans.Answer) > 0 {
 					return ans
 				}
+			} else if len(inst.id) > len(label) && inst.id[len(inst.id)-len(label)-1] == '.' &&
+				strings.EqualFold(inst.id[len(inst.id)-len(label):], label) {
+				ans.Exists = true
 			}
+		}
+		if ans.Exists {
+			return ans
 		}
 	}
 	// An empty non-terminal: an ancestor of a name that has records.
 	suffix := "." + rel
 	for lower, svc := range ns.byLower {
-		if strings.HasSuffix(lower, suffix) && svc.rec.DNSConfig != nil && len(svc.list) > 0 {
+		if strings.HasSuffix(lower, suffix) && svc.rec.DNSConfig != nil && svc.exists(lower+"."+ans.Zone.Name) {
 			ans.Exists = true
 			break
 		}
 	}
 	return ans
+}
+
+// canonicalName turns a name in presentation format into the form the
+// registry matches: escapes decoded, ASCII letters in lower case, no final
+// dot. An octet that no zone, service or instance name can hold (a dot
+// inside a label, a space, a control or non-ASCII octet) becomes NUL, so
+// that it matches nothing and never splits a label.
+func canonicalName(name string) string {
+	clean := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '\\' || c < '!' || c > '~' || 'A' <= c && c <= 'Z' {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		b := make([]byte, 0, len(name))
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if c == '\\' && i+1 < len(name) {
+				if i+3 < len(name) && isDigit(name[i+1]) && isDigit(name[i+2]) && isDigit(name[i+3]) {
+					n := int(name[i+1]-'0')*100 + int(name[i+2]-'0')*10 + int(name[i+3]-'0')
+					c, i = byte(n), i+3
+					if n > 255 {
+						c = 0
+					}
+				} else {
+					c, i = name[i+1], i+1
+				}
+				if c == '.' {
+					c = 0 // a dot inside a label
+				}
+			}
+			switch {
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			case c < '!' || c > '~':
+				c = 0
+			}
+			b = append(b, c)
+		}
+		name = string(b)
+	}
+	return strings.TrimSuffix(name, ".")
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// validHost reports whether <id>.<svcName>, an SRV target, is a DNS name:
+// every label 1 to 63 octets, 255 octets in all on the wire. Instance IDs
+// may be 64 characters and hold empty labels ("a..b", ".x"); such an
+// instance can have no SRV record. svcName's own labels are valid.
+func validHost(id, svcName string) bool {
+	if len(id)+1+len(svcName) > 253 {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(id); i++ {
+		if i == len(id) || id[i] == '.' {
+			if n := i - start; n == 0 || n > 63 {
+				return false
+			}
+			start = i + 1
+		}
+	}
+	return true
 }
 
 func nextDot(s string, i int) int {
@@ -161,8 +245,9 @@ func (s *svcView) ttl(typ string) (uint32, bool) {
 	return 0, false
 }
 
-// eligible reports whether an instance makes a record of type typ.
-func eligible(inst *instView, typ string) bool {
+// eligible reports whether an instance makes a record of type typ at
+// name.
+func eligible(inst *instView, typ, name string) bool {
 	switch typ {
 	case "A":
 		_, ok := inst.attr(AttrIPv4)
@@ -178,7 +263,7 @@ func eligible(inst *instView, typ string) bool {
 		return ok
 	case "SRV":
 		_, ok := inst.attr(AttrPort)
-		return ok
+		return ok && validHost(inst.id, name)
 	case "CNAME":
 		_, ok := inst.attr(AttrCNAME)
 		return ok
@@ -190,10 +275,10 @@ func eligible(inst *instView, typ string) bool {
 // MULTIVALUE, up to 8 healthy ones (or up to 8 of all when none is
 // healthy); WEIGHTED, one healthy one (or one of all). Instances without a
 // health check count as healthy.
-func (s *svcView) pick(typ string) []*instView {
+func (s *svcView) pick(typ, name string) []*instView {
 	var healthy, all []*instView
 	for _, inst := range s.list {
-		if !eligible(inst, typ) {
+		if !eligible(inst, typ, name) {
 			continue
 		}
 		all = append(all, inst)
@@ -225,12 +310,7 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 	case qtype == "ANY":
 		types = []string{"A", "AAAA", "SRV"}
 	}
-	for _, typ := range []string{"A", "AAAA", "SRV", "CNAME"} {
-		if s.hasRecord(typ) && s.anyEligible(typ) {
-			ans.Exists = true
-		}
-	}
-	if !ans.Exists {
+	if ans.Exists = s.exists(name); !ans.Exists {
 		return
 	}
 	for _, typ := range types {
@@ -238,7 +318,7 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 		if !ok {
 			continue
 		}
-		for _, inst := range s.pick(typ) {
+		for _, inst := range s.pick(typ, name) {
 			switch typ {
 			case "A", "AAAA":
 				if alias, ok := inst.attr(AttrAlias); ok {
@@ -263,10 +343,21 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 	}
 }
 
-// anyEligible reports whether some instance makes a record of typ.
-func (s *svcView) anyEligible(typ string) bool {
+// exists reports whether the service has records at its name, name.
+func (s *svcView) exists(name string) bool {
+	for _, typ := range []string{"A", "AAAA", "SRV", "CNAME"} {
+		if s.hasRecord(typ) && s.anyEligible(typ, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyEligible reports whether some instance makes a record of typ at
+// name.
+func (s *svcView) anyEligible(typ, name string) bool {
 	for _, inst := range s.list {
-		if eligible(inst, typ) {
+		if eligible(inst, typ, name) {
 			return true
 		}
 	}

@@ -31,6 +31,9 @@ const (
 	KindCustomHealthNotFound
 	// KindUnavailable: the store cannot take writes now; retry later.
 	KindUnavailable
+	// KindAccessDenied: the caller may see the resource but not do this to
+	// it (an account a namespace is shared with, acting as its owner).
+	KindAccessDenied
 )
 
 // Resource names what a NotFound or AlreadyExists error is about.
@@ -88,6 +91,10 @@ func notFound(r Resource, id string) *Error {
 		msg = fmt.Sprintf("The resource %s was not found", id)
 	}
 	return &Error{Kind: KindNotFound, Resource: r, Message: msg}
+}
+
+func accessDenied(format string, args ...any) *Error {
+	return &Error{Kind: KindAccessDenied, Message: fmt.Sprintf(format, args...)}
 }
 
 func duplicate(opID string) *Error {

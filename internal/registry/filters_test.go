@@ -12,10 +12,11 @@ func nsFilter(name, cond string, values ...string) cloudmap.NamespaceFilter {
 }
 
 func TestNamespaceFilters(t *testing.T) {
+	own := scope{Account: "000000000000", Region: "us-east-1"}
 	all := []*nsRecord{
-		{ID: "ns-a", Name: "alpha.example", HTTPName: "alpha.example", Type: cloudmap.NamespaceTypeHttp},
-		{ID: "ns-b", Name: "beta.local", HTTPName: "beta.local-abcdefgh", Type: cloudmap.NamespaceTypeDnsPrivate},
-		{ID: "ns-c", Name: "gamma.com", HTTPName: "gamma.com", Type: cloudmap.NamespaceTypeDnsPublic},
+		{scope: own, ID: "ns-a", Name: "alpha.example", HTTPName: "alpha.example", Type: cloudmap.NamespaceTypeHttp},
+		{scope: own, ID: "ns-b", Name: "beta.local", HTTPName: "beta.local-abcdefgh", Type: cloudmap.NamespaceTypeDnsPrivate},
+		{scope: scope{Account: "111111111111", Region: "us-east-1"}, ID: "ns-c", Name: "gamma.com", HTTPName: "gamma.com", Type: cloudmap.NamespaceTypeDnsPublic, SharedWith: []string{"000000000000"}},
 	}
 	const fails = "!" // the filters are refused
 	for _, tc := range []struct {
@@ -41,8 +42,8 @@ func TestNamespaceFilters(t *testing.T) {
 		{"HTTP_NAME EQ", []cloudmap.NamespaceFilter{nsFilter("HTTP_NAME", "EQ", "beta.local-abcdefgh")}, []string{"ns-b"}},
 		{"HTTP_NAME is not NAME", []cloudmap.NamespaceFilter{nsFilter("HTTP_NAME", "EQ", "beta.local")}, nil},
 		{"HTTP_NAME BEGINS_WITH", []cloudmap.NamespaceFilter{nsFilter("HTTP_NAME", "BEGINS_WITH", "beta.local")}, []string{"ns-b"}},
-		{"RESOURCE_OWNER SELF", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "", "SELF")}, []string{"ns-a", "ns-b", "ns-c"}},
-		{"RESOURCE_OWNER OTHER_ACCOUNTS", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "EQ", "OTHER_ACCOUNTS")}, nil},
+		{"RESOURCE_OWNER SELF", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "", "SELF")}, []string{"ns-a", "ns-b"}},
+		{"RESOURCE_OWNER OTHER_ACCOUNTS", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "EQ", "OTHER_ACCOUNTS")}, []string{"ns-c"}},
 		{"RESOURCE_OWNER unknown", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "EQ", "ME")}, []string{fails}},
 		{"RESOURCE_OWNER BEGINS_WITH", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "BEGINS_WITH", "SELF")}, []string{fails}},
 		{"RESOURCE_OWNER two values", []cloudmap.NamespaceFilter{nsFilter("RESOURCE_OWNER", "EQ", "SELF", "OTHER_ACCOUNTS")}, []string{fails}},
@@ -51,7 +52,7 @@ func TestNamespaceFilters(t *testing.T) {
 		{"AND, nothing", []cloudmap.NamespaceFilter{nsFilter("TYPE", "EQ", "HTTP"), nsFilter("NAME", "EQ", "gamma.com")}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			match, err := namespaceFilters(tc.filters)
+			match, err := namespaceFilters(Caller{Account: "000000000000", Region: "us-east-1"}, tc.filters)
 			if len(tc.want) == 1 && tc.want[0] == fails {
 				if e, ok := AsError(err); !ok || e.Kind != KindInvalid {
 					t.Errorf("error %v, want InvalidInput", err)

@@ -75,7 +75,7 @@ func TestResolveID(t *testing.T) {
 		{"service", ResService, NamespaceARN("us-east-1", "123456789012", "ns-1"), "", false},    // other kind
 		{"namespace", ResNamespace, ServiceARN("us-east-1", "123456789012", "srv-1"), "", false}, // other kind
 		{"service", ResService, ServiceARN("us-west-2", "123456789012", "srv-1"), "", false},     // other region
-		{"service", ResService, ServiceARN("us-east-1", "210987654321", "srv-1"), "", false},     // other account
+		{"service", ResService, ServiceARN("us-east-1", "210987654321", "srv-1"), "srv-1", true}, // other account: access is checked against sharing
 		{"service", ResService, "arn:not-an-arn", "", false},
 		{"namespace", ResNamespace, "arn:", "", false},
 	} {

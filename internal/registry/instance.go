@@ -33,7 +33,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 		}
 	}
 	start.prepare = func(tx store.Tx) (*opPlan, error) {
-		svc, err := txService(tx, c, svcID)
+		svc, err := txService(tx, c, in.ServiceId)
 		if err != nil {
 			return nil, err
 		}
@@ -52,7 +52,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 			return nil, err
 		}
 		if !exists {
-			if err := r.checkInstanceQuota(svc, ns); err != nil {
+			if err := r.checkInstanceQuota(tx, svc, ns); err != nil {
 				return nil, err
 			}
 		}
@@ -64,7 +64,12 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 				inst.Custom = s
 			}
 		}
-		return &opPlan{typ: cloudmap.OperationTypeRegisterInstance, targetID: svc.ID + "/" + in.InstanceId,
+		if old, err := getRecord[instRecord](tx, instKey(svc.ID, in.InstanceId)); err != nil {
+			return nil, err
+		} else if old != nil && old.CreatedBy != c.Account && svc.Account != c.Account {
+			return nil, accessDenied("Instance %s of service %s was registered by account %s; account %s can't replace it", in.InstanceId, svc.ID, old.CreatedBy, c.Account)
+		}
+		return &opPlan{typ: cloudmap.OperationTypeRegisterInstance, targetID: svc.ID + "/" + in.InstanceId, owner: &svc.scope,
 			lock: pLock + instKey(svc.ID, in.InstanceId), targets: instanceTargets(ns.ID, svc.ID, in.InstanceId),
 			work: &opWork{ServiceID: svc.ID, Instance: inst}}, nil
 	}
@@ -83,14 +88,59 @@ func instanceTargets(ns, svc, inst string) map[string]string {
 	}
 }
 
-func (r *Registry) checkInstanceQuota(svc *svcRecord, ns *nsRecord) error {
-	if lim := r.cfg.Limits.InstancesPerService; lim > 0 && svc.InstanceCount >= lim {
-		return &Error{Kind: KindLimit, Message: fmt.Sprintf("The service %s has reached the quota of %d instances", svc.ID, lim)}
+// checkInstanceQuota refuses a new instance when its service or namespace
+// has reached its quota, counting the registrations still in flight.
+func (r *Registry) checkInstanceQuota(tx store.Tx, svc *svcRecord, ns *nsRecord) error {
+	if lim := r.cfg.Limits.InstancesPerService; lim > 0 {
+		pending, err := pendingRegistrations(tx, svc.ID)
+		if err != nil {
+			return err
+		}
+		if svc.InstanceCount+pending >= lim {
+			return &Error{Kind: KindLimit, Message: fmt.Sprintf("The service %s has reached the quota of %d instances", svc.ID, lim)}
+		}
 	}
-	if lim := r.cfg.Limits.InstancesPerNamespace; lim > 0 && ns.InstanceCount >= lim {
-		return &Error{Kind: KindLimit, Message: fmt.Sprintf("The namespace %s has reached the quota of %d instances", ns.ID, lim)}
+	if lim := r.cfg.Limits.InstancesPerNamespace; lim > 0 {
+		prefix := pSvcName + ns.ID + "/"
+		var svcIDs []string
+		if err := tx.Scan(prefix, func(_ string, v []byte) bool { svcIDs = append(svcIDs, string(v)); return true }); err != nil {
+			return err
+		}
+		pending := 0
+		for _, id := range svcIDs {
+			n, err := pendingRegistrations(tx, id)
+			if err != nil {
+				return err
+			}
+			pending += n
+		}
+		if ns.InstanceCount+pending >= lim {
+			return &Error{Kind: KindLimit, Message: fmt.Sprintf("The namespace %s has reached the quota of %d instances", ns.ID, lim)}
+		}
 	}
 	return nil
+}
+
+// pendingRegistrations counts the registrations in flight, in a service,
+// of instances that don't exist yet: each holds its instance's lock, and
+// a lock on an instance that doesn't exist can only be a registration's.
+func pendingRegistrations(tx store.Tx, svcID string) (int, error) {
+	prefix := pLock + instKey(svcID, "")
+	var ids []string
+	if err := tx.Scan(prefix, func(k string, _ []byte) bool { ids = append(ids, k[len(prefix):]); return true }); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		_, exists, err := tx.Get(instKey(svcID, id))
+		if err != nil {
+			return 0, err
+		}
+		if !exists {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // nextRevision returns an InstancesRevision greater than old. It follows
@@ -157,12 +207,17 @@ func (r *Registry) DeregisterInstance(ctx context.Context, c Caller, in *cloudma
 		} else if ok {
 			return nil, duplicate(string(held))
 		}
-		if _, ok, err := tx.Get(instKey(svc.ID, in.InstanceId)); err != nil {
+		inst, err := getRecord[instRecord](tx, instKey(svc.ID, in.InstanceId))
+		if err != nil {
 			return nil, err
-		} else if !ok {
+		}
+		if inst == nil {
 			return nil, notFound(ResInstance, in.InstanceId)
 		}
-		return &opPlan{typ: cloudmap.OperationTypeDeregisterInstance, targetID: svc.ID + "/" + in.InstanceId, lock: lock,
+		if inst.CreatedBy != c.Account && svc.Account != c.Account {
+			return nil, accessDenied("Instance %s of service %s was registered by account %s; account %s can't deregister it", in.InstanceId, svc.ID, inst.CreatedBy, c.Account)
+		}
+		return &opPlan{typ: cloudmap.OperationTypeDeregisterInstance, targetID: svc.ID + "/" + in.InstanceId, lock: lock, owner: &svc.scope,
 			targets: instanceTargets(svc.NamespaceID, svc.ID, in.InstanceId),
 			work:    &opWork{ServiceID: svc.ID, InstanceID: in.InstanceId}}, nil
 	}})

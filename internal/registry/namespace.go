@@ -141,7 +141,11 @@ func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate)
 		}
 		if spec.typ == cloudmap.NamespaceTypeDnsPublic {
 			var clash string
-			err := tx.Scan(dnsNamePrefix(s, spec.name), func(k string, v []byte) bool {
+			prefix := dnsNamePrefix(s, spec.name)
+			err := tx.Scan(prefix, func(k string, v []byte) bool {
+				if strings.Contains(k[len(prefix):], "/") {
+					return true // the entry of a longer name, such as "<name>/x"
+				}
 				if e, _ := decode[dnsNameEntry](v); e != nil && e.Type == cloudmap.NamespaceTypeDnsPublic {
 					clash = k[strings.LastIndex(k, "/")+1:]
 					return false
@@ -187,8 +191,12 @@ func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate)
 func (r *Registry) execCreateNamespace(tx store.Tx, ns *nsRecord) (*opFailure, error) {
 	if ns.Type == cloudmap.NamespaceTypeDnsPrivate {
 		var clash string
-		err := tx.Scan(dnsNamePrefix(ns.scope, ns.Name), func(k string, v []byte) bool {
-			id := k[strings.LastIndex(k, "/")+1:]
+		prefix := dnsNamePrefix(ns.scope, ns.Name)
+		err := tx.Scan(prefix, func(k string, v []byte) bool {
+			id := k[len(prefix):]
+			if strings.Contains(id, "/") {
+				return true // the entry of a longer name, such as "<name>/x"
+			}
 			e, _ := decode[dnsNameEntry](v)
 			if id == ns.ID || e == nil || e.Type != cloudmap.NamespaceTypeDnsPrivate || e.Vpc != ns.Vpc {
 				return true
@@ -229,7 +237,7 @@ func (r *Registry) DeleteNamespace(ctx context.Context, c Caller, in *cloudmap.D
 		return nil, err
 	}
 	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
-		ns, err := txNamespace(tx, c, in.Id)
+		ns, err := txOwnNamespace(tx, c, in.Id)
 		if err != nil {
 			return nil, err
 		}
@@ -346,7 +354,7 @@ func (r *Registry) updateNamespace(ctx context.Context, c Caller, u namespaceUpd
 		}
 	}
 	start.prepare = func(tx store.Tx) (*opPlan, error) {
-		ns, err := txNamespace(tx, c, u.id)
+		ns, err := txOwnNamespace(tx, c, u.id)
 		if err != nil {
 			return nil, err
 		}
@@ -419,7 +427,7 @@ func (r *Registry) ListNamespaces(ctx context.Context, c Caller, in *cloudmap.Li
 	if err := check(in); err != nil {
 		return nil, err
 	}
-	match, err := namespaceFilters(in.Filters)
+	match, err := namespaceFilters(c, in.Filters)
 	if err != nil {
 		return nil, err
 	}
@@ -427,7 +435,7 @@ func (r *Registry) ListNamespaces(ctx context.Context, c Caller, in *cloudmap.Li
 	v.mu.RLock()
 	var items []*nsRecord
 	for _, ns := range v.namespaces {
-		if ns.rec.scope == c.scope() && match(ns.rec) {
+		if visible(c, ns.rec) && match(ns.rec) {
 			items = append(items, ns.rec)
 		}
 	}
@@ -455,7 +463,7 @@ func createdKey(ms int64, id string) string {
 }
 
 // namespaceFilters turns ListNamespaces filters into one predicate.
-func namespaceFilters(filters []cloudmap.NamespaceFilter) (func(*nsRecord) bool, error) {
+func namespaceFilters(c Caller, filters []cloudmap.NamespaceFilter) (func(*nsRecord) bool, error) {
 	var preds []func(*nsRecord) bool
 	for _, f := range filters {
 		cond := f.Condition
@@ -489,9 +497,10 @@ func namespaceFilters(filters []cloudmap.NamespaceFilter) (func(*nsRecord) bool,
 			}
 			switch f.Values[0] {
 			case "SELF":
-				continue // until namespaces are shared, every listed namespace is the caller's own
+				preds = append(preds, func(n *nsRecord) bool { return n.Account == c.Account })
+				continue
 			case "OTHER_ACCOUNTS":
-				preds = append(preds, func(*nsRecord) bool { return false })
+				preds = append(preds, func(n *nsRecord) bool { return n.Account != c.Account })
 				continue
 			default:
 				return nil, invalid("The filter RESOURCE_OWNER value %q is not SELF or OTHER_ACCOUNTS", f.Values[0])

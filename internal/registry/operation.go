@@ -30,6 +30,9 @@ type opPlan struct {
 	targets  map[string]string
 	lock     string // key marking the resource busy; "" for none
 	work     *opWork
+	// owner is the scope of the resource, when it is not the caller's (a
+	// namespace shared with the caller); the operation is kept there.
+	owner *scope
 }
 
 // fingerprint identifies a request by its content without its token.
@@ -86,8 +89,13 @@ func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (str
 			id = operationID(c.Account, plan.targetID, now)
 		}
 		ms := now.UnixMilli()
+		opScope := c.scope()
+		requester := ""
+		if plan.owner != nil && *plan.owner != opScope {
+			opScope, requester = *plan.owner, c.Account
+		}
 		op := &opRecord{
-			scope: c.scope(), ID: id, Type: plan.typ, Status: cloudmap.OperationStatusSubmitted,
+			scope: opScope, Requester: requester, ID: id, Type: plan.typ, Status: cloudmap.OperationStatusSubmitted,
 			CreateDate: ms, UpdateDate: ms, Targets: plan.targets, Lock: plan.lock, IdemKey: s.idem, Work: plan.work,
 		}
 		if s.idem != "" {
@@ -312,17 +320,27 @@ func (r *Registry) GetOperation(ctx context.Context, c Caller, in *cloudmap.GetO
 	if err := check(in); err != nil {
 		return nil, err
 	}
-	if in.OwnerAccount != "" && in.OwnerAccount != c.Account {
-		return nil, notFound(ResOperation, in.OperationId)
+	if err := check(in); err != nil {
+		return nil, err
+	}
+	owner := in.OwnerAccount
+	if owner == "" {
+		owner = c.Account
 	}
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	op := v.ops[in.OperationId]
-	if op == nil || op.scope != c.scope() {
+	if op == nil || op.Account != owner || !opVisible(c, op) {
 		return nil, notFound(ResOperation, in.OperationId)
 	}
 	return &cloudmap.GetOperationResponse{Operation: operationOut(op)}, nil
+}
+
+// opVisible reports whether c may see an operation: one in its own account
+// and region, or one it started on a namespace shared with it.
+func opVisible(c Caller, op *opRecord) bool {
+	return op.scope == c.scope() || op.Requester == c.Account && op.Region == c.Region
 }
 
 func operationOut(op *opRecord) *cloudmap.Operation {

@@ -23,7 +23,7 @@ func (r *Registry) ListOperations(ctx context.Context, c Caller, in *cloudmap.Li
 	v.mu.RLock()
 	var items []*opRecord
 	for _, op := range v.ops {
-		if op.scope == c.scope() && match(op) {
+		if opVisible(c, op) && match(op) {
 			items = append(items, op)
 		}
 	}

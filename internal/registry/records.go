@@ -33,9 +33,21 @@ type nsRecord struct {
 	ServiceCount     int            `json:"services"`
 	InstanceCount    int            `json:"instances"`
 	Tags             []cloudmap.Tag `json:"tags,omitempty"`
+	// SharedWith lists the accounts the namespace is shared with.
+	SharedWith []string `json:"shared,omitempty"`
 }
 
 func (n *nsRecord) isDNS() bool { return n.Type != cloudmap.NamespaceTypeHttp }
+
+// sharedWith reports whether the namespace is shared with account.
+func (n *nsRecord) sharedWith(account string) bool {
+	for _, a := range n.SharedWith {
+		if a == account {
+			return true
+		}
+	}
+	return false
+}
 
 type svcRecord struct {
 	scope
@@ -53,6 +65,17 @@ type svcRecord struct {
 	Revision                int64                             `json:"rev"`
 	Attributes              map[string]string                 `json:"attrs,omitempty"`
 	Tags                    []cloudmap.Tag                    `json:"tags,omitempty"`
+	// CreatedBy is the account that created the service: the namespace's
+	// owner, or an account the namespace is shared with. Empty means the
+	// owner.
+	CreatedBy string `json:"by,omitempty"`
+}
+
+func (s *svcRecord) creator() string {
+	if s.CreatedBy != "" {
+		return s.CreatedBy
+	}
+	return s.Account
 }
 
 type instRecord struct {
@@ -86,8 +109,11 @@ type opRecord struct {
 	Targets      map[string]string `json:"targets"`
 	// Lock is the key that marks the target busy while the operation is
 	// in flight; IdemKey the idempotency record to drop with the operation.
-	Lock    string `json:"lock,omitempty"`
-	IdemKey string `json:"idem,omitempty"`
+	Lock string `json:"lock,omitempty"`
+	// Requester is the account that started the operation when it is not
+	// the resource's owner (an account the namespace is shared with).
+	Requester string `json:"req,omitempty"`
+	IdemKey   string `json:"idem,omitempty"`
 	// Work is what the operation does when it runs.
 	Work *opWork `json:"work,omitempty"`
 }

@@ -6,76 +6,142 @@ import (
 	"github.com/cairn-dev/cairn/internal/store"
 )
 
-// resolveID accepts a resource ID or its ARN (the model's Arn type) and
-// returns the ID, or NotFound when the ARN is not of this kind or not in
-// the caller's account and region.
-func resolveID(c Caller, kind string, res Resource, idOrARN string) (string, error) {
-	if !strings.HasPrefix(idOrARN, "arn:") {
-		return idOrARN, nil
-	}
-	a, ok := parseARN(idOrARN)
-	if !ok || a.kind != kind || a.region != c.Region || a.account != c.Account {
-		return "", notFound(res, idOrARN)
-	}
-	return a.id, nil
+// ref is a resource named by ID or by ARN. Resources of the caller's own
+// account are named either way; a resource in a namespace another account
+// shares with the caller must be named by ARN, as AWS requires.
+type ref struct {
+	id      string
+	arn     bool
+	account string // the ARN's account
+	text    string // as given, for messages
 }
 
-// txNamespace reads a namespace of the caller's, or returns NotFound.
+// parseRef reads an ID or an ARN of kind ("namespace" or "service"). An ARN
+// of another kind or region names nothing the caller can reach.
+func parseRef(c Caller, kind string, res Resource, s string) (ref, error) {
+	if !strings.HasPrefix(s, "arn:") {
+		return ref{id: s, text: s}, nil
+	}
+	a, ok := parseARN(s)
+	if !ok || a.kind != kind || a.region != c.Region {
+		return ref{}, notFound(res, s)
+	}
+	return ref{id: a.id, arn: true, account: a.account, text: s}, nil
+}
+
+// resolveID returns the ID a reference names.
+func resolveID(c Caller, kind string, res Resource, idOrARN string) (string, error) {
+	r, err := parseRef(c, kind, res, idOrARN)
+	return r.id, err
+}
+
+// access reports whether c may use, through r, a resource of scope s in
+// namespace ns: its own, or one in a namespace shared with it and named by
+// ARN.
+func access(c Caller, r ref, s scope, ns *nsRecord) bool {
+	if s == c.scope() {
+		return !r.arn || r.account == c.Account
+	}
+	return r.arn && r.account == s.Account && s.Region == c.Region && ns != nil && ns.sharedWith(c.Account)
+}
+
+// owns reports whether c owns a resource of scope s named by r.
+func owns(c Caller, r ref, s scope) bool {
+	return s == c.scope() && (!r.arn || r.account == c.Account)
+}
+
+// txNamespace reads a namespace the caller may use, or returns NotFound.
 func txNamespace(tx store.Tx, c Caller, idOrARN string) (*nsRecord, error) {
-	id, err := resolveID(c, "namespace", ResNamespace, idOrARN)
+	r, err := parseRef(c, "namespace", ResNamespace, idOrARN)
 	if err != nil {
 		return nil, err
 	}
-	ns, err := getRecord[nsRecord](tx, nsKey(id))
+	ns, err := getRecord[nsRecord](tx, nsKey(r.id))
 	if err != nil {
 		return nil, err
 	}
-	if ns == nil || ns.scope != c.scope() {
+	if ns == nil || !access(c, r, ns.scope, ns) {
 		return nil, notFound(ResNamespace, idOrARN)
 	}
 	return ns, nil
 }
 
-// txService reads a service of the caller's, or returns NotFound.
-func txService(tx store.Tx, c Caller, idOrARN string) (*svcRecord, error) {
-	id, err := resolveID(c, "service", ResService, idOrARN)
+// txOwnNamespace reads a namespace the caller owns, or returns NotFound:
+// what only the owner may change.
+func txOwnNamespace(tx store.Tx, c Caller, idOrARN string) (*nsRecord, error) {
+	r, err := parseRef(c, "namespace", ResNamespace, idOrARN)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := getRecord[svcRecord](tx, svcKey(id))
+	ns, err := getRecord[nsRecord](tx, nsKey(r.id))
 	if err != nil {
 		return nil, err
 	}
-	if svc == nil || svc.scope != c.scope() {
-		return nil, notFound(ResService, idOrARN)
+	if ns == nil || !owns(c, r, ns.scope) {
+		return nil, notFound(ResNamespace, idOrARN)
 	}
-	return svc, nil
+	return ns, nil
 }
 
-// viewNamespace finds a namespace of the caller's in the view; the view's
+// txService reads a service the caller may use, with its namespace, or
+// returns NotFound.
+func txService(tx store.Tx, c Caller, idOrARN string) (*svcRecord, error) {
+	svc, _, err := txServiceAndNamespace(tx, c, idOrARN)
+	return svc, err
+}
+
+func txServiceAndNamespace(tx store.Tx, c Caller, idOrARN string) (*svcRecord, *nsRecord, error) {
+	r, err := parseRef(c, "service", ResService, idOrARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := getRecord[svcRecord](tx, svcKey(r.id))
+	if err != nil {
+		return nil, nil, err
+	}
+	if svc == nil {
+		return nil, nil, notFound(ResService, idOrARN)
+	}
+	ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
+	if err != nil {
+		return nil, nil, err
+	}
+	if ns == nil || !access(c, r, svc.scope, ns) {
+		return nil, nil, notFound(ResService, idOrARN)
+	}
+	return svc, ns, nil
+}
+
+// namespace finds a namespace the caller may use in the view; the view's
 // read lock must be held.
 func (v *view) namespace(c Caller, idOrARN string) (*nsView, error) {
-	id, err := resolveID(c, "namespace", ResNamespace, idOrARN)
+	r, err := parseRef(c, "namespace", ResNamespace, idOrARN)
 	if err != nil {
 		return nil, err
 	}
-	ns := v.namespaces[id]
-	if ns == nil || ns.rec.scope != c.scope() {
+	ns := v.namespaces[r.id]
+	if ns == nil || !access(c, r, ns.rec.scope, ns.rec) {
 		return nil, notFound(ResNamespace, idOrARN)
 	}
 	return ns, nil
 }
 
-// service finds a service of the caller's in the view; the view's read
+// service finds a service the caller may use in the view; the view's read
 // lock must be held.
 func (v *view) service(c Caller, idOrARN string) (*svcView, error) {
-	id, err := resolveID(c, "service", ResService, idOrARN)
+	r, err := parseRef(c, "service", ResService, idOrARN)
 	if err != nil {
 		return nil, err
 	}
-	svc := v.services[id]
-	if svc == nil || svc.rec.scope != c.scope() {
+	svc := v.services[r.id]
+	if svc == nil || !access(c, r, svc.rec.scope, svc.ns.rec) {
 		return nil, notFound(ResService, idOrARN)
 	}
 	return svc, nil
+}
+
+// visible reports whether a namespace is listed for c: its own, or shared
+// with it, in its region.
+func visible(c Caller, ns *nsRecord) bool {
+	return ns.scope == c.scope() || ns.Region == c.Region && ns.sharedWith(c.Account)
 }

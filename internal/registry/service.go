@@ -106,14 +106,29 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 					out = svc
 					return nil
 				}
+				if svc == nil {
+					svc = &svcRecord{scope: s}
+				}
 				return &Error{Kind: KindAlreadyExists, Resource: ResService, CreatorRequestID: in.CreatorRequestId,
-					ServiceID: prev.ResourceID, ServiceARN: ServiceARN(c.Region, c.Account, prev.ResourceID),
+					ServiceID: prev.ResourceID, ServiceARN: ServiceARN(svc.Region, svc.Account, prev.ResourceID),
 					Message: fmt.Sprintf("The CreatorRequestId %s was already used to create service %s with different parameters", in.CreatorRequestId, prev.ResourceID)}
 			}
 		}
 		ns, err := txNamespace(tx, c, nsRef)
 		if err != nil {
 			return err
+		}
+		// A namespace whose deletion is in flight takes no new services:
+		// the deletion would end FAIL, the namespace no longer empty.
+		if held, ok, err := tx.Get(pLock + nsKey(ns.ID)); err != nil {
+			return err
+		} else if ok {
+			if op, err := getRecord[opRecord](tx, opKey(string(held))); err != nil {
+				return err
+			} else if op != nil && op.Type == cloudmap.OperationTypeDeleteNamespace {
+				return &Error{Kind: KindNotFound, Resource: ResNamespace,
+					Message: fmt.Sprintf("The namespace %s is being deleted (operation %s)", ns.ID, held)}
+			}
 		}
 		if ns.Type == cloudmap.NamespaceTypeHttp && in.DnsConfig != nil {
 			return invalid("When you specify an HTTP service, you can't include a DnsConfig element.")
@@ -125,16 +140,19 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 		if held, ok, err := tx.Get(nameKey); err != nil {
 			return err
 		} else if ok {
-			e := &Error{Kind: KindAlreadyExists, Resource: ResService, ServiceID: string(held), ServiceARN: ServiceARN(c.Region, c.Account, string(held)),
+			e := &Error{Kind: KindAlreadyExists, Resource: ResService, ServiceID: string(held), ServiceARN: ServiceARN(ns.Region, ns.Account, string(held)),
 				Message: fmt.Sprintf("A service named %s already exists in namespace %s: %s", in.Name, ns.ID, held)}
 			if other, _ := getRecord[svcRecord](tx, svcKey(string(held))); other != nil {
 				e.CreatorRequestID = other.CreatorRequestID
 			}
 			return e
 		}
-		svc := &svcRecord{scope: s, ID: newServiceID(), NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
+		svc := &svcRecord{scope: ns.scope, ID: newServiceID(), NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
 			Description: in.Description, CreatorRequestID: in.CreatorRequestId, HealthCheckConfig: in.HealthCheckConfig,
 			CreateDate: r.now().UnixMilli(), Revision: r.now().UnixMicro(), Tags: dedupTags(in.Tags)}
+		if ns.Account != c.Account {
+			svc.CreatedBy = c.Account // a service in a namespace shared with the caller
+		}
 		if in.DnsConfig != nil {
 			dc := *in.DnsConfig
 			dc.NamespaceId = ns.ID
@@ -178,7 +196,7 @@ func serviceOut(s *svcRecord) *cloudmap.Service {
 		Id: s.ID, Arn: ServiceARN(s.Region, s.Account, s.ID), ResourceOwner: s.Account, Name: s.Name,
 		NamespaceId: s.NamespaceID, Description: s.Description, InstanceCount: &count, DnsConfig: s.DNSConfig,
 		Type: s.Type, HealthCheckConfig: s.HealthCheckConfig, HealthCheckCustomConfig: s.HealthCheckCustomConfig,
-		CreateDate: msTime(s.CreateDate), CreatorRequestId: s.CreatorRequestID, CreatedByAccount: s.Account,
+		CreateDate: msTime(s.CreateDate), CreatorRequestId: s.CreatorRequestID, CreatedByAccount: s.creator(),
 	}
 }
 
@@ -203,7 +221,7 @@ func (r *Registry) ListServices(ctx context.Context, c Caller, in *cloudmap.List
 		return nil, err
 	}
 	var nsIDs []string
-	others := false
+	owner := ""
 	for _, f := range in.Filters {
 		if f.Condition != "" && f.Condition != cloudmap.FilterConditionEq {
 			return nil, invalid("The filter %s takes the condition EQ, not %s", f.Name, f.Condition)
@@ -220,9 +238,8 @@ func (r *Registry) ListServices(ctx context.Context, c Caller, in *cloudmap.List
 			nsIDs = append(nsIDs, id)
 		case cloudmap.ServiceFilterNameResourceOwner:
 			switch f.Values[0] {
-			case "SELF":
-			case "OTHER_ACCOUNTS":
-				others = true
+			case "SELF", "OTHER_ACCOUNTS":
+				owner = f.Values[0]
 			default:
 				return nil, invalid("The filter RESOURCE_OWNER value %q is not SELF or OTHER_ACCOUNTS", f.Values[0])
 			}
@@ -231,18 +248,16 @@ func (r *Registry) ListServices(ctx context.Context, c Caller, in *cloudmap.List
 	v := r.currentView()
 	v.mu.RLock()
 	var items []*svcRecord
-	if !others {
-		for _, svc := range v.services {
-			if svc.rec.scope != c.scope() {
-				continue
-			}
-			ok := true
-			for _, id := range nsIDs {
-				ok = ok && svc.rec.NamespaceID == id
-			}
-			if ok {
-				items = append(items, svc.rec)
-			}
+	for _, svc := range v.services {
+		if !visible(c, svc.ns.rec) {
+			continue
+		}
+		ok := owner == "" || (owner == "SELF") == (svc.rec.Account == c.Account)
+		for _, id := range nsIDs {
+			ok = ok && svc.rec.NamespaceID == id
+		}
+		if ok {
+			items = append(items, svc.rec)
 		}
 	}
 	v.mu.RUnlock()
@@ -274,6 +289,9 @@ func (r *Registry) DeleteService(ctx context.Context, c Caller, in *cloudmap.Del
 		if err != nil {
 			return err
 		}
+		if err := mayChangeService(c, svc); err != nil {
+			return err
+		}
 		if svc.InstanceCount > 0 {
 			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted because it contains %d instance(s)", svc.ID, svc.InstanceCount)}
 		}
@@ -281,6 +299,15 @@ func (r *Registry) DeleteService(ctx context.Context, c Caller, in *cloudmap.Del
 			return err
 		} else if ok {
 			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted while operation %s on it is in progress", svc.ID, held)}
+		}
+		// A registration in flight has no instance yet; deleting the
+		// service under it would leave the operation to fail.
+		var busy string
+		if err := tx.Scan(pLock+instKey(svc.ID, ""), func(_ string, v []byte) bool { busy = string(v); return false }); err != nil {
+			return err
+		}
+		if busy != "" {
+			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted while operation %s on one of its instances is in progress", svc.ID, busy)}
 		}
 		ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
 		if err != nil {
@@ -315,22 +342,22 @@ func (r *Registry) UpdateService(ctx context.Context, c Caller, in *cloudmap.Upd
 		return nil, err
 	}
 	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
-		svc, err := txService(tx, c, in.Id)
+		svc, ns, err := txServiceAndNamespace(tx, c, in.Id)
 		if err != nil {
 			return nil, err
-		}
-		ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
-		if err != nil {
-			return nil, err
-		}
-		if ns == nil {
-			return nil, notFound(ResService, in.Id)
 		}
 		change, err := planServiceChange(svc, ns, in.Service)
 		if err != nil {
 			return nil, err
 		}
-		return &opPlan{typ: cloudmap.OperationTypeUpdateService, targetID: svc.ID, lock: pLock + svcKey(svc.ID),
+		if len(ns.SharedWith) > 0 {
+			if other, err := instanceByOtherAccount(tx, svc.ID, c.Account); err != nil {
+				return nil, err
+			} else if other != "" {
+				return nil, invalid("The service %s is in a shared namespace and has instances registered by account %s; only services whose instances were all registered by the caller can be updated", svc.ID, other)
+			}
+		}
+		return &opPlan{typ: cloudmap.OperationTypeUpdateService, targetID: svc.ID, lock: pLock + svcKey(svc.ID), owner: &svc.scope,
 			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: ns.ID, cloudmap.OperationTargetTypeService: svc.ID},
 			work:    &opWork{ServiceID: svc.ID, Service: change}}, nil
 	}})
@@ -423,6 +450,9 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, c Caller, in *cl
 		if err != nil {
 			return err
 		}
+		if err := mayChangeService(c, svc); err != nil {
+			return err
+		}
 		merged := make(map[string]string, len(svc.Attributes)+len(in.Attributes))
 		for k, v := range svc.Attributes {
 			merged[k] = v
@@ -452,6 +482,9 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, c Caller, in *cl
 	err := r.update(ctx, func(tx store.Tx) error {
 		svc, err := txService(tx, c, in.ServiceId)
 		if err != nil {
+			return err
+		}
+		if err := mayChangeService(c, svc); err != nil {
 			return err
 		}
 		for _, k := range in.Attributes {
@@ -484,4 +517,36 @@ func (r *Registry) GetServiceAttributes(ctx context.Context, c Caller, in *cloud
 	return &cloudmap.GetServiceAttributesResponse{ServiceAttributes: &cloudmap.ServiceAttributes{
 		ServiceArn: ServiceARN(svc.rec.Region, svc.rec.Account, svc.rec.ID), ResourceOwner: svc.rec.Account, Attributes: attrs,
 	}}, nil
+}
+
+// mayChangeService refuses changes to a service by an account that neither
+// owns its namespace nor created it.
+func mayChangeService(c Caller, svc *svcRecord) error {
+	if svc.Account == c.Account || svc.creator() == c.Account {
+		return nil
+	}
+	return accessDenied("Account %s can't change service %s: only the namespace's owner (%s) or the service's creator (%s) can", c.Account, svc.ID, svc.Account, svc.creator())
+}
+
+// instanceByOtherAccount returns an account other than account that
+// registered an instance of the service, or "".
+func instanceByOtherAccount(tx store.Tx, svcID, account string) (string, error) {
+	var other string
+	var decodeErr error
+	err := tx.Scan(instKey(svcID, ""), func(k string, v []byte) bool {
+		inst, err := decode[instRecord](v)
+		if err != nil {
+			decodeErr = err
+			return false
+		}
+		if inst.CreatedBy != account {
+			other = inst.CreatedBy
+			return false
+		}
+		return true
+	})
+	if err == nil {
+		err = decodeErr
+	}
+	return other, err
 }
