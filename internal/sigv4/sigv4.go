@@ -28,9 +28,12 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -83,8 +86,8 @@ func (a *Authorization) Scope() string {
 // ParseAuthorization parses "AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…,
 // Signature=…". It checks form only, not the signature.
 func ParseAuthorization(h string) (*Authorization, error) {
-	alg, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || alg != Algorithm {
+	alg, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if alg != Algorithm {
 		if strings.HasPrefix(h, "AWS4-") || strings.HasPrefix(h, "AWS ") {
 			return nil, incomplete("Authorization header uses an unsupported algorithm; use %s", Algorithm)
 		}
@@ -145,6 +148,23 @@ func ParseAuthorization(h string) (*Authorization, error) {
 		return nil, incomplete("Credential has an empty region or service")
 	}
 	return a, nil
+}
+
+// validRegion reports whether a credential scope's region has the form
+// of a region name (us-east-1): lower-case letters, digits and hyphens.
+// The region goes into ARNs and into the keys resources are stored
+// under, so ':' and the like must not.
+func validRegion(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func digits(s string) bool {
@@ -212,21 +232,41 @@ func (v *Verifier) Verify(req *http.Request, body []byte) (Identity, string, err
 	if id.SessionToken != "" && subtle.ConstantTimeCompare([]byte(id.SessionToken), []byte(req.Header.Get("X-Amz-Security-Token"))) != 1 {
 		return Identity{}, "", &Error{Code: CodeUnrecognizedClient, Message: "The security token included in the request is invalid."}
 	}
+	var payloadHash [64]byte
 	sum := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(sum[:])
-	if claimed := req.Header.Get("X-Amz-Content-Sha256"); claimed != "" && claimed != payloadHash {
+	hex.Encode(payloadHash[:], sum[:])
+	if claimed := req.Header.Get("X-Amz-Content-Sha256"); claimed != "" && claimed != string(payloadHash[:]) {
 		return Identity{}, "", &Error{Code: CodeInvalidSignature, Message: "The provided 'x-amz-content-sha256' header does not match what was computed."}
 	}
-	amzDate := requestDate(req)
-	sts := Algorithm + "\n" + amzDate + "\n" + a.Scope() + "\n" + hashHex(CanonicalRequest(req, a.SignedHeaders, payloadHash))
-	mac := hmac.New(sha256.New, v.signingKey(id.SecretAccessKey, a.Date, a.Region, a.Service))
-	mac.Write([]byte(sts))
-	want := hex.EncodeToString(mac.Sum(nil))
-	if subtle.ConstantTimeCompare([]byte(want), []byte(a.Signature)) != 1 {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := appendCanonical((*bp)[:0], req, a.SignedHeaders, payloadHash[:])
+	crHash := sha256.Sum256(buf)
+	// The string to sign, in the same buffer.
+	buf = append(buf[:0], Algorithm...)
+	buf = append(buf, '\n')
+	buf = append(buf, requestDate(req)...)
+	buf = append(buf, '\n')
+	buf = append(buf, a.Date...)
+	buf = append(buf, '/')
+	buf = append(buf, a.Region...)
+	buf = append(buf, '/')
+	buf = append(buf, a.Service...)
+	buf = append(buf, '/')
+	buf = append(buf, a.Terminal...)
+	buf = append(buf, '\n')
+	buf = hex.AppendEncode(buf, crHash[:])
+	*bp = buf
+	want := v.sign(id.SecretAccessKey, a, buf)
+	var got [sha256.Size]byte
+	if _, err := hex.Decode(got[:], []byte(a.Signature)); err != nil || !hmac.Equal(want[:], got[:]) {
 		return Identity{}, "", &Error{Code: CodeInvalidSignature, Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
 	}
 	return id, a.Region, nil
 }
+
+// bufPool holds the buffers canonical requests are built in.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // CheckForm checks everything about a signed request that does not need
 // the secret: the header's form, the date and its skew, the scope and the
@@ -243,11 +283,10 @@ func (v *Verifier) checkRequest(req *http.Request, a *Authorization) error {
 	if a.Service != v.Service {
 		return &Error{Code: CodeInvalidSignature, Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", v.Service)}
 	}
-	signed := map[string]bool{}
-	for _, h := range a.SignedHeaders {
-		signed[h] = true
+	if !validRegion(a.Region) {
+		return &Error{Code: CodeInvalidSignature, Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", clip(a.Region))}
 	}
-	if !signed["host"] {
+	if !slices.Contains(a.SignedHeaders, "host") {
 		return incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	amzDate := requestDate(req)
@@ -296,14 +335,40 @@ func hashHex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// signingKey derives (or takes from the cache) the key for one secret,
-// day, region and service.
+// signingKey is a derived key and a pool of HMACs keyed with it.
+type signingKey struct {
+	key  []byte
+	macs sync.Pool
+}
+
+// sign returns the HMAC of the string to sign with the signing key for
+// the secret and the request's scope, derived once per key, day, region
+// and service.
+func (v *Verifier) sign(secret string, a *Authorization, sts []byte) [sha256.Size]byte {
+	sk := v.keyFor(secret, a.Date, a.Region, a.Service)
+	mac := sk.macs.Get().(hash.Hash)
+	mac.Reset()
+	mac.Write(sts)
+	var out [sha256.Size]byte
+	mac.Sum(out[:0])
+	sk.macs.Put(mac)
+	return out
+}
+
+// signingKey returns the signing key for one secret, day, region and
+// service.
 func (v *Verifier) signingKey(secret, date, region, service string) []byte {
+	return v.keyFor(secret, date, region, service).key
+}
+
+func (v *Verifier) keyFor(secret, date, region, service string) *signingKey {
 	ck := cacheKey{secret, date, region, service}
 	if k, ok := v.keys.Load(ck); ok {
-		return k.([]byte)
+		return k.(*signingKey)
 	}
-	k := DeriveKey(secret, date, region, service)
+	sk := &signingKey{key: DeriveKey(secret, date, region, service)}
+	key := sk.key
+	sk.macs.New = func() any { return hmac.New(sha256.New, key) }
 	v.mu.Lock()
 	if v.size > 4096 { // bound the cache: days and regions come and go
 		v.keys.Clear()
@@ -311,8 +376,8 @@ func (v *Verifier) signingKey(secret, date, region, service string) []byte {
 	}
 	v.size++
 	v.mu.Unlock()
-	v.keys.Store(ck, k)
-	return k
+	v.keys.Store(ck, sk)
+	return sk
 }
 
 // DeriveKey computes SigV4's signing key.
@@ -332,75 +397,131 @@ func hmacSHA256(key []byte, data string) []byte {
 // CanonicalRequest builds SigV4's canonical request of req over the named
 // signed headers.
 func CanonicalRequest(req *http.Request, signedHeaders []string, payloadHash string) string {
-	var b strings.Builder
-	b.WriteString(req.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(req.URL))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(req.URL))
-	b.WriteByte('\n')
-	for _, name := range signedHeaders {
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(headerValue(req, name))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String()
+	return string(appendCanonical(nil, req, signedHeaders, []byte(payloadHash)))
 }
 
-func headerValue(req *http.Request, name string) string {
-	var values []string
+func appendCanonical(b []byte, req *http.Request, signedHeaders []string, payloadHash []byte) []byte {
+	b = append(b, req.Method...)
+	b = append(b, '\n')
+	b = append(b, canonicalURI(req.URL)...)
+	b = append(b, '\n')
+	if req.URL.RawQuery != "" {
+		b = append(b, canonicalQuery(req.URL)...)
+	}
+	b = append(b, '\n')
+	for _, name := range signedHeaders {
+		b = append(b, name...)
+		b = append(b, ':')
+		b = appendHeaderValue(b, req, name)
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	for i, name := range signedHeaders {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, name...)
+	}
+	b = append(b, '\n')
+	return append(b, payloadHash...)
+}
+
+// appendHeaderValue appends the canonical value of the header name: its
+// values trimmed and joined with commas. It must not change the request's
+// own values.
+func appendHeaderValue(b []byte, req *http.Request, name string) []byte {
 	switch name {
 	case "host":
-		values = []string{req.Host}
+		return append(b, trimAll(req.Host)...)
 	case "content-length":
 		if req.ContentLength >= 0 && req.Header.Get("Content-Length") == "" {
-			values = []string{fmt.Sprint(req.ContentLength)}
-		} else {
-			values = req.Header.Values(name)
+			return strconv.AppendInt(b, req.ContentLength, 10)
 		}
-	default:
-		values = req.Header.Values(name)
 	}
-	for i, v := range values {
-		values[i] = strings.Join(strings.Fields(v), " ")
+	for i, v := range headerValues(req.Header, name) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, trimAll(v)...)
 	}
-	return strings.Join(values, ",")
+	return b
 }
 
+// headerValues finds a header by its lower-case name without building the
+// canonical key, which would allocate.
+func headerValues(h http.Header, lower string) []string {
+	for k, vs := range h {
+		if len(k) == len(lower) && strings.EqualFold(k, lower) {
+			return vs
+		}
+	}
+	return nil
+}
+
+// trimAll is SigV4's Trimall as the AWS signers apply it: leading and
+// trailing white space removed, sequential spaces made one. Only spaces
+// are collapsed inside a value (not tabs or other white space), as the AWS
+// SDK for Go v2 signs.
+func trimAll(v string) string {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
+		}
+		b = append(b, v[i])
+	}
+	return string(b)
+}
+
+// canonicalURI is the path as sent, URI-encoded once more (every service
+// but S3 double-encodes it), segment by segment.
 func canonicalURI(u *url.URL) string {
 	p := u.EscapedPath()
-	if p == "" {
+	if p == "" || p == "/" {
 		return "/"
 	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
-		un, err := url.PathUnescape(s)
-		if err != nil {
-			un = s
-		}
-		segs[i] = escape(un)
+		segs[i] = escape(s)
 	}
 	return strings.Join(segs, "/")
 }
 
+// canonicalQuery is the query's parameters, names and values URI-encoded
+// and sorted by encoded name, then by encoded value.
 func canonicalQuery(u *url.URL) string {
 	q := u.Query()
 	if len(q) == 0 {
 		return ""
 	}
-	var pairs []string
+	type pair struct{ k, v string }
+	var pairs []pair
 	for k, vs := range q {
+		ek := escape(k)
 		for _, v := range vs {
-			pairs = append(pairs, escape(k)+"="+escape(v))
+			pairs = append(pairs, pair{ek, escape(v)})
 		}
 	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteByte('=')
+		b.WriteString(p.v)
+	}
+	return b.String()
 }
 
 // escape is SigV4's URI encoding: every byte but A–Z a–z 0–9 - _ . ~ is

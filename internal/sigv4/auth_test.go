@@ -1,0 +1,123 @@
+package sigv4
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// newAuth is an Auth whose verifier runs at testNow.
+func newAuth(creds Credentials) *Auth {
+	a := NewAuth("servicediscovery", "us-west-2", "000000000000", creds)
+	a.verifier.Now = func() time.Time { return testNow }
+	return a
+}
+
+func TestAuthVerifies(t *testing.T) {
+	a := newAuth(testCreds())
+	if a.DevelopmentMode() {
+		t.Fatal("development mode with credentials")
+	}
+	for _, tc := range []struct {
+		o               signOpts
+		account, region string
+	}{
+		{signOpts{id: idA}, "111111111111", "us-east-1"},
+		{signOpts{id: idA, region: "eu-north-1"}, "111111111111", "eu-north-1"},
+		{signOpts{id: idB, region: "sa-east-1"}, "222222222222", "sa-east-1"},
+	} {
+		account, region, err := a.Authenticate(signed(t, tc.o), []byte(discoverBody))
+		if err != nil || account != tc.account || region != tc.region {
+			t.Errorf("%s: Authenticate = %q, %q, %v; want %q, %q", tc.o.id.Profile, account, region, err, tc.account, tc.region)
+		}
+	}
+	unsigned := onWire(t, clientRequest(t, "h", "ListNamespaces", "{}"))
+	_, _, err := a.Authenticate(unsigned, []byte("{}"))
+	wantCode(t, err, CodeMissingToken)
+	_, _, err = a.Authenticate(signed(t, signOpts{id: idA, secret: "wrong"}), []byte(discoverBody))
+	wantCode(t, err, CodeInvalidSignature)
+}
+
+// SetCredentials takes effect at once: a key added works, a key removed
+// is refused.
+func TestAuthSetCredentials(t *testing.T) {
+	a := newAuth(Credentials{idA.AccessKeyID: idA})
+	reqB := signed(t, signOpts{id: idB})
+	_, _, err := a.Authenticate(reqB, []byte(discoverBody))
+	wantCode(t, err, CodeUnrecognizedClient)
+
+	a.SetCredentials(Credentials{idB.AccessKeyID: idB})
+	if account, _, err := a.Authenticate(reqB, []byte(discoverBody)); err != nil || account != idB.AccountID {
+		t.Errorf("after adding b: %q, %v", account, err)
+	}
+	_, _, err = a.Authenticate(signed(t, signOpts{id: idA}), []byte(discoverBody))
+	wantCode(t, err, CodeUnrecognizedClient)
+
+	// A changed secret: the old one is refused although its key was
+	// derived and cached.
+	changed := idB
+	changed.SecretAccessKey = "rotated"
+	a.SetCredentials(Credentials{changed.AccessKeyID: changed})
+	_, _, err = a.Authenticate(reqB, []byte(discoverBody))
+	wantCode(t, err, CodeInvalidSignature)
+	if account, _, err := a.Authenticate(signed(t, signOpts{id: changed}), []byte(discoverBody)); err != nil || account != idB.AccountID {
+		t.Errorf("rotated secret: %q, %v", account, err)
+	}
+	// A changed account: the same key now acts in the new account.
+	moved := changed
+	moved.AccountID = "999999999999"
+	a.SetCredentials(Credentials{moved.AccessKeyID: moved})
+	if account, _, err := a.Authenticate(signed(t, signOpts{id: moved}), []byte(discoverBody)); err != nil || account != "999999999999" {
+		t.Errorf("moved account: %q, %v", account, err)
+	}
+}
+
+// Development mode: unsigned requests and any well-formed signature are
+// let in, as the development account; the signature's region counts.
+func TestAuthDevelopmentMode(t *testing.T) {
+	a := newAuth(nil)
+	if !a.DevelopmentMode() {
+		t.Fatal("not in development mode without credentials")
+	}
+	unsigned := onWire(t, clientRequest(t, "h", "ListNamespaces", "{}"))
+	if account, region, err := a.Authenticate(unsigned, []byte("{}")); err != nil || account != "000000000000" || region != "us-west-2" {
+		t.Errorf("unsigned: %q, %q, %v", account, region, err)
+	}
+	for _, o := range []signOpts{
+		{id: idA},
+		{id: idA, secret: "any secret at all"},
+		{id: Identity{AccessKeyID: "AKIDANYTHING", SecretAccessKey: "x"}, region: "eu-west-1"},
+		{id: idB, token: "any token"},
+	} {
+		account, region, err := a.Authenticate(signed(t, o), []byte("a body the signature does not cover"))
+		want := o.region
+		if want == "" {
+			want = "us-east-1"
+		}
+		if err != nil || account != "000000000000" || region != want {
+			t.Errorf("%+v: %q, %q, %v", o, account, region, err)
+		}
+	}
+	// Still refused: what is not well-formed, expired, or for another
+	// service.
+	bad := signed(t, signOpts{id: idA})
+	bad.Header.Set("Authorization", strings.Replace(bad.Header.Get("Authorization"), "Signature=", "Sig=", 1))
+	_, _, err := a.Authenticate(bad, nil)
+	wantCode(t, err, CodeIncomplete)
+	_, _, err = a.Authenticate(signed(t, signOpts{id: idA, at: testNow.Add(-time.Hour)}), nil)
+	wantCode(t, err, CodeInvalidSignature)
+	_, _, err = a.Authenticate(signed(t, signOpts{id: idA, service: "sts"}), nil)
+	wantCode(t, err, CodeInvalidSignature)
+	noHost := signed(t, signOpts{id: idA})
+	noHost.Header.Set("Authorization", strings.Replace(noHost.Header.Get("Authorization"), "host;", "", 1))
+	_, _, err = a.Authenticate(noHost, nil)
+	wantCode(t, err, CodeIncomplete)
+
+	// Credentials end development mode.
+	a.SetCredentials(testCreds())
+	if a.DevelopmentMode() {
+		t.Error("still in development mode after SetCredentials")
+	}
+	_, _, err = a.Authenticate(unsigned, []byte("{}"))
+	wantCode(t, err, CodeMissingToken)
+}
