@@ -21,6 +21,7 @@ package dns
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -49,10 +50,69 @@ func NewHandler(reg *registry.Registry, nameserver string) *Handler {
 	return &Handler{reg: reg, nameserver: dns.Fqdn(nameserver)}
 }
 
-// ServeDNS answers one query.
+// ServeDNS answers one query. The reply is built in pooled buffers,
+// reused once it is written.
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := h.Answer(req, isUDP(w))
-	_ = w.WriteMsg(m)
+	s := scratches.Get().(*scratch)
+	_ = w.WriteMsg(h.answer(req, isUDP(w), s))
+	s.release()
+	scratches.Put(s)
+}
+
+// scratch is what one reply is built in: the message, the registry's
+// answer, and the records, so that a query served allocates little.
+type scratch struct {
+	msg   dns.Msg
+	q     [1]dns.Question
+	ans   registry.DNSAnswer
+	rrs   []dns.RR // the answer section's backing array
+	extra []dns.RR // the additional section's
+	as    []dns.A
+	aaaas []dns.AAAA
+	ips   []byte
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// release keeps the buffers the reply grew and drops the reply.
+func (s *scratch) release() {
+	if cap(s.msg.Answer) > cap(s.rrs) {
+		s.rrs = s.msg.Answer
+	}
+	if cap(s.msg.Extra) > cap(s.extra) {
+		s.extra = s.msg.Extra
+	}
+	s.rrs, s.extra = s.rrs[:0], s.extra[:0]
+	s.as, s.aaaas, s.ips = s.as[:0], s.aaaas[:0], s.ips[:0]
+	s.msg = dns.Msg{}
+}
+
+// newA returns a record from s's block of A records. A full block is
+// replaced, not grown: records already handed out keep pointing into the
+// old one.
+func (s *scratch) newA() *dns.A {
+	if len(s.as) == cap(s.as) {
+		s.as = make([]dns.A, 0, max(8, 2*cap(s.as)))
+	}
+	s.as = s.as[:len(s.as)+1]
+	return &s.as[len(s.as)-1]
+}
+
+func (s *scratch) newAAAA() *dns.AAAA {
+	if len(s.aaaas) == cap(s.aaaas) {
+		s.aaaas = make([]dns.AAAA, 0, max(8, 2*cap(s.aaaas)))
+	}
+	s.aaaas = s.aaaas[:len(s.aaaas)+1]
+	return &s.aaaas[len(s.aaaas)-1]
+}
+
+// newIP returns n bytes of s's address block.
+func (s *scratch) newIP(n int) []byte {
+	if len(s.ips)+n > cap(s.ips) {
+		s.ips = make([]byte, 0, max(256, 2*cap(s.ips)))
+	}
+	s.ips = s.ips[:len(s.ips)+n]
+	return s.ips[len(s.ips)-n : len(s.ips) : len(s.ips)]
 }
 
 func isUDP(w dns.ResponseWriter) bool {
@@ -62,8 +122,22 @@ func isUDP(w dns.ResponseWriter) bool {
 // Answer builds the reply to req; udp says whether it goes back over UDP
 // (and so may need truncating).
 func (h *Handler) Answer(req *dns.Msg, udp bool) *dns.Msg {
-	m := new(dns.Msg)
-	m.SetReply(req)
+	return h.answer(req, udp, new(scratch))
+}
+
+// answer builds the reply to req in s.
+func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
+	m := &s.msg
+	// As m.SetReply(req), without allocating the question section.
+	m.Id, m.Response, m.Opcode, m.Rcode = req.Id, true, req.Opcode, dns.RcodeSuccess
+	if m.Opcode == dns.OpcodeQuery {
+		m.RecursionDesired, m.CheckingDisabled = req.RecursionDesired, req.CheckingDisabled
+	}
+	if len(req.Question) > 0 {
+		s.q[0] = req.Question[0]
+		m.Question = s.q[:]
+	}
+	m.Answer, m.Extra = s.rrs[:0], s.extra[:0]
 	m.Authoritative = true
 	m.RecursionAvailable = false
 	m.Compress = true
@@ -80,7 +154,14 @@ func (h *Handler) Answer(req *dns.Msg, udp bool) *dns.Msg {
 	}
 	defer func() {
 		if udp {
+			answers, authority := len(m.Answer), len(m.Ns)
 			m.Truncate(size)
+			// RFC 2181 §9: TC says the answer or authority is
+			// incomplete, never merely that additional records were
+			// left out; miekg/dns sets it for either.
+			if len(m.Answer) == answers && len(m.Ns) == authority {
+				m.Truncated = false
+			}
 		}
 	}()
 	if req.Opcode != dns.OpcodeQuery {
@@ -105,13 +186,13 @@ func (h *Handler) Answer(req *dns.Msg, udp bool) *dns.Msg {
 		return m
 	}
 	qtype := dns.TypeToString[q.Qtype]
-	ans := h.reg.LookupDNS(q.Name, qtype)
+	ans := &s.ans
+	h.reg.LookupDNSInto(ans, q.Name, qtype)
 	if ans.Zone == nil {
 		m.Authoritative = false
 		m.Rcode = dns.RcodeRefused
 		return m
 	}
-	zone := dns.Fqdn(ans.Zone.Name)
 	if ans.Apex {
 		if q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeANY {
 			m.Answer = append(m.Answer, h.soa(ans.Zone, q.Name))
@@ -120,19 +201,46 @@ func (h *Handler) Answer(req *dns.Msg, udp bool) *dns.Msg {
 			m.Answer = append(m.Answer, h.ns(ans.Zone, q.Name))
 		}
 	}
-	for _, rec := range ans.Answer {
-		m.Answer = append(m.Answer, toRR(rec, q.Name))
-	}
-	for _, rec := range ans.Extra {
-		m.Extra = append(m.Extra, toRR(rec, ""))
-	}
+	m.Answer = s.toRRs(m.Answer, ans.Answer, q.Name)
+	m.Extra = s.toRRs(m.Extra, ans.Extra, "") // after the OPT record, if any
 	if len(m.Answer) == 0 {
-		m.Ns = append(m.Ns, h.soa(ans.Zone, zone))
+		m.Ns = append(m.Ns, h.soa(ans.Zone, dns.Fqdn(ans.Zone.Name)))
 		if !ans.Exists {
 			m.Rcode = dns.RcodeNameError
 		}
 	}
 	return m
+}
+
+// toRRs appends recs, converted, to dst: like toRR, with the A and AAAA
+// records and their addresses taken from s's blocks.
+func (s *scratch) toRRs(dst []dns.RR, recs []registry.DNSRecord, owner string) []dns.RR {
+	for _, rec := range recs {
+		name := owner
+		if name == "" {
+			name = dns.Fqdn(rec.Name)
+		}
+		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: rec.TTL}
+		switch rec.Type {
+		case "A":
+			rr := s.newA()
+			hdr.Rrtype = dns.TypeA
+			a := rec.Addr.As4()
+			rr.Hdr, rr.A = hdr, s.newIP(4)
+			copy(rr.A, a[:])
+			dst = append(dst, rr)
+		case "AAAA":
+			rr := s.newAAAA()
+			hdr.Rrtype = dns.TypeAAAA
+			a := rec.Addr.As16()
+			rr.Hdr, rr.AAAA = hdr, s.newIP(16)
+			copy(rr.AAAA, a[:])
+			dst = append(dst, rr)
+		default:
+			dst = append(dst, toRR(rec, name))
+		}
+	}
+	return dst
 }
 
 // toRR converts a registry record; an answer keeps the owner name as the

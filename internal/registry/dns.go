@@ -54,6 +54,8 @@ type DNSAnswer struct {
 	Answer []DNSRecord
 	// Extra holds the addresses of SRV targets.
 	Extra []DNSRecord
+
+	zone DNSZone // what Zone points to, for LookupDNSInto
 }
 
 // LookupDNS answers a query for name (any case, with or without the final
@@ -65,26 +67,38 @@ type DNSAnswer struct {
 // A/AAAA record named <instance-id>.<service>.<namespace> per instance.
 // Names match label by label, ignoring ASCII case only (RFC 4343).
 func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
+	var ans DNSAnswer // on the heap: the copy returned points into it
+	r.LookupDNSInto(&ans, name, qtype)
+	return ans
+}
+
+// LookupDNSInto is LookupDNS writing its answer into ans, whose Answer and
+// Extra slices it reuses, for a caller that keeps answers in a pool: it
+// then allocates nothing when the lookup finds the records, and ans.Zone
+// points into ans.
+func (r *Registry) LookupDNSInto(ans *DNSAnswer, name, qtype string) {
+	*ans = DNSAnswer{Answer: ans.Answer[:0], Extra: ans.Extra[:0]}
 	name = canonicalName(name)
 	if name == "" || name[0] == '.' || strings.Contains(name, "..") {
-		return DNSAnswer{} // the root, or an empty label: no name of a zone
+		return // the root, or an empty label: no name of a zone
 	}
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	ns, rel := v.zoneOf(name)
 	if ns == nil {
-		return DNSAnswer{}
+		return
 	}
-	ans := DNSAnswer{Zone: ns.zone(v.rev)}
+	ans.zone = ns.zone(v.rev)
+	ans.Zone = &ans.zone
 	if rel == "" {
 		ans.Exists, ans.Apex = true, true
-		return ans
+		return
 	}
 	if svc := ns.byLower[rel]; svc != nil && svc.rec.DNSConfig != nil {
-		svc.answer(&ans, name, qtype)
+		svc.answer(ans, name, qtype)
 		if ans.Exists {
-			return ans
+			return
 		}
 	}
 	// <instance-id>.<service>: the host of an SRV record. Instance IDs
@@ -102,9 +116,9 @@ func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
 				continue
 			}
 			if strings.EqualFold(inst.id, label) {
-				svc.hostAnswer(&ans, name, qtype, inst)
+				svc.hostAnswer(ans, name, qtype, inst)
 				if len(ans.Answer) > 0 {
-					return ans
+					return
 				}
 			} else if len(inst.id) > len(label) && inst.id[len(inst.id)-len(label)-1] == '.' &&
 				strings.EqualFold(inst.id[len(inst.id)-len(label):], label) {
@@ -112,7 +126,7 @@ func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
 			}
 		}
 		if ans.Exists {
-			return ans
+			return
 		}
 	}
 	// An empty non-terminal: an ancestor of a name that has records.
@@ -123,7 +137,6 @@ func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
 			break
 		}
 	}
-	return ans
 }
 
 // canonicalName turns a name in presentation format into the form the
@@ -217,12 +230,12 @@ func (v *view) zoneOf(name string) (*nsView, string) {
 	}
 }
 
-func (ns *nsView) zone(rev int64) *DNSZone {
+func (ns *nsView) zone(rev int64) DNSZone {
 	ttl := uint32(DefaultSOATTL)
 	if ns.rec.SOATTL != nil {
 		ttl = uint32(*ns.rec.SOATTL)
 	}
-	return &DNSZone{Name: zoneKey(ns.rec.Name), NamespaceID: ns.rec.ID, HostedZoneID: ns.rec.HostedZoneID, SOATTL: ttl, Serial: uint32(rev)}
+	return DNSZone{Name: zoneKey(ns.rec.Name), NamespaceID: ns.rec.ID, HostedZoneID: ns.rec.HostedZoneID, SOATTL: ttl, Serial: uint32(rev)}
 }
 
 func (s *svcView) hasRecord(typ string) bool {
@@ -273,32 +286,85 @@ func eligible(inst *instView, typ, name string) bool {
 
 // pick chooses the instances an answer holds, per the routing policy:
 // MULTIVALUE, up to 8 healthy ones (or up to 8 of all when none is
-// healthy); WEIGHTED, one healthy one (or one of all). Instances without a
-// health check count as healthy.
-func (s *svcView) pick(typ, name string) []*instView {
-	var healthy, all []*instView
-	for _, inst := range s.list {
-		if !eligible(inst, typ, name) {
-			continue
+// healthy); WEIGHTED, one healthy one (or one of all), each subset equally
+// likely, in random order. Instances without a health check count as
+// healthy. The result is buf's.
+//
+// It first draws from the whole list and keeps the draw if every instance
+// drawn is eligible and healthy: the common case, in O(8), and still
+// uniform, since each subset of the healthy ones is as likely as any
+// other to be drawn. Otherwise it counts the pool and draws positions in
+// it.
+func (s *svcView) pick(typ, name string, buf *[maxMultivalue]*instView) []*instView {
+	weighted := s.rec.DNSConfig.RoutingPolicy == cloudmap.RoutingPolicyWeighted
+	limit := maxMultivalue
+	if weighted {
+		limit = 1
+	}
+	var drawn [maxMultivalue]int
+	k := min(len(s.list), limit)
+	out := buf[:k]
+	floyd(drawn[:k], len(s.list))
+	for i, d := range drawn[:k] {
+		inst := s.list[d]
+		if !eligible(inst, typ, name) || s.health(inst) == cloudmap.HealthStatusUnhealthy {
+			out = nil
+			break
 		}
-		all = append(all, inst)
-		if s.health(inst) != cloudmap.HealthStatusUnhealthy {
-			healthy = append(healthy, inst)
+		out[i] = inst
+	}
+	if out == nil {
+		all, healthy := 0, 0
+		for _, inst := range s.list {
+			if eligible(inst, typ, name) {
+				all++
+				if s.health(inst) != cloudmap.HealthStatusUnhealthy {
+					healthy++
+				}
+			}
+		}
+		onlyHealthy, pool := healthy > 0, healthy
+		if !onlyHealthy {
+			pool = all
+		}
+		k = min(pool, limit)
+		out = buf[:k]
+		floyd(drawn[:k], pool)
+		pos := 0
+		for _, inst := range s.list {
+			if !eligible(inst, typ, name) || onlyHealthy && s.health(inst) == cloudmap.HealthStatusUnhealthy {
+				continue
+			}
+			for i, d := range drawn[:k] {
+				if d == pos {
+					out[i] = inst
+				}
+			}
+			pos++
 		}
 	}
-	pool := healthy
-	if len(pool) == 0 {
-		pool = all
+	// Floyd's draw picks a uniform subset but not a uniform order.
+	for i := len(out) - 1; i > 0; i-- {
+		j := rand.IntN(i + 1)
+		out[i], out[j] = out[j], out[i]
 	}
-	n := min(len(pool), maxMultivalue)
-	if s.rec.DNSConfig.RoutingPolicy == cloudmap.RoutingPolicyWeighted {
-		n = min(len(pool), 1)
+	return out
+}
+
+// floyd fills drawn with len(drawn) distinct numbers in [0, n), each
+// subset equally likely (Floyd's algorithm); len(drawn) <= n.
+func floyd(drawn []int, n int) {
+	k := len(drawn)
+	for i, j := 0, n-k; j < n; i, j = i+1, j+1 {
+		d := rand.IntN(j + 1)
+		for _, prev := range drawn[:i] {
+			if prev == d {
+				d = j
+				break
+			}
+		}
+		drawn[i] = d
 	}
-	for i := 0; i < n; i++ {
-		j := i + rand.IntN(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
-	}
-	return pool[:n]
 }
 
 // answer fills ans for a query at a service's record name.
@@ -310,15 +376,17 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 	case qtype == "ANY":
 		types = []string{"A", "AAAA", "SRV"}
 	}
-	if ans.Exists = s.exists(name); !ans.Exists {
-		return
-	}
+	var buf [maxMultivalue]*instView
 	for _, typ := range types {
 		ttl, ok := s.ttl(typ)
 		if !ok {
 			continue
 		}
-		for _, inst := range s.pick(typ, name) {
+		picked := s.pick(typ, name, &buf)
+		if ans.Answer == nil {
+			ans.Answer = make([]DNSRecord, 0, len(picked))
+		}
+		for _, inst := range picked {
 			switch typ {
 			case "A", "AAAA":
 				if alias, ok := inst.attr(AttrAlias); ok {
@@ -341,6 +409,9 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 			}
 		}
 	}
+	// Records of the asked type show the name exists; only without them
+	// does it take a look at the other types (NODATA or NXDOMAIN).
+	ans.Exists = len(ans.Answer) > 0 || s.exists(name)
 }
 
 // exists reports whether the service has records at its name, name.
