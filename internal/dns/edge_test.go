@@ -1,19 +1,23 @@
 package dns_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/miekg/dns"
 )
 
 // Instance IDs may be up to 64 characters of [0-9a-zA-Z_/:.@-], so
 // <instance-id>.<service>.<namespace> need not be a DNS name: a label of
-// 64, an empty label (".x", "a..b"), more than 255 octets. Such an
-// instance gets no SRV record; the others still answer, over UDP and TCP.
+// 64, an empty label (".x", "a..b"), more than 255 octets. Instance IDs
+// that can't be the host name of an SRV record are refused at
+// registration (InvalidInput), so every SRV answer packs.
 func TestEdge_SRVTargetsThatAreNotDNSNames(t *testing.T) {
 	e := newEnv(t)
 	ns := e.privateNS("example.com", 30)
@@ -21,7 +25,12 @@ func TestEdge_SRVTargetsThatAreNotDNSNames(t *testing.T) {
 	good := map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.1", "AWS_INSTANCE_PORT": "80"}
 	e.register(svc, "ok", good)
 	for _, id := range []string{strings.Repeat("a", 64), ".lead", "trail.", "a..b", "."} {
-		e.register(svc, id, map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.2", "AWS_INSTANCE_PORT": "81"})
+		_, err := e.sd.RegisterInstance(t.Context(), &sd.RegisterInstanceInput{ServiceId: aws.String(svc), InstanceId: aws.String(id),
+			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.2", "AWS_INSTANCE_PORT": "81"}})
+		var invalid *types.InvalidInput
+		if !errors.As(err, &invalid) {
+			t.Errorf("RegisterInstance %q in an SRV service: %v, want InvalidInput", id, err)
+		}
 	}
 	for _, n := range nets {
 		for range 5 {
@@ -40,7 +49,10 @@ func TestEdge_SRVTargetsThatAreNotDNSNames(t *testing.T) {
 	// 253-character target (255 octets on the wire), the most there is;
 	// 61 is one too many.
 	e.register(svc2, strings.Repeat("i", 60), good)
-	e.register(svc2, strings.Repeat("j", 61), good)
+	if _, err := e.sd.RegisterInstance(t.Context(), &sd.RegisterInstanceInput{ServiceId: aws.String(svc2),
+		InstanceId: aws.String(strings.Repeat("j", 61)), Attributes: good}); err == nil {
+		t.Errorf("a 61-character ID, whose SRV target would be over 255 octets, was registered")
+	}
 	r := e.query("tcp", strings.Repeat("s", 60)+"._tcp."+zone, dns.TypeSRV)
 	if len(r.Answer) != 1 || !strings.HasPrefix(r.Answer[0].(*dns.SRV).Target, "iii") {
 		t.Errorf("SRV answer %v, want only the 60-character ID's (the other target is over 255 octets)", r.Answer)

@@ -101,7 +101,7 @@ func newDNSFixture(tb testing.TB) *dnsFixture {
 	register(dual, "d-2", AttrIPv4, "192.0.2.2")
 	f.names["dual.example.com"] = false
 	srv := service(ex, "_http._tcp", mv, false, "SRV")
-	for _, id := range []string{"i-1", "Node.A", "user@host", strings.Repeat("x", 64), ".lead", "a..b"} {
+	for _, id := range []string{"i-1", "Node.A", "user@host", strings.Repeat("x", 63)} {
 		register(srv, id, AttrIPv4, "192.0.2.9", AttrIPv6, "2001:db8::9", AttrPort, "8080")
 	}
 	f.names["_http._tcp.example.com"] = false

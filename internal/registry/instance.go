@@ -47,6 +47,10 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 		if err := checkInstanceAttributes(in.Attributes, svc, ns); err != nil {
 			return nil, err
 		}
+		if svc.DNSConfig != nil && hasRecordType(svc.DNSConfig, "SRV") && !validHost(in.InstanceId, svc.Name+"."+ns.Name) {
+			return nil, invalid("The InstanceId %q can't name the host of an SRV record (%s.%s.%s): each dot-separated part must be 1 to 63 characters, and the whole name at most 253",
+				in.InstanceId, in.InstanceId, svc.Name, ns.Name)
+		}
 		_, exists, err := tx.Get(instKey(svc.ID, in.InstanceId))
 		if err != nil {
 			return nil, err
@@ -394,4 +398,13 @@ func applyCustomStatus(inst *instRecord, status string, nowMS int64, delay time.
 		inst.CustomPending, inst.CustomAt = status, nowMS+delay.Milliseconds()
 	}
 	return inst.Custom != before.Custom || inst.CustomPending != before.CustomPending || inst.CustomAt != before.CustomAt
+}
+
+func hasRecordType(dc *cloudmap.DnsConfig, typ string) bool {
+	for _, r := range dc.DnsRecords {
+		if r.Type == typ {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -314,5 +315,32 @@ func TestDedupTags(t *testing.T) {
 	// Keys are case-sensitive.
 	if got := dedupTags([]cloudmap.Tag{tag("Env", "a"), tag("env", "b")}); len(got) != 2 {
 		t.Errorf("case-sensitive keys merged: %v", got)
+	}
+}
+
+func TestRegisterInstance_SRVHostMustBeADNSName(t *testing.T) {
+	r := newTestRegistry(t, Config{Limits: DefaultLimits()})
+	ctx := context.Background()
+	c := Caller{Account: "000000000000", Region: "us-east-1"}
+	op, err := r.CreatePrivateDnsNamespace(ctx, c, &cloudmap.CreatePrivateDnsNamespaceRequest{Name: "corp.test", Vpc: "vpc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.GetOperation(ctx, c, &cloudmap.GetOperationRequest{OperationId: op.OperationId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := int64(10)
+	svc, err := r.CreateService(ctx, c, &cloudmap.CreateServiceRequest{Name: "_api._tcp", NamespaceId: got.Operation.Targets["NAMESPACE"],
+		DnsConfig: &cloudmap.DnsConfig{DnsRecords: []cloudmap.DnsRecord{{Type: "SRV", TTL: &ttl}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := map[string]string{AttrIPv4: "192.0.2.1", AttrPort: "80"}
+	for id, ok := range map[string]bool{"web-1": true, "a.b": true, "a..b": false, ".a": false, strings.Repeat("x", 64): false} {
+		_, err := r.RegisterInstance(ctx, c, &cloudmap.RegisterInstanceRequest{ServiceId: svc.Service.Id, InstanceId: id, Attributes: attrs})
+		if e, isErr := AsError(err); ok && err != nil || !ok && (!isErr || e.Kind != KindInvalid) {
+			t.Errorf("RegisterInstance %q: %v (want ok=%v)", id, err, ok)
+		}
 	}
 }
