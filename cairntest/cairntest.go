@@ -16,8 +16,12 @@ package cairntest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +42,12 @@ type Server struct {
 	AWSConfig aws.Config
 }
 
+// EtcdEnv names the environment variable that, set to etcd client URLs
+// (comma-separated), makes NewServer run every server over that etcd
+// instead of the embedded store, unless the test chose a store itself:
+// that is how CI runs the end-to-end suite on both stores.
+const EtcdEnv = "CAIRN_TEST_ETCD_ENDPOINTS"
+
 // Option changes the server's configuration before it starts.
 type Option func(*server.Config)
 
@@ -54,6 +64,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	cfg.DataDir = t.TempDir()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if endpoints := os.Getenv(EtcdEnv); endpoints != "" && cfg.Store == nil && cfg.StoreKind != server.StoreEtcd && cfg.DataDir != "" {
+		// Run over etcd instead, with a prefix of the data folder's own, so
+		// that a test that restarts a server on its folder finds its state.
+		sum := sha256.Sum256([]byte(cfg.DataDir))
+		cfg.StoreKind = server.StoreEtcd
+		cfg.Etcd.Endpoints = strings.Split(endpoints, ",")
+		cfg.Etcd.Prefix = "/cairntest/" + hex.EncodeToString(sum[:8]) + "/"
 	}
 	srv, err := server.Start(cfg)
 	if err != nil {

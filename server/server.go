@@ -19,16 +19,19 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/cluster"
 	"github.com/cairn-dev/cairn/internal/dns"
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
+	"github.com/cairn-dev/cairn/internal/store/etcd"
 )
 
 // Config is everything a server needs. Start from DefaultConfig.
@@ -76,9 +79,44 @@ type Config struct {
 	Limits registry.Limits
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
-	// Store, when set, is used instead of opening the embedded store in
-	// DataDir. The server does not close it.
+	// Store, when set, is used instead of opening the store that
+	// StoreKind names. The server does not close it.
 	Store store.Store
+	// StoreKind is the store the server opens: "bolt" (the default), the
+	// embedded store in DataDir, or "etcd", the etcd that Etcd names,
+	// which any number of servers can share.
+	StoreKind string
+	// Etcd configures the etcd store.
+	Etcd EtcdConfig
+	// MemberID names this server among the servers sharing an etcd store,
+	// for assigning health checks; empty picks a random one.
+	MemberID string
+	// MemberTTL is how long a server that stops renewing its membership
+	// (a crash) keeps the health checks it was assigned; default 5 s.
+	MemberTTL time.Duration
+}
+
+// Store kinds.
+const (
+	StoreBolt = "bolt"
+	StoreEtcd = "etcd"
+)
+
+// EtcdConfig configures the etcd store.
+type EtcdConfig struct {
+	// Endpoints are etcd's client URLs, such as http://127.0.0.1:2379.
+	Endpoints []string
+	// CAFile verifies etcd's certificate; CertFile and KeyFile are this
+	// server's client certificate.
+	CAFile, CertFile, KeyFile string
+	// Username and Password authenticate to etcd when its auth is on.
+	Username, Password string
+	// Prefix is the etcd key prefix of cairn's state (default "/cairn/").
+	Prefix string
+	// DialTimeout bounds connecting at start (default 5 s);
+	// RequestTimeout bounds each write while etcd is unreachable (default
+	// 5 s), after which it fails with a retryable ServiceUnavailable.
+	DialTimeout, RequestTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults of `cairn serve`.
@@ -121,8 +159,17 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if c.Store == nil && c.DataDir == "" {
-		return errors.New("server: the data directory is empty; set --data-dir")
+	switch c.StoreKind {
+	case "", StoreBolt:
+		if c.Store == nil && c.DataDir == "" {
+			return errors.New("server: the data directory is empty; set --data-dir")
+		}
+	case StoreEtcd:
+		if c.Store == nil && len(c.Etcd.Endpoints) == 0 {
+			return errors.New("server: the etcd store needs etcd's address; set --etcd-endpoints, such as http://127.0.0.1:2379")
+		}
+	default:
+		return fmt.Errorf("server: the store %q is neither bolt nor etcd; set --store bolt or --store etcd", c.StoreKind)
 	}
 	if !validRegion(c.Region) {
 		return fmt.Errorf("server: the region %q is not a region name such as us-east-1", c.Region)
@@ -194,8 +241,13 @@ type Server struct {
 	checker  *health.Checker
 	stop     context.CancelFunc
 	checking chan struct{}
-	ready    atomic.Bool
-	served   chan error
+	// With the etcd store: this server's membership, and the monitor of
+	// etcd's reachability.
+	members    *cluster.Members
+	monitoring chan struct{}
+	storeErr   atomic.Pointer[storeStatus]
+	ready      atomic.Bool
+	served     chan error
 }
 
 // Start opens the store, loads the registry and starts serving. It returns
@@ -219,9 +271,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.auth = sigv4.NewAuth(api.SigningName, cfg.Region, cfg.AccountID, creds)
 	if s.st == nil {
-		st, err := bolt.Open(cfg.DataDir, bolt.DefaultOptions())
+		st, err := openStore(cfg, log)
 		if err != nil {
-			return nil, fmt.Errorf("server: open the store in %s: %w", cfg.DataDir, err)
+			return nil, err
 		}
 		s.st, s.ownStore = st, true
 	}
@@ -254,7 +306,7 @@ func Start(cfg Config) (*Server, error) {
 		s.dns = d
 		log.Info("serving DNS", "addr", d.Addr())
 	}
-	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load})
+	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded})
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -264,9 +316,28 @@ func Start(cfg Config) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
-	s.checker = health.New(reg, health.Config{Interval: cfg.HealthInterval, Concurrency: cfg.HealthConcurrency,
-		Timeouts: cfg.HealthTimeouts, Logger: log})
 	ctx, stop := context.WithCancel(context.Background())
+	var src health.Source = reg
+	var owns func(string) bool
+	if es, ok := s.st.(*etcd.Store); ok {
+		// Several servers share this store: each health check is run by
+		// one live server, and moves when membership changes.
+		m, err := cluster.Join(ctx, es.Client(), es.Prefix(), cluster.Config{ID: cfg.MemberID, TTL: cfg.MemberTTL, Logger: log})
+		if err != nil {
+			stop()
+			s.shutdownEarly()
+			return nil, fmt.Errorf("server: join the servers sharing etcd: %w", err)
+		}
+		s.members = m
+		src, owns = cluster.Source(ctx, reg, m), m.Owns
+		s.monitoring = make(chan struct{})
+		go func() {
+			defer close(s.monitoring)
+			s.monitorStore(ctx, es)
+		}()
+	}
+	s.checker = health.New(src, health.Config{Interval: cfg.HealthInterval, Concurrency: cfg.HealthConcurrency,
+		Timeouts: cfg.HealthTimeouts, Logger: log, Owns: owns})
 	s.stop, s.checking = stop, make(chan struct{})
 	go func() {
 		defer close(s.checking)
@@ -279,8 +350,80 @@ func Start(cfg Config) (*Server, error) {
 	} else {
 		log.Info("verifying SigV4 signatures", "credentials", cfg.Credentials, "identities", len(creds))
 	}
-	log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region)
+	if es, ok := s.st.(*etcd.Store); ok {
+		log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "store", "etcd",
+			"etcd", strings.Join(es.Options().Endpoints, ","), "prefix", es.Prefix(), "member", s.members.ID(), "region", cfg.Region)
+	} else {
+		log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region)
+	}
 	return s, nil
+}
+
+// openStore opens the store that cfg names.
+func openStore(cfg Config, log *slog.Logger) (store.Store, error) {
+	if cfg.StoreKind == StoreEtcd {
+		e := cfg.Etcd
+		st, err := etcd.Open(context.Background(), etcd.Options{
+			Endpoints: e.Endpoints, CAFile: e.CAFile, CertFile: e.CertFile, KeyFile: e.KeyFile,
+			Username: e.Username, Password: e.Password, Prefix: e.Prefix,
+			DialTimeout: e.DialTimeout, RequestTimeout: e.RequestTimeout, Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("server: open the etcd store: %w", err)
+		}
+		return st, nil
+	}
+	st, err := bolt.Open(cfg.DataDir, bolt.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("server: open the store in %s: %w", cfg.DataDir, err)
+	}
+	return st, nil
+}
+
+// shutdownEarly undoes a Start that failed after the API began serving.
+func (s *Server) shutdownEarly() {
+	_ = s.http.Close()
+	if s.dns != nil {
+		_ = s.dns.Shutdown(context.Background())
+	}
+	s.reg.Close()
+	s.closeStore()
+}
+
+// monitorStore pings etcd every second, logs when it becomes unreachable
+// and when it answers again, and keeps the state for /healthz.
+func (s *Server) monitorStore(ctx context.Context, es *etcd.Store) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		err := es.Ping(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		was := s.storeErr.Swap(&storeStatus{err: err})
+		switch {
+		case err != nil && (was == nil || was.err == nil):
+			s.log.Error("etcd is unreachable: serving reads and DNS from the last state seen; writes are refused with ServiceUnavailable until it answers", "err", err)
+		case err == nil && was != nil && was.err != nil:
+			s.log.Info("etcd answers again: writes are accepted")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+type storeStatus struct{ err error }
+
+// degraded describes why the server serves only reads, or "" when it
+// serves everything.
+func (s *Server) degraded() string {
+	if st := s.storeErr.Load(); st != nil && st.err != nil {
+		return "etcd unreachable: reads and DNS are served from the last state seen, writes are refused: " + st.err.Error()
+	}
+	return ""
 }
 
 // APIAddr is the address the API listens on.
@@ -316,6 +459,10 @@ func (s *Server) ReloadCredentials() error {
 // HealthStats returns the health checker's counters.
 func (s *Server) HealthStats() health.Stats { return s.checker.Stats() }
 
+// Members is this server's membership among the servers sharing its etcd
+// store, or nil with the embedded store.
+func (s *Server) Members() *cluster.Members { return s.members }
+
 // Registry is the server's registry, for tests and embedding.
 func (s *Server) Registry() *registry.Registry { return s.reg }
 
@@ -338,6 +485,12 @@ func (s *Server) Close(ctx context.Context) error {
 	}
 	s.stop()
 	<-s.checking
+	if s.monitoring != nil {
+		<-s.monitoring
+	}
+	if s.members != nil {
+		s.members.Close()
+	}
 	s.reg.Close()
 	if cerr := s.closeStore(); cerr != nil && err == nil {
 		err = cerr

@@ -2,6 +2,7 @@
 //
 //	cairn serve [flags]   run the server (see cairn serve -h)
 //	cairn share, unshare, shares   manage namespace sharing on a running cairn
+//	cairn migrate --from STORE --to STORE   copy the state between stores
 //	cairn version         print the version
 package main
 
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +35,7 @@ Usage:
   cairn share --namespace ID --account ACCOUNT     share a namespace with accounts
   cairn unshare --namespace ID --account ACCOUNT   stop sharing it
   cairn shares --namespace ID                      list the accounts it is shared with
+  cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
   cairn version         print the version
 `
 
@@ -44,6 +47,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], getenv, stderr)
+	case "migrate":
+		return migrate(args[1:], getenv, stdout, stderr)
 	case "share", "unshare", "shares":
 		return shareCommand(args[0], args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
@@ -132,6 +137,16 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
 	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
+	cfg.StoreKind = server.StoreBolt
+	endpoints := ""
+	s.str(&cfg.StoreKind, "store", "CAIRN_STORE", "where the state is kept: bolt (the embedded store in --data-dir) or etcd (--etcd-endpoints; any number of servers can share it)")
+	s.str(&endpoints, "etcd-endpoints", "CAIRN_ETCD_ENDPOINTS", "etcd's client URLs, comma-separated, such as http://10.0.0.1:2379,http://10.0.0.2:2379 (with --store etcd)")
+	s.str(&cfg.Etcd.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate (https:// endpoints)")
+	s.str(&cfg.Etcd.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd's --client-cert-auth")
+	s.str(&cfg.Etcd.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
+	s.str(&cfg.Etcd.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
+	s.str(&cfg.Etcd.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username (prefer the environment variable: flags show in ps)")
+	s.str(&cfg.Etcd.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state; servers that share it share the state (default /cairn/)")
 	if err := s.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -145,6 +160,13 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 	if len(s.errs) > 0 {
 		fmt.Fprintf(stderr, "cairn serve: %v\n", errors.Join(s.errs...))
 		return 2
+	}
+	if endpoints != "" {
+		for _, e := range strings.Split(endpoints, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				cfg.Etcd.Endpoints = append(cfg.Etcd.Endpoints, e)
+			}
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {

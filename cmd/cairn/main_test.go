@@ -63,6 +63,14 @@ var serveFlags = map[string]string{
 	"limit-instances-per-namespace": "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE",
 	"limit-instances-per-service":   "CAIRN_LIMIT_INSTANCES_PER_SERVICE",
 	"log-level":                     "CAIRN_LOG_LEVEL",
+	"store":                         "CAIRN_STORE",
+	"etcd-endpoints":                "CAIRN_ETCD_ENDPOINTS",
+	"etcd-ca":                       "CAIRN_ETCD_CA",
+	"etcd-cert":                     "CAIRN_ETCD_CERT",
+	"etcd-key":                      "CAIRN_ETCD_KEY",
+	"etcd-username":                 "CAIRN_ETCD_USERNAME",
+	"etcd-password":                 "CAIRN_ETCD_PASSWORD",
+	"etcd-prefix":                   "CAIRN_ETCD_PREFIX",
 }
 
 func TestServeHelp(t *testing.T) {
@@ -142,6 +150,12 @@ func TestServeSettings(t *testing.T) {
 			[]string{"data directory is empty"}},
 		{"bad api addr", map[string]string{"CAIRN_API_ADDR": "localhost"}, nil, 1,
 			[]string{`API address "localhost"`}},
+		{"unknown store", nil, []string{"--store", "redis"}, 1,
+			[]string{`store "redis" is neither bolt nor etcd`}},
+		{"etcd without endpoints", map[string]string{"CAIRN_STORE": "etcd"}, nil, 1,
+			[]string{"--etcd-endpoints"}},
+		{"etcd endpoints of only commas", nil, []string{"--store", "etcd", "--etcd-endpoints", " , "}, 1,
+			[]string{"--etcd-endpoints"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,10 @@ type Config struct {
 	// Ready reports whether the server is ready, for GET /healthz; nil
 	// means always.
 	Ready func() bool
+	// Degraded, when set and returning a non-empty reason, makes GET
+	// /healthz answer 200 "degraded: <reason>" instead of "ok": the
+	// server answers reads but refuses writes (its store is unreachable).
+	Degraded func() string
 }
 
 // Authenticator decides who a request is.
@@ -103,6 +108,12 @@ func (h *Handler) healthz(w http.ResponseWriter) {
 		_, _ = io.WriteString(w, "starting\n")
 		return
 	}
+	if h.cfg.Degraded != nil {
+		if reason := h.cfg.Degraded(); reason != "" {
+			_, _ = io.WriteString(w, "degraded: "+reason+"\n")
+			return
+		}
+	}
 	_, _ = io.WriteString(w, "ok\n")
 }
 
@@ -153,6 +164,9 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 		return werr
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	// With its length, a body over 2 KiB (DiscoverInstances of ten
+	// instances) is sent whole rather than chunked, as AWS sends it.
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 	_, _ = w.Write(out)
 	return nil
 }

@@ -262,10 +262,15 @@ func (r *Registry) janitor() {
 }
 
 // expireOperations deletes expired operations in batches of up to 1,000
-// per commit, until none is left.
+// per commit (fewer on a store that bounds the keys one commit may write,
+// such as etcd: each operation may take two deletes), until none is left.
 func (r *Registry) expireOperations() {
+	batch := 1000
+	if l, ok := r.st.(interface{ MaxWrites() int }); ok {
+		batch = max(min(batch, l.MaxWrites()/2), 1)
+	}
 	for r.ctx.Err() == nil {
-		old := r.expiredOperations(1000)
+		old := r.expiredOperations(batch)
 		if len(old) == 0 {
 			return
 		}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/bolt"
+	"github.com/cairn-dev/cairn/internal/store/etcd"
+	"github.com/cairn-dev/cairn/internal/store/storecopy"
+)
+
+const migrateUsage = `Usage: cairn migrate --from STORE --to STORE [--force] [flags]
+
+Copies every key of one store into another, with the servers stopped:
+  cairn migrate --from bolt:./cairn-data --to etcd:http://10.0.0.1:2379,http://10.0.0.2:2379
+  cairn migrate --from etcd:http://127.0.0.1:2379 --to bolt:/var/lib/cairn
+
+A STORE is bolt:DIR (the embedded store's data directory) or
+etcd:ENDPOINTS (comma-separated client URLs; --etcd-* set TLS,
+authentication and the key prefix). The target must be empty unless
+--force is given; with --force it ends equal to the source.
+
+`
+
+// migrate runs `cairn migrate`.
+func migrate(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	var from, to string
+	var force bool
+	var eo etcd.Options
+	s := &settings{fs: flag.NewFlagSet("cairn migrate", flag.ContinueOnError), getenv: getenv}
+	s.fs.SetOutput(stderr)
+	s.fs.Usage = func() {
+		fmt.Fprint(stderr, migrateUsage)
+		s.fs.PrintDefaults()
+	}
+	s.fs.StringVar(&from, "from", "", "the store to copy: bolt:DIR or etcd:ENDPOINTS")
+	s.fs.StringVar(&to, "to", "", "the store to copy into: bolt:DIR or etcd:ENDPOINTS")
+	s.fs.BoolVar(&force, "force", false, "copy into a store that is not empty, replacing what it holds")
+	s.str(&eo.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate")
+	s.str(&eo.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd")
+	s.str(&eo.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
+	s.str(&eo.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
+	s.str(&eo.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username")
+	s.str(&eo.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state (default /cairn/)")
+	if err := s.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if s.fs.NArg() > 0 || from == "" || to == "" {
+		fmt.Fprint(stderr, "cairn migrate: give --from and --to\n\n")
+		s.fs.Usage()
+		return 2
+	}
+	if len(s.errs) > 0 {
+		fmt.Fprintf(stderr, "cairn migrate: %v\n", errors.Join(s.errs...))
+		return 2
+	}
+	if from == to {
+		fmt.Fprintln(stderr, "cairn migrate: --from and --to name the same store")
+		return 2
+	}
+	ctx := context.Background()
+	src, err := openNamed(ctx, from, eo)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn migrate: --from: %v\n", err)
+		return 1
+	}
+	defer src.Close()
+	dst, err := openNamed(ctx, to, eo)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn migrate: --to: %v\n", err)
+		return 1
+	}
+	defer dst.Close()
+	start := time.Now()
+	st, err := storecopy.Copy(ctx, dst, src, storecopy.Options{Force: force})
+	if err != nil {
+		if errors.Is(err, storecopy.ErrTargetNotEmpty) {
+			fmt.Fprintf(stderr, "cairn migrate: %s is not empty; pass --force to replace what it holds (%v)\n", to, err)
+		} else {
+			fmt.Fprintf(stderr, "cairn migrate: %v\n", err)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "copied %d keys (%d bytes of values) from %s to %s in %v", st.Keys, st.Bytes, from, to, time.Since(start).Round(time.Millisecond))
+	if st.Deleted > 0 {
+		fmt.Fprintf(stdout, "; deleted %d keys the source lacks", st.Deleted)
+	}
+	fmt.Fprintln(stdout)
+	return 0
+}
+
+// openNamed opens a store named bolt:DIR or etcd:ENDPOINTS.
+func openNamed(ctx context.Context, name string, eo etcd.Options) (store.Store, error) {
+	kind, where, ok := strings.Cut(name, ":")
+	if !ok || where == "" {
+		return nil, fmt.Errorf("%q is not bolt:DIR or etcd:ENDPOINTS", name)
+	}
+	switch kind {
+	case "bolt":
+		return bolt.Open(where, bolt.DefaultOptions())
+	case "etcd":
+		for _, e := range strings.Split(where, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				eo.Endpoints = append(eo.Endpoints, e)
+			}
+		}
+		if len(eo.Endpoints) == 0 {
+			return nil, fmt.Errorf("%q names no etcd endpoint", name)
+		}
+		return etcd.Open(ctx, eo)
+	}
+	return nil, fmt.Errorf("%q: the store kind %q is neither bolt nor etcd", name, kind)
+}
