@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"sort"
+	"strings"
 )
 
 // A page token carries the sort key of the last item returned, bound to the
@@ -21,11 +22,15 @@ type pageToken struct {
 
 const macLen = 16
 
+// tokenPrefix starts every token, so that none starts with "-", which the
+// AWS CLIs would take for an option.
+const tokenPrefix = "t"
+
 func (r *Registry) encodeToken(t pageToken) string {
 	body := encode(t)
 	m := hmac.New(sha256.New, r.tokenKey)
 	m.Write(body)
-	return base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:macLen], body...))
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:macLen], body...))
 }
 
 // decodeToken returns the position a token resumes after, or an InvalidInput
@@ -35,7 +40,11 @@ func (r *Registry) decodeToken(tok, op, query string) (string, error) {
 		return "", nil
 	}
 	bad := invalid("The NextToken %q is not valid for this request; use the NextToken of the previous page of the same request", clip(tok))
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	enc, ok := strings.CutPrefix(tok, tokenPrefix)
+	if !ok {
+		return "", bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil || len(raw) <= macLen {
 		return "", bad
 	}

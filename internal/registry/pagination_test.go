@@ -112,7 +112,7 @@ func TestTokenRefused(t *testing.T) {
 func signBody(r *Registry, body []byte) string {
 	m := hmac.New(sha256.New, r.tokenKey)
 	m.Write(body)
-	return base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:macLen], body...))
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:macLen], body...))
 }
 
 func TestPaginate(t *testing.T) {
