@@ -155,6 +155,11 @@ func (c *Checker) sync(now time.Time) <-chan struct{} {
 		seen[key] = true
 		old := c.targets[key]
 		if old != nil && sameTarget(old.t, t) {
+			if old.healthy != t.Healthy {
+				// The registry's status changed under the check (a
+				// re-registration resets it): count from it.
+				old.healthy, old.streak = t.Healthy, 0
+			}
 			continue
 		}
 		if old != nil {
@@ -185,7 +190,10 @@ func (c *Checker) phase(key string, now time.Time) time.Time {
 	_, _ = h.Write([]byte(key))
 	iv := int64(c.cfg.Interval)
 	offset := time.Duration(h.Sum64() % uint64(iv))
-	start := now.Truncate(c.cfg.Interval).Add(offset)
+	// Align to the wall clock by subtracting rather than with Truncate,
+	// which would drop now's monotonic reading: due times compared on the
+	// wall clock stall every probe for as long as the clock is set back.
+	start := now.Add(-time.Duration((now.UnixNano()%iv + iv) % iv)).Add(offset)
 	if start.Before(now) {
 		start = start.Add(c.cfg.Interval)
 	}
@@ -227,6 +235,11 @@ func (c *Checker) nextWait(now time.Time) time.Duration {
 // check probes one target and applies the result.
 func (c *Checker) check(ctx context.Context, snap *target) {
 	err := probe(ctx, snap.t, c.cfg.Timeouts)
+	if ctx.Err() != nil {
+		// Stopping: the probe was cut short, so its result says nothing
+		// about the target and must not be recorded as a failure.
+		return
+	}
 	c.stats.probes.Add(1)
 	if err != nil {
 		c.stats.failures.Add(1)
@@ -261,7 +274,9 @@ func (c *Checker) check(ctx context.Context, snap *target) {
 		c.log.Warn("health status not recorded; it is retried at the next probe", "instance", t.InstanceID, "err", rerr)
 		c.mu.Lock()
 		if cur := c.targets[key]; cur == tg {
-			tg.healthy = !ok
+			// Back to the recorded status, one result short of the
+			// flip, so that the next result like this one reports again.
+			tg.healthy, tg.streak = !ok, max(tg.t.Threshold-1, 0)
 		}
 		c.mu.Unlock()
 	}
@@ -361,5 +376,7 @@ func (s *counters) lagQuantiles() (p50, p99, mx time.Duration) {
 		}
 		return time.Duration(1<<(len(counts)-1)) * time.Microsecond
 	}
-	return quantile(0.5), quantile(0.99), time.Duration(s.lagMax.Load())
+	mx = time.Duration(s.lagMax.Load())
+	// A bucket's upper bound can exceed the largest lag seen.
+	return min(quantile(0.5), mx), min(quantile(0.99), mx), mx
 }

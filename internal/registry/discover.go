@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
@@ -50,10 +51,18 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		filter = cloudmap.HealthStatusFilterHealthy // "returns healthy resources by default"
 	}
 	query, optional := pairs(in.QueryParameters), pairs(in.OptionalParameters)
-	matched := make([]*instView, 0, min(len(svc.list), 64))
+	candidates, rest := svc.list, query
+	if len(query) > 0 {
+		// The instances with the query's first attribute (by key, so
+		// that the same key is indexed whatever the map's order), from
+		// the service's index; the other pairs are tested on those.
+		slices.SortFunc(query, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
+		candidates, rest = svc.withAttr(query[0]), query[1:]
+	}
+	matched := make([]*instView, 0, min(len(candidates), 64))
 	var healthy []*instView
-	for _, inst := range svc.list {
-		if !matches(inst, query) {
+	for _, inst := range candidates {
+		if !matches(inst, rest) {
 			continue
 		}
 		h := svc.health(inst)

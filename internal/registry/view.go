@@ -2,9 +2,12 @@ package registry
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
@@ -41,6 +44,46 @@ type svcView struct {
 	ns        *nsView
 	instances map[string]*instView
 	list      []*instView // the same instances, for random sampling
+	// byAttr indexes the instances by the attribute keys that
+	// DiscoverInstances' QueryParameters asked for (see withAttr); nil
+	// after each change of the service's instances.
+	byAttr atomic.Pointer[map[string]attrIndex]
+}
+
+// attrIndex lists a service's instances by the value of one attribute.
+// It is never modified once built.
+type attrIndex map[string][]*instView
+
+// withAttr returns the instances of s whose attribute a.Key is a.Value;
+// the caller must not modify the slice. It indexes the service by a.Key
+// on the first call for that key after a change, so that a query looks
+// at the instances that match rather than at every instance: with
+// millions of instances, the instances a scan would read are out of the
+// CPU's caches, and reading them is most of what a discovery costs. The
+// view's read lock must be held (its write lock excludes the change that
+// drops the index).
+func (s *svcView) withAttr(a cloudmap.Attribute) []*instView {
+	old := s.byAttr.Load()
+	if old != nil {
+		if idx, ok := (*old)[a.Key]; ok {
+			return idx[a.Value]
+		}
+	}
+	idx := attrIndex{}
+	for _, inst := range s.list {
+		if v, ok := inst.attr(a.Key); ok {
+			idx[v] = append(idx[v], inst)
+		}
+	}
+	m := make(map[string]attrIndex, 1)
+	if old != nil {
+		for k, v := range *old {
+			m[k] = v
+		}
+	}
+	m[a.Key] = idx
+	s.byAttr.Store(&m) // concurrent readers may each store theirs: any is right
+	return idx[a.Value]
 }
 
 // instView is an instance as the hot paths need it: attributes as a slice
@@ -85,7 +128,9 @@ func newView() *view {
 	}
 }
 
-// load builds a view from the store's snapshot.
+// load builds a view from the store's snapshot. Instance records, nearly
+// all of a large snapshot, are decoded on every CPU at once before they
+// are applied (at a million instances, decoding is most of a start).
 func loadView(ctx context.Context, st store.Store) (*view, error) {
 	v := newView()
 	var changes []store.Change
@@ -98,10 +143,41 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := v.apply(rev, changes); err != nil {
+	sortByRank(changes)
+	if err := v.applySorted(rev, changes, decodeInstances(changes)); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// decodeInstances decodes the instance records among changes, in
+// parallel, by index; an entry is nil for other keys and for a record
+// that does not decode (applyOne decodes it again and reports the error).
+func decodeInstances(changes []store.Change) []*instRecord {
+	out := make([]*instRecord, len(changes))
+	workers := runtime.GOMAXPROCS(0)
+	const chunk = 4096
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(changes) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(changes)); i++ {
+					if c := changes[i]; !c.Deleted() && strings.HasPrefix(c.Key, pInstance) {
+						out[i], _ = decodeInstance(c.Value)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 func relevant(key string) bool {
@@ -131,11 +207,27 @@ func rank(c store.Change) int {
 
 // apply applies one commit (or a snapshot) at revision rev.
 func (v *view) apply(rev int64, changes []store.Change) error {
+	sortByRank(changes)
+	return v.applySorted(rev, changes, nil)
+}
+
+// sortByRank puts changes in the order apply needs them (see rank),
+// keeping the order of changes of the same rank.
+func sortByRank(changes []store.Change) {
 	sort.SliceStable(changes, func(a, b int) bool { return rank(changes[a]) < rank(changes[b]) })
+}
+
+// applySorted applies changes already in rank order. decoded, when not
+// nil, holds instance records decoded beforehand, by index.
+func (v *view) applySorted(rev int64, changes []store.Change, decoded []*instRecord) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, c := range changes {
-		if err := v.applyOne(c); err != nil {
+	for i, c := range changes {
+		var pre *instRecord
+		if decoded != nil {
+			pre = decoded[i]
+		}
+		if err := v.applyOne(c, pre); err != nil {
 			return err
 		}
 	}
@@ -147,7 +239,9 @@ func (v *view) apply(rev int64, changes []store.Change) error {
 	return nil
 }
 
-func (v *view) applyOne(c store.Change) error {
+// applyOne applies one change; pre, when not nil, is the instance record
+// of c already decoded.
+func (v *view) applyOne(c store.Change, pre *instRecord) error {
 	switch {
 	case strings.HasPrefix(c.Key, pNamespace):
 		id := strings.TrimPrefix(c.Key, pNamespace)
@@ -212,9 +306,12 @@ func (v *view) applyOne(c store.Change) error {
 			svc.remove(instID)
 			return nil
 		}
-		rec, err := decode[instRecord](c.Value)
-		if err != nil {
-			return err
+		rec := pre
+		if rec == nil {
+			var err error
+			if rec, err = decodeInstance(c.Value); err != nil {
+				return err
+			}
 		}
 		svc.put(rec)
 	case strings.HasPrefix(c.Key, pOperation):
@@ -271,7 +368,7 @@ func (s *svcView) put(rec *instRecord) {
 	for k, val := range rec.Attributes {
 		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
 	}
-	sort.Slice(attrs, func(a, b int) bool { return attrs[a].Key < attrs[b].Key })
+	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
 	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
 		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe}
 	if old, ok := s.instances[rec.ID]; ok {
@@ -282,6 +379,7 @@ func (s *svcView) put(rec *instRecord) {
 		s.list = append(s.list, iv)
 	}
 	s.instances[rec.ID] = iv
+	s.byAttr.Store(nil)
 }
 
 func (s *svcView) remove(id string) {
@@ -294,6 +392,7 @@ func (s *svcView) remove(id string) {
 	last.idx = old.idx
 	s.list = s.list[:len(s.list)-1]
 	delete(s.instances, id)
+	s.byAttr.Store(nil)
 }
 
 // health is an instance's current health status as reads report it.
