@@ -129,8 +129,11 @@ func newView() *view {
 }
 
 // load builds a view from the store's snapshot. Instance records, nearly
-// all of a large snapshot, are decoded on every CPU at once before they
-// are applied (at a million instances, decoding is most of a start).
+// all of a large snapshot, are decoded on every CPU at once (at a million
+// instances, decoding is most of a start), a window at a time so that
+// few decoded records exist at once, and each window's stored bytes are
+// let go once applied: the memory a start needs beyond the view stays
+// small.
 func loadView(ctx context.Context, st store.Store) (*view, error) {
 	v := newView()
 	var changes []store.Change
@@ -144,8 +147,13 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 		return nil, err
 	}
 	sortByRank(changes)
-	if err := v.applySorted(rev, changes, decodeInstances(changes)); err != nil {
-		return nil, err
+	const window = 1 << 15
+	for lo := 0; lo < len(changes) || lo == 0; lo += window {
+		w := changes[lo:min(lo+window, len(changes))]
+		if err := v.applySorted(rev, w, decodeInstances(w)); err != nil {
+			return nil, err
+		}
+		clear(w)
 	}
 	return v, nil
 }

@@ -1,0 +1,212 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/cairn-dev/cairn/internal/sigv4"
+)
+
+var (
+	testCreds  = Credentials{AccessKeyID: "AKIAEXAMPLEBENCH0001", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+	tokenCreds = Credentials{AccessKeyID: "ASIAEXAMPLEBENCH0002", SecretAccessKey: "other/secret", SessionToken: "FwoGZXIvYXdzEJr//////////wEaDM+token=="}
+)
+
+// The signature equals the AWS SDK for Go v2 signer's for the same
+// request, with and without a session token, across a day boundary.
+func TestSignerMatchesSDK(t *testing.T) {
+	body := []byte(`{"NamespaceName":"shop","ServiceName":"web","MaxResults":10}`)
+	hash := PayloadHash(body)
+	for _, creds := range []Credentials{testCreds, tokenCreds} {
+		for _, at := range []time.Time{
+			time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC),
+			time.Date(2026, 3, 14, 23, 59, 59, 0, time.UTC),
+			time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC), // a new day: a new key
+		} {
+			s := NewSigner(creds, "eu-west-1", "127.0.0.1:9080")
+			s.Now = func() time.Time { return at }
+			date, auth := s.Sign(TargetPrefix+"DiscoverInstances", hash)
+
+			req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:9080/", nil)
+			req.Header.Set("Content-Type", ContentType)
+			req.Header.Set("X-Amz-Target", TargetPrefix+"DiscoverInstances")
+			err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: creds.AccessKeyID,
+				SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}, req, hash, SigningName, "eu-west-1", at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := req.Header.Get("Authorization"); auth != want {
+				t.Errorf("%s at %v:\n got %s\nwant %s", creds.AccessKeyID, at, auth, want)
+			}
+			if want := req.Header.Get("X-Amz-Date"); date != want {
+				t.Errorf("date %s, want %s", date, want)
+			}
+		}
+	}
+	if got, want := DeriveKey("s", "20260314", "us-east-1", SigningName), sigv4.DeriveKey("s", "20260314", "us-east-1", SigningName); !bytes.Equal(got, want) {
+		t.Errorf("DeriveKey differs from cairn's")
+	}
+}
+
+// Requests sent by a Conn verify with cairn's own verifier, as received
+// by an HTTP server, and a wrong secret does not.
+func TestConnVerifiedByCairn(t *testing.T) {
+	creds := map[string]sigv4.Identity{
+		testCreds.AccessKeyID:  {AccessKeyID: testCreds.AccessKeyID, SecretAccessKey: testCreds.SecretAccessKey, AccountID: "111111111111"},
+		tokenCreds.AccessKeyID: {AccessKeyID: tokenCreds.AccessKeyID, SecretAccessKey: tokenCreds.SecretAccessKey, SessionToken: tokenCreds.SessionToken, AccountID: "222222222222"},
+	}
+	v := &sigv4.Verifier{Service: SigningName, Lookup: func(k string) (sigv4.Identity, bool) { id, ok := creds[k]; return id, ok }}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		id, region, err := v.Verify(r, body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"__type": err.(*sigv4.Error).Code, "message": err.Error()})
+			return
+		}
+		_, _ = io.WriteString(w, `{"account":"`+id.AccountID+`","region":"`+region+`"}`)
+	}))
+	defer srv.Close()
+	for _, c := range []Credentials{testCreds, tokenCreds} {
+		e, err := NewEndpoint(srv.URL, "ap-south-1", c, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn := e.NewConn()
+		for i := range 3 { // the same Conn, request and buffers, again and again
+			body := []byte(`{"NamespaceName":"ns","ServiceName":"svc-` + string(rune('a'+i)) + `"}`)
+			resp, err := conn.Do(context.Background(), TargetPrefix+"DiscoverInstances", body, PayloadHash(body))
+			if err != nil {
+				t.Fatalf("%s: %v", c.AccessKeyID, err)
+			}
+			if !strings.Contains(string(resp), `"region":"ap-south-1"`) {
+				t.Errorf("answer %s", resp)
+			}
+		}
+		var out map[string]string
+		if err := e.Call(context.Background(), "ListNamespaces", map[string]any{}, &out); err != nil || out["account"] != creds[c.AccessKeyID].AccountID {
+			t.Errorf("Call: %v, %v", out, err)
+		}
+	}
+	bad := testCreds
+	bad.SecretAccessKey = "wrong"
+	e, _ := NewEndpoint(srv.URL, "us-east-1", bad, 1)
+	err := e.Call(context.Background(), "ListNamespaces", map[string]any{}, nil)
+	if !IsAPIError(err, sigv4.CodeInvalidSignature) {
+		t.Errorf("wrong secret: %v", err)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	var h Histogram
+	for i := 1; i <= 10000; i++ {
+		h.Record(time.Duration(i) * time.Microsecond)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5000 * time.Microsecond}, {0.99, 9900 * time.Microsecond}, {0.999, 9990 * time.Microsecond}, {1, 10000 * time.Microsecond}} {
+		got := h.Quantile(tc.q)
+		if diff := float64(got-tc.want) / float64(tc.want); diff < -0.01 || diff > 0.01 {
+			t.Errorf("q%v = %v, want %v ±1%%", tc.q, got, tc.want)
+		}
+	}
+	var small Histogram
+	for _, ns := range []int{3, 1, 2} {
+		small.Record(time.Duration(ns))
+	}
+	if small.Quantile(0.5) != 2 || small.Quantile(0) != 1 || small.Max() != 3 {
+		t.Errorf("exact small values: p50 %v min %v max %v", small.Quantile(0.5), small.Quantile(0), small.Max())
+	}
+	var m Histogram
+	m.Merge(&h)
+	m.Merge(&small)
+	if m.Count() != 10003 || m.Max() != 10*time.Millisecond {
+		t.Errorf("merge: %d records, max %v", m.Count(), m.Max())
+	}
+	for v := uint64(0); v < 1<<20; v = v*2 + 1 {
+		if b := bucketValue(bucketOf(v)); b < float64(v)*0.99 || b > float64(v)*1.01+1 {
+			t.Errorf("bucket of %d is %v", v, b)
+		}
+	}
+}
+
+func TestShapeFor(t *testing.T) {
+	for n, want := range map[int]Shape{1000: {1, 1, 1000}, 100000: {10, 10, 1000}, 1000000: {100, 10, 1000}, 50: {1, 1, 50}} {
+		if got := ShapeFor(n); got != want || got.Total() != n {
+			t.Errorf("ShapeFor(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// A whole run against cairn in-process, with tiny seeds and 1 s per
+// workload: seeded, every workload measured, nothing failed, and the
+// register phase's instances all deregistered.
+func TestRunAgainstCairn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workloads for seconds")
+	}
+	var stdout, stderr bytes.Buffer
+	out := t.TempDir() + "/report.json"
+	code := Main([]string{"run", "--cairn-in-process", "-d", "1s", "--warmup", "0s", "-c", "4", "--register-c", "4", "--dns-c", "2",
+		"--namespaces", "2", "--services", "2", "--instances", "20", "--quiet", "--out", out}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	var rep Report
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Result{}
+	for _, r := range rep.Results {
+		got[r.Workload] = r
+	}
+	for _, w := range []string{"discover", "register", "deregister", "dns"} {
+		r, ok := got[w]
+		if !ok || r.Server != "cairn" || r.Ops == 0 || r.Errors != 0 || r.FirstError != "" || r.P50ms <= 0 || r.P99ms < r.P50ms {
+			t.Errorf("%s: %+v", w, r)
+		}
+	}
+	if got["deregister"].Ops != got["register"].Ops && got["deregister"].Ops < got["register"].Ops {
+		t.Logf("register %d, deregister %d (warm-up registrations are deregistered too)", got["register"].Ops, got["deregister"].Ops)
+	}
+	if !strings.Contains(stdout.String(), "discover") || len(rep.Targets) == 0 {
+		t.Errorf("table:\n%s", stdout.String())
+	}
+}
+
+// The scale curve's machinery on a tiny store: seeded through the
+// registry, served, measured, restarted.
+func TestScaleTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for seconds")
+	}
+	rep, err := RunScale(context.Background(), ScaleOptions{Sizes: []int{200}, Clients: 2, Duration: 300 * time.Millisecond,
+		Query: map[string]string{"stage": "canary"}, MaxResults: 10, SeedConc: 16,
+		Cairn: CairnOptions{InProcess: true, Creds: testCreds, Region: "us-east-1", Account: "111122223333"}, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Points) != 1 {
+		t.Fatalf("%d points", len(rep.Points))
+	}
+	p := rep.Points[0]
+	if p.Instances != 200 || p.Discover.Ops == 0 || p.Discover.Errors != 0 || p.Seed.ViewBytes <= 0 || p.Seed.AttrBytes <= 0 || p.RestartSec <= 0 {
+		t.Errorf("%+v", p)
+	}
+}
