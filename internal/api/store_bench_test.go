@@ -1,9 +1,7 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync/atomic"
@@ -72,33 +70,7 @@ func handlerOver(b *testing.B, st store.Store, limits registry.Limits) http.Hand
 //	go test -run '^$' -bench 'BenchmarkStore' -benchtime 3s ./internal/api/
 func BenchmarkStoreRegisterInstance(b *testing.B) {
 	for _, kind := range storeKinds(b) {
-		b.Run(kind.name, func(b *testing.B) {
-			h := handlerOver(b, kind.open(b), registry.Limits{})
-			svcID := setupService(b, h)
-			var seq atomic.Int64
-			b.ReportAllocs()
-			b.SetParallelism(32)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				w := &discardWriter{h: http.Header{}}
-				for pb.Next() {
-					n := seq.Add(1)
-					body := fmt.Appendf(nil, `{"ServiceId":%q,"InstanceId":"i-%d","Attributes":{"AWS_INSTANCE_IPV4":"10.1.%d.%d","stage":"prod"}}`,
-						svcID, n, n/256%256, n%256)
-					req, _ := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-					req.Header.Set("X-Amz-Target", api.TargetPrefix+"RegisterInstance")
-					req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-					clear(w.h)
-					w.status = 200
-					h.ServeHTTP(w, req)
-					if w.status != 200 {
-						b.Errorf("status %d: %s", w.status, w.body)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "registrations/s")
-		})
+		b.Run(kind.name, func(b *testing.B) { benchRegister(b, handlerOver(b, kind.open(b), registry.Limits{})) })
 	}
 }
 
@@ -106,44 +78,6 @@ func BenchmarkStoreRegisterInstance(b *testing.B) {
 // store: reads are served from the in-memory view, whatever the store.
 func BenchmarkStoreDiscoverInstances(b *testing.B) {
 	for _, kind := range storeKinds(b) {
-		b.Run(kind.name, func(b *testing.B) {
-			h := handlerOver(b, kind.open(b), registry.DefaultLimits())
-			svcID := setupService(b, h)
-			for i := range 100 {
-				stage := "prod"
-				if i%10 == 0 {
-					stage = "canary"
-				}
-				call(b, h, "RegisterInstance", map[string]any{"ServiceId": svcID, "InstanceId": fmt.Sprintf("i-%03d", i),
-					"Attributes": map[string]string{"AWS_INSTANCE_IPV4": fmt.Sprintf("10.0.0.%d", i), "AWS_INSTANCE_PORT": "8080",
-						"stage": stage, "zone": "us-east-1a", "version": "1.2.3"}}, nil)
-			}
-			body := []byte(`{"NamespaceName":"bench","ServiceName":"svc","QueryParameters":{"stage":"canary"}}`)
-			var check struct{ Instances []struct{ InstanceId string } }
-			call(b, h, "DiscoverInstances", json.RawMessage(body), &check)
-			if len(check.Instances) != 10 {
-				b.Fatalf("query matched %d instances, want 10", len(check.Instances))
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				w := &discardWriter{h: http.Header{}}
-				rd := bytes.NewReader(body)
-				req, _ := http.NewRequest(http.MethodPost, "/", rd)
-				req.Header.Set("X-Amz-Target", api.TargetPrefix+"DiscoverInstances")
-				req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-				for pb.Next() {
-					rd.Reset(body)
-					clear(w.h)
-					w.status = 200
-					h.ServeHTTP(w, req)
-					if w.status != 200 {
-						b.Errorf("status %d: %s", w.status, w.body)
-						return
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
-		})
+		b.Run(kind.name, func(b *testing.B) { benchDiscover(b, handlerOver(b, kind.open(b), registry.DefaultLimits())) })
 	}
 }
