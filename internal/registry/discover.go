@@ -59,37 +59,43 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		slices.SortFunc(query, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
 		candidates, rest = svc.withAttr(query[0]), query[1:]
 	}
-	matched := make([]*instView, 0, min(len(candidates), 64))
-	var healthy []*instView
+	// Each match keeps the health it was filtered on, so that an
+	// instance's health is computed once per query.
+	type hit struct {
+		inst   *instView
+		health string
+	}
+	matched := make([]hit, 0, min(len(candidates), 64))
+	var healthy []hit
 	for _, inst := range candidates {
 		if !matches(inst, rest) {
 			continue
 		}
-		h := svc.health(inst)
+		h := hit{inst, svc.health(inst)}
 		switch filter {
 		case cloudmap.HealthStatusFilterHealthy:
-			if h != cloudmap.HealthStatusHealthy {
+			if h.health != cloudmap.HealthStatusHealthy {
 				continue
 			}
 		case cloudmap.HealthStatusFilterUnhealthy:
-			if h != cloudmap.HealthStatusUnhealthy {
+			if h.health != cloudmap.HealthStatusUnhealthy {
 				continue
 			}
 		case cloudmap.HealthStatusFilterHealthyOrElseAll:
-			if h == cloudmap.HealthStatusHealthy {
-				healthy = append(healthy, inst)
+			if h.health == cloudmap.HealthStatusHealthy {
+				healthy = append(healthy, h)
 			}
 		}
-		matched = append(matched, inst)
+		matched = append(matched, h)
 	}
 	if filter == cloudmap.HealthStatusFilterHealthyOrElseAll && len(healthy) > 0 {
 		matched = healthy
 	}
 	if len(optional) > 0 {
-		var narrowed []*instView
-		for _, inst := range matched {
-			if matches(inst, optional) {
-				narrowed = append(narrowed, inst)
+		var narrowed []hit
+		for _, h := range matched {
+			if matches(h.inst, optional) {
+				narrowed = append(narrowed, h)
 			}
 		}
 		if len(narrowed) > 0 {
@@ -102,10 +108,10 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		matched[i], matched[j] = matched[j], matched[i]
 	}
 	out := &cloudmap.DiscoverInstancesResult{Instances: make([]cloudmap.DiscoveredInstance, n), InstancesRevision: svc.rec.Revision}
-	for i, inst := range matched[:n] {
+	for i, h := range matched[:n] {
 		out.Instances[i] = cloudmap.DiscoveredInstance{
-			InstanceId: inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
-			HealthStatus: svc.health(inst), Attributes: inst.attrs,
+			InstanceId: h.inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
+			HealthStatus: h.health, Attributes: h.inst.attrs,
 		}
 	}
 	return out, nil

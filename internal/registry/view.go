@@ -407,6 +407,9 @@ func (s *svcView) remove(id string) {
 func (s *svcView) health(i *instView) string {
 	switch {
 	case s.rec.HealthCheckCustomConfig != nil:
+		if i.pending == "" { // the common case: no delayed change, no clock read
+			return i.customStatus(0)
+		}
 		return i.customStatus(time.Now().UnixMilli())
 	case s.rec.HealthCheckConfig != nil:
 		// Route 53 treats a new health check as healthy until it has
