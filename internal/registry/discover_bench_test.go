@@ -22,7 +22,8 @@ import (
 func BenchmarkDiscoverSpread(b *testing.B) {
 	for _, services := range []int{1, 300} {
 		v, names := spreadView(b, services, 1000)
-		r := &Registry{view: v, cfg: Config{}}
+		r := &Registry{cfg: Config{}}
+		r.view.Store(v)
 		c := Caller{Account: "000000000000", Region: "us-east-1"}
 		max := int32(10)
 		b.Run(fmt.Sprintf("services=%d", services), func(b *testing.B) {

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
@@ -88,8 +89,9 @@ type Registry struct {
 	log      *slog.Logger
 	tokenKey []byte
 
-	mu   sync.Mutex
-	view *view
+	// view is swapped whole when it is rebuilt; every read loads it, so
+	// it is an atomic pointer rather than a mutex on the hot paths.
+	view atomic.Pointer[view]
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -117,7 +119,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("registry: load state: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	r := &Registry{st: st, cfg: cfg, log: log, tokenKey: key, view: v, ctx: rctx, cancel: cancel}
+	r := &Registry{st: st, cfg: cfg, log: log, tokenKey: key, ctx: rctx, cancel: cancel}
+	r.view.Store(v)
 	r.wg.Add(2)
 	go r.follow(v.rev)
 	go r.janitor()
@@ -134,9 +137,7 @@ func (r *Registry) Close() {
 func (r *Registry) now() time.Time { return r.cfg.Now() }
 
 func (r *Registry) currentView() *view {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.view
+	return r.view.Load()
 }
 
 // follow applies the store's commits to the view, reloading the view when
@@ -166,10 +167,7 @@ func (r *Registry) follow(from int64) {
 				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			r.mu.Lock()
-			old := r.view
-			r.view = nv
-			r.mu.Unlock()
+			old := r.view.Swap(nv)
 			close(old.notify) // wake waiters; they re-check the new view
 			from = nv.rev
 			continue
