@@ -1,0 +1,116 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Context holds the request context keys a request is evaluated with:
+// the values of the condition keys and policy variables. Key names are
+// case-insensitive, as IAM's are; a tag key after "aws:RequestTag/" or
+// "aws:ResourceTag/" keeps its case.
+type Context struct {
+	// Now is the request's time: aws:CurrentTime and aws:EpochTime.
+	// Zero leaves both keys absent.
+	Now     time.Time
+	entries []entry
+}
+
+type entry struct {
+	key  string // canonical: see canonKey
+	vals []string
+}
+
+// canonKey lower-cases a key's name up to its first '/': the part IAM
+// compares without regard to case.
+func canonKey(k string) string {
+	i := strings.IndexByte(k, '/')
+	if i < 0 {
+		return lowerASCII(k)
+	}
+	return lowerASCII(k[:i]) + k[i:]
+}
+
+// lowerASCII lower-cases s, without allocating when it already is.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// Set gives key its values, replacing any it had. A key with no values is
+// present with an empty set (what ForAllValues treats as vacuously true).
+func (c *Context) Set(key string, vals ...string) {
+	k := canonKey(key)
+	for i := range c.entries {
+		if c.entries[i].key == k {
+			c.entries[i].vals = vals
+			return
+		}
+	}
+	c.entries = append(c.entries, entry{key: k, vals: vals})
+}
+
+// Delete removes key.
+func (c *Context) Delete(key string) {
+	k := canonKey(key)
+	for i := range c.entries {
+		if c.entries[i].key == k {
+			c.entries = append(c.entries[:i], c.entries[i+1:]...)
+			return
+		}
+	}
+}
+
+// Get returns key's values and whether it is present.
+func (c *Context) Get(key string) ([]string, bool) { return c.get(canonKey(key)) }
+
+// Keys lists the keys present, in the order they were set (the time keys
+// last), for display.
+func (c *Context) Keys() []string {
+	var out []string
+	for _, e := range c.entries {
+		out = append(out, e.key)
+	}
+	if !c.Now.IsZero() {
+		out = append(out, "aws:currenttime", "aws:epochtime")
+	}
+	return out
+}
+
+const (
+	canonCurrentTime = "aws:currenttime"
+	canonEpochTime   = "aws:epochtime"
+)
+
+// get looks a canonical key up.
+func (c *Context) get(k string) ([]string, bool) {
+	for i := range c.entries {
+		if c.entries[i].key == k {
+			return c.entries[i].vals, true
+		}
+	}
+	if !c.Now.IsZero() {
+		switch k {
+		case canonCurrentTime:
+			return []string{c.Now.UTC().Format(time.RFC3339)}, true
+		case canonEpochTime:
+			return []string{strconv.FormatInt(c.Now.Unix(), 10)}, true
+		}
+	}
+	return nil, false
+}
+
+// single returns a key's value when it has exactly one: what a policy
+// variable needs.
+func (c *Context) single(k string) (string, bool) {
+	v, ok := c.get(k)
+	if !ok || len(v) != 1 {
+		return "", false
+	}
+	return v[0], true
+}
