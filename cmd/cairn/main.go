@@ -63,118 +63,82 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 }
 
 // settings binds each flag to its environment twin: the environment sets
-// the default, the command line overrides it.
+// the default, the command line overrides it. A twin that can't be parsed
+// is kept aside until the command line is parsed: the flag wins over it
+// then too (see settle).
 type settings struct {
 	fs     *flag.FlagSet
 	getenv func(string) string
-	errs   []error
+	bad    []badTwin
 }
 
-func (s *settings) env(name, envName string) (string, bool) {
+// badTwin is an environment variable that does not parse as its flag's type.
+type badTwin struct {
+	flag string
+	err  error
+}
+
+func (s *settings) env(envName string) (string, bool) {
 	v := s.getenv(envName)
 	return v, v != ""
 }
 
 func (s *settings) str(p *string, name, envName, help string) {
-	if v, ok := s.env(name, envName); ok {
+	if v, ok := s.env(envName); ok {
 		*p = v
 	}
 	s.fs.StringVar(p, name, *p, help+" (env "+envName+")")
 }
 
-func (s *settings) duration(p *time.Duration, name, envName, help string) {
-	if v, ok := s.env(name, envName); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s=%q is not a duration such as 30s or 72h", envName, v))
+// typed binds a flag of a parsed type: want says what a valid value looks
+// like, for the error about a twin that is not one.
+func typed[T any](s *settings, p *T, name, envName, help, want string, parse func(string) (T, error), bind func(*T, string, T, string)) {
+	if v, ok := s.env(envName); ok {
+		if x, err := parse(v); err != nil {
+			s.bad = append(s.bad, badTwin{name, fmt.Errorf("%s=%q is not %s", envName, v, want)})
+		} else {
+			*p = x
 		}
-		*p = d
 	}
-	s.fs.DurationVar(p, name, *p, help+" (env "+envName+")")
+	bind(p, name, *p, help+" (env "+envName+")")
+}
+
+func (s *settings) duration(p *time.Duration, name, envName, help string) {
+	typed(s, p, name, envName, help, "a duration such as 30s or 72h", time.ParseDuration, s.fs.DurationVar)
 }
 
 func (s *settings) boolean(p *bool, name, envName, help string) {
-	if v, ok := s.env(name, envName); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s=%q is not true or false", envName, v))
-		}
-		*p = b
-	}
-	s.fs.BoolVar(p, name, *p, help+" (env "+envName+")")
+	typed(s, p, name, envName, help, "true or false", strconv.ParseBool, s.fs.BoolVar)
 }
 
 func (s *settings) integer(p *int, name, envName, help string) {
-	if v, ok := s.env(name, envName); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			s.errs = append(s.errs, fmt.Errorf("%s=%q is not a whole number", envName, v))
+	typed(s, p, name, envName, help, "a whole number", strconv.Atoi, s.fs.IntVar)
+}
+
+// settle runs after the command line is parsed and sorts the malformed
+// environment twins: one whose flag was given is ignored, since the flag
+// wins, and comes back as a warning; the others leave their setting
+// without a value the user meant, and come back joined as the error.
+func (s *settings) settle() (ignored []error, err error) {
+	given := map[string]bool{}
+	s.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	for _, b := range s.bad {
+		if given[b.flag] {
+			ignored = append(ignored, fmt.Errorf("%w; ignored, as --%s is given", b.err, b.flag))
+		} else {
+			errs = append(errs, fmt.Errorf("%w; correct or unset it, or give --%s", b.err, b.flag))
 		}
-		*p = n
 	}
-	s.fs.IntVar(p, name, *p, help+" (env "+envName+")")
+	return ignored, errors.Join(errs...)
 }
 
 func serve(args []string, getenv func(string) string, stderr io.Writer) int {
-	cfg := server.DefaultConfig()
-	logLevel := "info"
-	s := &settings{fs: flag.NewFlagSet("cairn serve", flag.ContinueOnError), getenv: getenv}
-	s.fs.SetOutput(stderr)
-	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
-	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
-	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
-	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
-	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
-	s.boolean(&cfg.InsecureNoAuth, "insecure-no-auth", "CAIRN_INSECURE_NO_AUTH", "allow development mode (no signature verification) on non-loopback addresses")
-	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
-	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
-	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
-	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
-	s.duration(&cfg.HealthInterval, "health-interval", "CAIRN_HEALTH_INTERVAL", "how often each instance with a Route 53-style health check is probed")
-	s.integer(&cfg.HealthConcurrency, "health-concurrency", "CAIRN_HEALTH_CONCURRENCY", "how many health probes may run at once")
-	s.duration(&cfg.CustomHealthDelay, "custom-health-delay", "CAIRN_CUSTOM_HEALTH_DELAY", "delay before a custom health status change takes effect (AWS: about 30s); 0 applies it at once")
-	s.integer(&cfg.Limits.NamespacesPerRegion, "limit-namespaces", "CAIRN_LIMIT_NAMESPACES", "namespaces per account and region; 0 for no limit")
-	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
-	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
-	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
-	cfg.StoreKind = server.StoreBolt
-	endpoints := ""
-	s.str(&cfg.StoreKind, "store", "CAIRN_STORE", "where the state is kept: bolt (the embedded store in --data-dir) or etcd (--etcd-endpoints; any number of servers can share it)")
-	s.str(&endpoints, "etcd-endpoints", "CAIRN_ETCD_ENDPOINTS", "etcd's client URLs, comma-separated, such as http://10.0.0.1:2379,http://10.0.0.2:2379 (with --store etcd)")
-	s.str(&cfg.Etcd.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate (https:// endpoints)")
-	s.str(&cfg.Etcd.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd's --client-cert-auth")
-	s.str(&cfg.Etcd.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
-	s.str(&cfg.Etcd.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
-	s.str(&cfg.Etcd.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username (prefer the environment variable: flags show in ps)")
-	s.str(&cfg.Etcd.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state; servers that share it share the state (default /cairn/)")
-	if err := s.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	cfg, code, ok := serveConfig(args, getenv, stderr)
+	if !ok {
+		return code
 	}
-	if s.fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cairn serve: unexpected argument %q\n", s.fs.Arg(0))
-		return 2
-	}
-	if len(s.errs) > 0 {
-		fmt.Fprintf(stderr, "cairn serve: %v\n", errors.Join(s.errs...))
-		return 2
-	}
-	if endpoints != "" {
-		for _, e := range strings.Split(endpoints, ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				cfg.Etcd.Endpoints = append(cfg.Etcd.Endpoints, e)
-			}
-		}
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)
-		return 2
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	cfg.Logger = log
+	log := cfg.Logger
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -209,4 +173,73 @@ wait:
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// serveConfig reads the settings of cairn serve from its flags and their
+// environment twins. When they don't make a configuration (or -h was
+// asked) it has said why on stderr, and returns false with the exit code.
+func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (server.Config, int, bool) {
+	cfg := server.DefaultConfig()
+	logLevel := "info"
+	s := &settings{fs: flag.NewFlagSet("cairn serve", flag.ContinueOnError), getenv: getenv}
+	s.fs.SetOutput(stderr)
+	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
+	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
+	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
+	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
+	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
+	s.boolean(&cfg.InsecureNoAuth, "insecure-no-auth", "CAIRN_INSECURE_NO_AUTH", "allow development mode (no signature verification) on non-loopback addresses")
+	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
+	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
+	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
+	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
+	s.duration(&cfg.HealthInterval, "health-interval", "CAIRN_HEALTH_INTERVAL", "how often each instance with a Route 53-style health check is probed")
+	s.integer(&cfg.HealthConcurrency, "health-concurrency", "CAIRN_HEALTH_CONCURRENCY", "how many health probes may run at once")
+	s.duration(&cfg.CustomHealthDelay, "custom-health-delay", "CAIRN_CUSTOM_HEALTH_DELAY", "delay before a custom health status change takes effect (AWS: about 30s); 0 applies it at once")
+	s.integer(&cfg.Limits.NamespacesPerRegion, "limit-namespaces", "CAIRN_LIMIT_NAMESPACES", "namespaces per account and region; 0 for no limit")
+	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
+	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
+	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
+	cfg.StoreKind = server.StoreBolt
+	endpoints := ""
+	s.str(&cfg.StoreKind, "store", "CAIRN_STORE", "where the state is kept: bolt (the embedded store in --data-dir) or etcd (--etcd-endpoints; any number of servers can share it)")
+	s.str(&endpoints, "etcd-endpoints", "CAIRN_ETCD_ENDPOINTS", "etcd's client URLs, comma-separated, such as http://10.0.0.1:2379,http://10.0.0.2:2379 (with --store etcd)")
+	s.str(&cfg.Etcd.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate (https:// endpoints)")
+	s.str(&cfg.Etcd.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd's --client-cert-auth")
+	s.str(&cfg.Etcd.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
+	s.str(&cfg.Etcd.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
+	s.str(&cfg.Etcd.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username (prefer the environment variable: flags show in ps)")
+	s.str(&cfg.Etcd.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state; servers that share it share the state (default /cairn/)")
+	if err := s.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, 0, false
+		}
+		return cfg, 2, false
+	}
+	if s.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cairn serve: unexpected argument %q\n", s.fs.Arg(0))
+		return cfg, 2, false
+	}
+	ignored, err := s.settle()
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
+		return cfg, 2, false
+	}
+	if endpoints != "" {
+		for _, e := range strings.Split(endpoints, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				cfg.Etcd.Endpoints = append(cfg.Etcd.Endpoints, e)
+			}
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)
+		return cfg, 2, false
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	for _, w := range ignored {
+		cfg.Logger.Warn("malformed environment variable overridden by its flag", "err", w)
+	}
+	return cfg, 0, true
 }

@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cairn-dev/cairn/server"
 )
 
 // env is a fake getenv over a map.
@@ -173,6 +178,127 @@ func TestServeSettings(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr %q does not contain %q", stderr, w)
+				}
+			}
+		})
+	}
+}
+
+// TestFlagBeatsMalformedTwin checks, for every flag of cairn serve, that
+// the flag wins over its environment twin even when the twin can't be
+// used: the twin is reported and ignored. Without the flag, the malformed
+// twin stops cairn with a message naming it.
+func TestFlagBeatsMalformedTwin(t *testing.T) {
+	tests := []struct {
+		flag, bad, good string
+		// typed: the twin is parsed with the flags, so a malformed one is
+		// reported then, naming the variable.
+		typed bool
+		// got is the setting the flag gives, as text.
+		got func(server.Config) string
+		// unchecked: no value of the twin is malformed before the server
+		// uses it (a file path, a user name); without the flag the twin's
+		// value is the setting, and server.Start reports what it finds.
+		unchecked bool
+		// refused: for the other string settings, what server.Start's
+		// check of the twin's value says without the flag.
+		refused string
+	}{
+		{flag: "api-addr", bad: "localhost", good: "127.0.0.1:9081", refused: `API address "localhost"`, got: func(c server.Config) string { return c.APIAddr }},
+		{flag: "dns-addr", bad: "53", good: "127.0.0.1:9054", refused: `DNS address "53"`, got: func(c server.Config) string { return c.DNSAddr }},
+		{flag: "dns-nameserver", bad: "not a host name", good: "ns.example.", unchecked: true, got: func(c server.Config) string { return c.DNSNameserver }},
+		{flag: "data-dir", bad: "./elsewhere", good: "/var/lib/cairn", unchecked: true, got: func(c server.Config) string { return c.DataDir }},
+		{flag: "credentials", bad: "/no/such/file", good: "/etc/cairn/credentials", unchecked: true, got: func(c server.Config) string { return c.Credentials }},
+		{flag: "insecure-no-auth", bad: "maybe", good: "true", typed: true, got: func(c server.Config) string { return strconv.FormatBool(c.InsecureNoAuth) }},
+		{flag: "region", bad: "Mars_1", good: "eu-west-1", refused: `region "Mars_1"`, got: func(c server.Config) string { return c.Region }},
+		{flag: "account-id", bad: "42", good: "111111111111", refused: `account ID "42"`, got: func(c server.Config) string { return c.AccountID }},
+		{flag: "operation-delay", bad: "soon", good: "2s", typed: true, got: func(c server.Config) string { return c.OperationDelay.String() }},
+		{flag: "operation-retention", bad: "3 days", good: "1h0m0s", typed: true, got: func(c server.Config) string { return c.OperationRetention.String() }},
+		{flag: "health-interval", bad: "bogus", good: "5s", typed: true, got: func(c server.Config) string { return c.HealthInterval.String() }},
+		{flag: "health-concurrency", bad: "lots", good: "16", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.HealthConcurrency) }},
+		{flag: "custom-health-delay", bad: "30", good: "30s", typed: true, got: func(c server.Config) string { return c.CustomHealthDelay.String() }},
+		{flag: "limit-namespaces", bad: "many", good: "7", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.Limits.NamespacesPerRegion) }},
+		{flag: "limit-instances-per-namespace", bad: "1e3", good: "9", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.Limits.InstancesPerNamespace) }},
+		{flag: "limit-instances-per-service", bad: "-", good: "8", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.Limits.InstancesPerService) }},
+		{flag: "log-level", bad: "loud", good: "debug", got: func(c server.Config) string {
+			return strconv.FormatBool(c.Logger.Enabled(context.Background(), slog.LevelDebug))
+		}},
+		{flag: "store", bad: "redis", good: "bolt", refused: `store "redis"`, got: func(c server.Config) string { return c.StoreKind }},
+		{flag: "etcd-endpoints", bad: " , ", good: "http://127.0.0.1:2379", refused: "set --etcd-endpoints", got: func(c server.Config) string { return strings.Join(c.Etcd.Endpoints, ",") }},
+		{flag: "etcd-ca", bad: "/no/such/ca.pem", good: "/etc/cairn/ca.pem", unchecked: true, got: func(c server.Config) string { return c.Etcd.CAFile }},
+		{flag: "etcd-cert", bad: "/no/such/cert.pem", good: "/etc/cairn/cert.pem", unchecked: true, got: func(c server.Config) string { return c.Etcd.CertFile }},
+		{flag: "etcd-key", bad: "/no/such/key.pem", good: "/etc/cairn/key.pem", unchecked: true, got: func(c server.Config) string { return c.Etcd.KeyFile }},
+		{flag: "etcd-username", bad: "nobody", good: "cairn", unchecked: true, got: func(c server.Config) string { return c.Etcd.Username }},
+		{flag: "etcd-password", bad: "wrong", good: "secret", unchecked: true, got: func(c server.Config) string { return c.Etcd.Password }},
+		{flag: "etcd-prefix", bad: "/other/", good: "/cairn-b/", unchecked: true, got: func(c server.Config) string { return c.Etcd.Prefix }},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.flag] = true
+	}
+	for flag := range serveFlags {
+		if !covered[flag] {
+			t.Errorf("--%s has no case here", flag)
+		}
+	}
+	base := map[string]string{"CAIRN_DATA_DIR": t.TempDir()}
+	for _, tt := range tests {
+		envName := serveFlags[tt.flag]
+		t.Run(tt.flag, func(t *testing.T) {
+			vars := map[string]string{envName: tt.bad}
+			for k, v := range base {
+				if k != envName {
+					vars[k] = v
+				}
+			}
+			// With the flag: the flag's value, whatever the twin.
+			var errOut bytes.Buffer
+			cfg, code, ok := serveConfig([]string{"--" + tt.flag + "=" + tt.good}, env(vars), &errOut)
+			if !ok {
+				t.Fatalf("%s=%q --%s %s: exit %d (stderr %q); want the flag's value", envName, tt.bad, tt.flag, tt.good, code, errOut.String())
+			}
+			want := tt.good
+			if tt.flag == "log-level" {
+				want = "true"
+			}
+			if got := tt.got(cfg); got != want {
+				t.Errorf("%s=%q --%s %s: the setting is %q; want the flag's %q", envName, tt.bad, tt.flag, tt.good, got, want)
+			}
+			if tt.typed && (!strings.Contains(errOut.String(), "level=WARN") || !strings.Contains(errOut.String(), envName) || !strings.Contains(errOut.String(), "ignored")) {
+				t.Errorf("%s=%q --%s %s: stderr %q; want a warning naming %s", envName, tt.bad, tt.flag, tt.good, errOut.String(), envName)
+			}
+			if !tt.typed && errOut.Len() > 0 {
+				t.Errorf("%s=%q --%s %s: stderr %q; want nothing", envName, tt.bad, tt.flag, tt.good, errOut.String())
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("%s=%q --%s %s: %v", envName, tt.bad, tt.flag, tt.good, err)
+			}
+
+			// Without the flag: the twin is used, and a malformed one stops cairn.
+			errOut.Reset()
+			cfg, code, ok = serveConfig(nil, env(vars), &errOut)
+			switch {
+			case tt.typed:
+				if ok || code != 2 || !strings.Contains(errOut.String(), envName+"=") || !strings.Contains(errOut.String(), "--"+tt.flag) {
+					t.Errorf("%s=%q alone: exit %d, stderr %q; want 2 and a message naming %s and --%s", envName, tt.bad, code, errOut.String(), envName, tt.flag)
+				}
+			case tt.flag == "log-level":
+				if ok || code != 2 || !strings.Contains(errOut.String(), tt.bad) {
+					t.Errorf("%s=%q alone: exit %d, stderr %q; want 2 and a message naming %q", envName, tt.bad, code, errOut.String(), tt.bad)
+				}
+			case tt.unchecked:
+				if !ok || tt.got(cfg) != tt.bad {
+					t.Errorf("%s=%q alone: exit %d, setting %q; want the variable's value", envName, tt.bad, code, tt.got(cfg))
+				}
+			default:
+				if !ok {
+					t.Fatalf("%s=%q alone: exit %d, stderr %q; want a configuration that server.Start refuses", envName, tt.bad, code, errOut.String())
+				}
+				if tt.flag == "etcd-endpoints" {
+					cfg.StoreKind = server.StoreEtcd // where the endpoints count
+				}
+				if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tt.refused) {
+					t.Errorf("%s=%q alone: Validate = %v; want an error saying %q", envName, tt.bad, err, tt.refused)
 				}
 			}
 		})

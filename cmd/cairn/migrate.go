@@ -59,8 +59,8 @@ func migrate(args []string, getenv func(string) string, stdout, stderr io.Writer
 		s.fs.Usage()
 		return 2
 	}
-	if len(s.errs) > 0 {
-		fmt.Fprintf(stderr, "cairn migrate: %v\n", errors.Join(s.errs...))
+	if _, err := s.settle(); err != nil {
+		fmt.Fprintf(stderr, "cairn migrate: %v\n", err)
 		return 2
 	}
 	if from == to {
