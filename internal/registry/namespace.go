@@ -299,16 +299,14 @@ func (r *Registry) UpdatePrivateDnsNamespace(ctx context.Context, c Caller, in *
 	if err := check(in); err != nil {
 		return nil, err
 	}
+	var soa *cloudmap.SOAChange
+	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil {
+		soa = p.DnsProperties.SOA
+	}
 	fp := *in
 	fp.UpdaterRequestId = ""
-	u := namespaceUpdate{typ: cloudmap.NamespaceTypeDnsPrivate, id: in.Id, token: in.UpdaterRequestId, fingerprint: fingerprint(fp)}
-	if in.Namespace.Description != "" {
-		u.desc = &in.Namespace.Description
-	}
-	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
-		u.soaTTL = p.DnsProperties.SOA.TTL
-	}
-	id, err := r.updateNamespace(ctx, c, u)
+	id, err := r.updateNamespace(ctx, c, dnsNamespaceUpdate(cloudmap.NamespaceTypeDnsPrivate, in.Id, in.UpdaterRequestId,
+		in.Namespace.Description, soa, fingerprint(fp)))
 	if err != nil {
 		return nil, err
 	}
@@ -320,20 +318,32 @@ func (r *Registry) UpdatePublicDnsNamespace(ctx context.Context, c Caller, in *c
 	if err := check(in); err != nil {
 		return nil, err
 	}
+	var soa *cloudmap.SOAChange
+	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil {
+		soa = p.DnsProperties.SOA
+	}
 	fp := *in
 	fp.UpdaterRequestId = ""
-	u := namespaceUpdate{typ: cloudmap.NamespaceTypeDnsPublic, id: in.Id, token: in.UpdaterRequestId, fingerprint: fingerprint(fp)}
-	if in.Namespace.Description != "" {
-		u.desc = &in.Namespace.Description
-	}
-	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
-		u.soaTTL = p.DnsProperties.SOA.TTL
-	}
-	id, err := r.updateNamespace(ctx, c, u)
+	id, err := r.updateNamespace(ctx, c, dnsNamespaceUpdate(cloudmap.NamespaceTypeDnsPublic, in.Id, in.UpdaterRequestId,
+		in.Namespace.Description, soa, fingerprint(fp)))
 	if err != nil {
 		return nil, err
 	}
 	return &cloudmap.UpdatePublicDnsNamespaceResponse{OperationId: id}, nil
+}
+
+// dnsNamespaceUpdate is the update of a DNS namespace, private or public
+// (their requests differ only in type names): the description when one is
+// given (an empty one leaves it as it is), and the SOA's TTL when given.
+func dnsNamespaceUpdate(typ, id, token, desc string, soa *cloudmap.SOAChange, fingerprint string) namespaceUpdate {
+	u := namespaceUpdate{typ: typ, id: id, token: token, fingerprint: fingerprint}
+	if desc != "" {
+		u.desc = &desc
+	}
+	if soa != nil {
+		u.soaTTL = soa.TTL
+	}
+	return u
 }
 
 var updateOpName = map[string]string{
