@@ -445,14 +445,7 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, c Caller, in *cl
 	if err := check(in); err != nil {
 		return nil, err
 	}
-	err := r.update(ctx, func(tx store.Tx) error {
-		svc, err := txService(tx, c, in.ServiceId)
-		if err != nil {
-			return err
-		}
-		if err := mayChangeService(c, svc); err != nil {
-			return err
-		}
+	err := r.changeServiceAttributes(ctx, c, in.ServiceId, func(svc *svcRecord) error {
 		merged := make(map[string]string, len(svc.Attributes)+len(in.Attributes))
 		for k, v := range svc.Attributes {
 			merged[k] = v
@@ -465,7 +458,7 @@ func (r *Registry) UpdateServiceAttributes(ctx context.Context, c Caller, in *cl
 				"A service can have at most %d attributes; this request would leave %d on %s", maxServiceAttributes, len(merged), svc.ID)}
 		}
 		svc.Attributes = merged
-		return putRecord(tx, svcKey(svc.ID), svc)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -479,23 +472,34 @@ func (r *Registry) DeleteServiceAttributes(ctx context.Context, c Caller, in *cl
 	if err := check(in); err != nil {
 		return nil, err
 	}
-	err := r.update(ctx, func(tx store.Tx) error {
-		svc, err := txService(tx, c, in.ServiceId)
+	err := r.changeServiceAttributes(ctx, c, in.ServiceId, func(svc *svcRecord) error {
+		for _, k := range in.Attributes {
+			delete(svc.Attributes, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &cloudmap.DeleteServiceAttributesResponse{}, nil
+}
+
+// changeServiceAttributes applies change to a service that the caller may
+// change (see mayChangeService) and stores the service, in one commit.
+func (r *Registry) changeServiceAttributes(ctx context.Context, c Caller, idOrARN string, change func(*svcRecord) error) error {
+	return r.update(ctx, func(tx store.Tx) error {
+		svc, err := txService(tx, c, idOrARN)
 		if err != nil {
 			return err
 		}
 		if err := mayChangeService(c, svc); err != nil {
 			return err
 		}
-		for _, k := range in.Attributes {
-			delete(svc.Attributes, k)
+		if err := change(svc); err != nil {
+			return err
 		}
 		return putRecord(tx, svcKey(svc.ID), svc)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &cloudmap.DeleteServiceAttributesResponse{}, nil
 }
 
 // GetServiceAttributes returns a service's attributes.
