@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/awsid"
 	"github.com/cairn-dev/cairn/internal/cluster"
 	"github.com/cairn-dev/cairn/internal/dns"
 	"github.com/cairn-dev/cairn/internal/health"
@@ -171,10 +172,10 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("server: the store %q is neither bolt nor etcd; set --store bolt or --store etcd", c.StoreKind)
 	}
-	if !validRegion(c.Region) {
+	if !awsid.IsRegion(c.Region) {
 		return fmt.Errorf("server: the region %q is not a region name such as us-east-1", c.Region)
 	}
-	if len(c.AccountID) != 12 || !digits(c.AccountID) {
+	if !awsid.IsAccountID(c.AccountID) {
 		return fmt.Errorf("server: the account ID %q must be 12 digits, such as 000000000000", c.AccountID)
 	}
 	if c.OperationDelay < 0 || c.OperationRetention < 0 || c.CustomHealthDelay < 0 {
@@ -204,27 +205,6 @@ func loopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
-}
-
-func digits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func validRegion(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // Server is a running cairn.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/cairn-dev/cairn/internal/awsid"
 	"github.com/cairn-dev/cairn/internal/store"
 )
 
@@ -79,7 +80,7 @@ func checkAccounts(c Caller, accounts []string) error {
 		return invalid("Share with at most 100 accounts at a time")
 	}
 	for _, a := range accounts {
-		if len(a) != 12 || !isDigits(a) {
+		if !awsid.IsAccountID(a) {
 			return invalid("The account %q is not a 12-digit account ID", a)
 		}
 		if a == c.Account {
@@ -87,13 +88,4 @@ func checkAccounts(c Caller, accounts []string) error {
 		}
 	}
 	return nil
-}
-
-func isDigits(s string) bool {
-	for _, ch := range s {
-		if ch < '0' || ch > '9' {
-			return false
-		}
-	}
-	return true
 }
