@@ -305,3 +305,62 @@ func sameSet(a, b map[string]bool) bool {
 	}
 	return true
 }
+
+// withAndWithoutDelay runs test twice, as parallel subtests on servers of
+// their own: one whose operations finish before the call returns
+// (delayed=false), one whose operations take d (delayed=true).
+func withAndWithoutDelay(t *testing.T, d time.Duration, test func(t *testing.T, c *sd.Client)) {
+	t.Helper()
+	for _, delay := range []time.Duration{0, d} {
+		t.Run(fmt.Sprintf("delayed=%v", delay != 0), func(t *testing.T) {
+			t.Parallel()
+			c, _ := newClient(t, withDelay(delay))
+			test(t, c)
+		})
+	}
+}
+
+// threeNamespaces creates one namespace of each type, the ones most tests
+// use: shop (HTTP), corp.internal (private DNS) and example.com (public
+// DNS), and returns their IDs in that order.
+func threeNamespaces(t *testing.T, c *sd.Client) (httpID, privateID, publicID string) {
+	t.Helper()
+	return mustNamespace(t, c, httpNS, "shop"), mustNamespace(t, c, privateNS, "corp.internal"), mustNamespace(t, c, publicNS, "example.com")
+}
+
+// namespaceSummaries returns the first page of ListNamespaces.
+func namespaceSummaries(t *testing.T, c *sd.Client, in *sd.ListNamespacesInput) []types.NamespaceSummary {
+	t.Helper()
+	out, err := c.ListNamespaces(t.Context(), in)
+	if err != nil {
+		t.Fatalf("ListNamespaces: %v", err)
+	}
+	return out.Namespaces
+}
+
+// serviceSummaries returns the first page of ListServices.
+func serviceSummaries(t *testing.T, c *sd.Client, in *sd.ListServicesInput) []types.ServiceSummary {
+	t.Helper()
+	out, err := c.ListServices(t.Context(), in)
+	if err != nil {
+		t.Fatalf("ListServices: %v", err)
+	}
+	return out.Services
+}
+
+// wantListRefusals checks that a List operation refuses, with
+// InvalidInput, each set of filters in invalid (a subtest each) and a
+// MaxResults of 0 or 101. list calls the operation with either.
+func wantListRefusals[F any](t *testing.T, invalid map[string][]F, list func(filters []F, maxResults *int32) error) {
+	t.Helper()
+	for name, filters := range invalid {
+		t.Run("invalid "+name, func(t *testing.T) {
+			checkErr[*types.InvalidInput](t, list(filters, nil))
+		})
+	}
+	for _, n := range []int32{0, 101} {
+		if !checkErr[*types.InvalidInput](t, list(nil, aws.Int32(n))) {
+			t.Errorf("(with MaxResults %d)", n)
+		}
+	}
+}

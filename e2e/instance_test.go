@@ -69,9 +69,7 @@ func TestInstance_RegisterAttributes(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
 	ctx := t.Context()
-	h := mustNamespace(t, c, httpNS, "shop")
-	priv := mustNamespace(t, c, privateNS, "corp.internal")
-	pub := mustNamespace(t, c, publicNS, "example.com")
+	h, priv, pub := threeNamespaces(t, c)
 	svc := func(name, nsID string, policy types.RoutingPolicy, hc *types.HealthCheckConfig, custom bool, recs ...any) string {
 		in := &sd.CreateServiceInput{Name: aws.String(name), NamespaceId: aws.String(nsID), HealthCheckConfig: hc}
 		if len(recs) > 0 {

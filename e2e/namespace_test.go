@@ -161,15 +161,11 @@ func TestNamespace_Region(t *testing.T) {
 	checkErr[*types.NamespaceNotFound](t, err)
 	_, err = c.ListTagsForResource(ctx, &sd.ListTagsForResourceInput{ResourceARN: aws.String(euARN)})
 	checkErr[*types.ResourceNotFoundException](t, err)
-	list, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{})
-	must(t, err)
-	if len(list.Namespaces) != 0 {
-		t.Errorf("us-east-1 ListNamespaces = %d namespaces, want 0", len(list.Namespaces))
+	if list := namespaceSummaries(t, c, &sd.ListNamespacesInput{}); len(list) != 0 {
+		t.Errorf("us-east-1 ListNamespaces = %d namespaces, want 0", len(list))
 	}
-	svcs, err := c.ListServices(ctx, &sd.ListServicesInput{})
-	must(t, err)
-	if len(svcs.Services) != 0 {
-		t.Errorf("us-east-1 ListServices = %d services, want 0", len(svcs.Services))
+	if svcs := serviceSummaries(t, c, &sd.ListServicesInput{}); len(svcs) != 0 {
+		t.Errorf("us-east-1 ListServices = %d services, want 0", len(svcs))
 	}
 	ops, err := c.ListOperations(ctx, &sd.ListOperationsInput{})
 	must(t, err)
@@ -256,14 +252,12 @@ func TestNamespace_CreateInvalid(t *testing.T) {
 		t.Run("too many tags "+r.name, func(t *testing.T) { checkErr[*types.TooManyTagsException](t, r.call()) })
 	}
 	// Nothing was created by the refused requests.
-	list, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{})
-	must(t, err)
-	if len(list.Namespaces) != 0 {
-		t.Errorf("refused creates left %d namespaces", len(list.Namespaces))
+	if list := namespaceSummaries(t, c, &sd.ListNamespacesInput{}); len(list) != 0 {
+		t.Errorf("refused creates left %d namespaces", len(list))
 	}
 	// 50 tags, and a repeated key counting once, are fine.
 	fifty := append(append([]types.Tag{}, tooManyTags[:50]...), types.Tag{Key: aws.String("k0"), Value: aws.String("again")})
-	_, err = c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("fifty"), Tags: fifty})
+	_, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("fifty"), Tags: fifty})
 	must(t, err)
 }
 
@@ -306,39 +300,29 @@ func TestNamespace_AlreadyExists(t *testing.T) {
 // VPC of an existing one fails asynchronously, as AWS does.
 func TestNamespace_PrivateConflict(t *testing.T) {
 	t.Parallel()
-	for _, delay := range []bool{false, true} {
-		t.Run(fmt.Sprintf("delayed=%v", delay), func(t *testing.T) {
-			t.Parallel()
-			var opts []cairntest.Option
-			if delay {
-				opts = append(opts, withDelay(200*time.Millisecond))
-			}
-			c, _ := newClient(t, opts...)
-			ctx := t.Context()
-			first := mustNamespace(t, c, privateNS, "corp.internal")
-			out, err := c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("corp.internal"), Vpc: aws.String("vpc-0a1b2c3d")})
-			must(t, err) // accepted: the failure is the operation's
-			op := waitOp(t, c, out.OperationId)
-			if op.Status != types.OperationStatusFail || aws.ToString(op.ErrorCode) != "CANNOT_CREATE_HOSTED_ZONE" || aws.ToString(op.ErrorMessage) == "" {
-				t.Fatalf("operation = %s %q %q, want FAIL CANNOT_CREATE_HOSTED_ZONE with a message", op.Status, aws.ToString(op.ErrorCode), aws.ToString(op.ErrorMessage))
-			}
-			failed := op.Targets["NAMESPACE"]
-			if failed == "" || failed == first {
-				t.Errorf("failed operation's NAMESPACE target = %q", failed)
-			}
-			_, err = c.GetNamespace(ctx, &sd.GetNamespaceInput{Id: aws.String(failed)})
-			checkErr[*types.NamespaceNotFound](t, err)
-			list, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{})
-			must(t, err)
-			if len(list.Namespaces) != 1 || aws.ToString(list.Namespaces[0].Id) != first {
-				t.Errorf("ListNamespaces after the failure = %d namespaces, want only %s", len(list.Namespaces), first)
-			}
-			// Another VPC is no conflict.
-			out, err = c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("corp.internal"), Vpc: aws.String("vpc-other")})
-			must(t, err)
-			waitSuccess(t, c, out.OperationId)
-		})
-	}
+	withAndWithoutDelay(t, 200*time.Millisecond, func(t *testing.T, c *sd.Client) {
+		ctx := t.Context()
+		first := mustNamespace(t, c, privateNS, "corp.internal")
+		out, err := c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("corp.internal"), Vpc: aws.String("vpc-0a1b2c3d")})
+		must(t, err) // accepted: the failure is the operation's
+		op := waitOp(t, c, out.OperationId)
+		if op.Status != types.OperationStatusFail || aws.ToString(op.ErrorCode) != "CANNOT_CREATE_HOSTED_ZONE" || aws.ToString(op.ErrorMessage) == "" {
+			t.Fatalf("operation = %s %q %q, want FAIL CANNOT_CREATE_HOSTED_ZONE with a message", op.Status, aws.ToString(op.ErrorCode), aws.ToString(op.ErrorMessage))
+		}
+		failed := op.Targets["NAMESPACE"]
+		if failed == "" || failed == first {
+			t.Errorf("failed operation's NAMESPACE target = %q", failed)
+		}
+		_, err = c.GetNamespace(ctx, &sd.GetNamespaceInput{Id: aws.String(failed)})
+		checkErr[*types.NamespaceNotFound](t, err)
+		if list := namespaceSummaries(t, c, &sd.ListNamespacesInput{}); len(list) != 1 || aws.ToString(list[0].Id) != first {
+			t.Errorf("ListNamespaces after the failure = %d namespaces, want only %s", len(list), first)
+		}
+		// Another VPC is no conflict.
+		out, err = c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String("corp.internal"), Vpc: aws.String("vpc-other")})
+		must(t, err)
+		waitSuccess(t, c, out.OperationId)
+	})
 }
 
 func TestNamespace_Limit(t *testing.T) {
@@ -362,73 +346,63 @@ func TestNamespace_Limit(t *testing.T) {
 
 func TestNamespace_Idempotency(t *testing.T) {
 	t.Parallel()
-	for _, delay := range []bool{false, true} {
-		t.Run(fmt.Sprintf("delayed=%v", delay), func(t *testing.T) {
-			t.Parallel()
-			var opts []cairntest.Option
-			if delay {
-				opts = append(opts, withDelay(300*time.Millisecond))
-			}
-			c, _ := newClient(t, opts...)
-			ctx := t.Context()
-			type creator func(name, desc string) (*string, error)
-			kinds := map[string]creator{
-				"http": func(name, desc string) (*string, error) {
-					out, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(name), Description: aws.String(desc), CreatorRequestId: aws.String("tok-http")})
-					if err != nil {
-						return nil, err
-					}
-					return out.OperationId, nil
-				},
-				"private": func(name, desc string) (*string, error) {
-					out, err := c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String(name + ".internal"), Vpc: aws.String("vpc-1"),
-						Description: aws.String(desc), CreatorRequestId: aws.String("tok-private")})
-					if err != nil {
-						return nil, err
-					}
-					return out.OperationId, nil
-				},
-				"public": func(name, desc string) (*string, error) {
-					out, err := c.CreatePublicDnsNamespace(ctx, &sd.CreatePublicDnsNamespaceInput{Name: aws.String(name + ".example.com"),
-						Description: aws.String(desc), CreatorRequestId: aws.String("tok-public")})
-					if err != nil {
-						return nil, err
-					}
-					return out.OperationId, nil
-				},
-			}
-			for kind, create := range kinds {
-				first, err := create(kind, "one")
-				must(t, err)
-				// A retry, while in flight (when delayed) and after: the same operation.
-				again, err := create(kind, "one")
-				must(t, err)
-				if aws.ToString(again) != aws.ToString(first) {
-					t.Errorf("%s: retry with the same CreatorRequestId got operation %s, want %s", kind, aws.ToString(again), aws.ToString(first))
+	withAndWithoutDelay(t, 300*time.Millisecond, func(t *testing.T, c *sd.Client) {
+		ctx := t.Context()
+		type creator func(name, desc string) (*string, error)
+		kinds := map[string]creator{
+			"http": func(name, desc string) (*string, error) {
+				out, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(name), Description: aws.String(desc), CreatorRequestId: aws.String("tok-http")})
+				if err != nil {
+					return nil, err
 				}
-				nsID := waitSuccess(t, c, first).Targets["NAMESPACE"]
-				again, err = create(kind, "one")
-				must(t, err)
-				if aws.ToString(again) != aws.ToString(first) {
-					t.Errorf("%s: retry after SUCCESS got operation %s, want %s", kind, aws.ToString(again), aws.ToString(first))
+				return out.OperationId, nil
+			},
+			"private": func(name, desc string) (*string, error) {
+				out, err := c.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String(name + ".internal"), Vpc: aws.String("vpc-1"),
+					Description: aws.String(desc), CreatorRequestId: aws.String("tok-private")})
+				if err != nil {
+					return nil, err
 				}
-				// The same token with other parameters.
-				for _, change := range [][2]string{{kind, "two"}, {kind + "x", "one"}} {
-					_, err = create(change[0], change[1])
-					e := wantErr[*types.NamespaceAlreadyExists](t, err)
-					if aws.ToString(e.CreatorRequestId) != "tok-"+kind || aws.ToString(e.NamespaceId) != nsID {
-						t.Errorf("%s: NamespaceAlreadyExists{CreatorRequestId %q, NamespaceId %q}, want tok-%s, %s",
-							kind, aws.ToString(e.CreatorRequestId), aws.ToString(e.NamespaceId), kind, nsID)
-					}
+				return out.OperationId, nil
+			},
+			"public": func(name, desc string) (*string, error) {
+				out, err := c.CreatePublicDnsNamespace(ctx, &sd.CreatePublicDnsNamespaceInput{Name: aws.String(name + ".example.com"),
+					Description: aws.String(desc), CreatorRequestId: aws.String("tok-public")})
+				if err != nil {
+					return nil, err
 				}
-			}
-			list, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{})
+				return out.OperationId, nil
+			},
+		}
+		for kind, create := range kinds {
+			first, err := create(kind, "one")
 			must(t, err)
-			if len(list.Namespaces) != 3 {
-				t.Errorf("ListNamespaces = %d namespaces, want 3", len(list.Namespaces))
+			// A retry, while in flight (when delayed) and after: the same operation.
+			again, err := create(kind, "one")
+			must(t, err)
+			if aws.ToString(again) != aws.ToString(first) {
+				t.Errorf("%s: retry with the same CreatorRequestId got operation %s, want %s", kind, aws.ToString(again), aws.ToString(first))
 			}
-		})
-	}
+			nsID := waitSuccess(t, c, first).Targets["NAMESPACE"]
+			again, err = create(kind, "one")
+			must(t, err)
+			if aws.ToString(again) != aws.ToString(first) {
+				t.Errorf("%s: retry after SUCCESS got operation %s, want %s", kind, aws.ToString(again), aws.ToString(first))
+			}
+			// The same token with other parameters.
+			for _, change := range [][2]string{{kind, "two"}, {kind + "x", "one"}} {
+				_, err = create(change[0], change[1])
+				e := wantErr[*types.NamespaceAlreadyExists](t, err)
+				if aws.ToString(e.CreatorRequestId) != "tok-"+kind || aws.ToString(e.NamespaceId) != nsID {
+					t.Errorf("%s: NamespaceAlreadyExists{CreatorRequestId %q, NamespaceId %q}, want tok-%s, %s",
+						kind, aws.ToString(e.CreatorRequestId), aws.ToString(e.NamespaceId), kind, nsID)
+				}
+			}
+		}
+		if list := namespaceSummaries(t, c, &sd.ListNamespacesInput{}); len(list) != 3 {
+			t.Errorf("ListNamespaces = %d namespaces, want 3", len(list))
+		}
+	})
 }
 
 // TestNamespace_CreateInFlight: while a create is in flight, another
@@ -458,9 +432,7 @@ func TestNamespace_Update(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
 	ctx := t.Context()
-	h := mustNamespace(t, c, httpNS, "shop")
-	priv := mustNamespace(t, c, privateNS, "corp.internal")
-	pub := mustNamespace(t, c, publicNS, "example.com")
+	h, priv, pub := threeNamespaces(t, c)
 	hARN := "arn:aws:servicediscovery:us-east-1:" + account + ":namespace/" + h
 
 	checkOp := func(opID *string, nsID string) {
@@ -533,9 +505,7 @@ func TestNamespace_UpdateErrors(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
 	ctx := t.Context()
-	h := mustNamespace(t, c, httpNS, "shop")
-	priv := mustNamespace(t, c, privateNS, "corp.internal")
-	pub := mustNamespace(t, c, publicNS, "example.com")
+	h, priv, pub := threeNamespaces(t, c)
 	soa := func(ttl int64) *types.PrivateDnsNamespacePropertiesChange {
 		return &types.PrivateDnsNamespacePropertiesChange{DnsProperties: &types.PrivateDnsPropertiesMutableChange{SOA: &types.SOAChange{TTL: aws.Int64(ttl)}}}
 	}
@@ -795,14 +765,8 @@ func TestNamespace_ListFilters(t *testing.T) {
 		"no values":                            {{Name: "NAME", Values: []string{}}},
 		"empty value":                          {f("NAME", "EQ", "")},
 	}
-	for name, filters := range invalid {
-		t.Run("invalid "+name, func(t *testing.T) {
-			_, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{Filters: filters})
-			checkErr[*types.InvalidInput](t, err)
-		})
-	}
-	for _, n := range []int32{0, 101} {
-		_, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{MaxResults: aws.Int32(n)})
-		checkErr[*types.InvalidInput](t, err)
-	}
+	wantListRefusals(t, invalid, func(filters []types.NamespaceFilter, maxResults *int32) error {
+		_, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{Filters: filters, MaxResults: maxResults})
+		return err
+	})
 }

@@ -499,16 +499,10 @@ func TestOperation_ListFilters(t *testing.T) {
 		"unknown filter":               {f("INSTANCE_ID", "EQ", "i-1")},
 		"unknown condition":            {f("STATUS", "NE", "FAIL")},
 	}
-	for name, filters := range invalid {
-		t.Run("invalid "+name, func(t *testing.T) {
-			_, err := c.ListOperations(ctx, &sd.ListOperationsInput{Filters: filters})
-			checkErr[*types.InvalidInput](t, err)
-		})
-	}
-	for _, n := range []int32{0, 101} {
-		_, err := c.ListOperations(ctx, &sd.ListOperationsInput{MaxResults: aws.Int32(n)})
-		checkErr[*types.InvalidInput](t, err)
-	}
+	wantListRefusals(t, invalid, func(filters []types.OperationFilter, maxResults *int32) error {
+		_, err := c.ListOperations(ctx, &sd.ListOperationsInput{Filters: filters, MaxResults: maxResults})
+		return err
+	})
 }
 
 func keys(m map[string]bool) string {

@@ -22,9 +22,7 @@ func TestService_CreateGet(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
 	ctx := t.Context()
-	h := mustNamespace(t, c, httpNS, "shop")
-	priv := mustNamespace(t, c, privateNS, "corp.internal")
-	pub := mustNamespace(t, c, publicNS, "example.com")
+	h, priv, pub := threeNamespaces(t, c)
 	nsARN := func(id string) string { return "arn:aws:servicediscovery:us-east-1:" + account + ":namespace/" + id }
 
 	cases := []struct {
@@ -119,9 +117,7 @@ func TestService_CreateInvalid(t *testing.T) {
 	t.Parallel()
 	c, _ := newClient(t)
 	ctx := t.Context()
-	h := mustNamespace(t, c, httpNS, "shop")
-	priv := mustNamespace(t, c, privateNS, "corp.internal")
-	pub := mustNamespace(t, c, publicNS, "example.com")
+	h, priv, pub := threeNamespaces(t, c)
 	hc := &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp}
 	dns := func(policy types.RoutingPolicy, recs ...any) *types.DnsConfig {
 		return &types.DnsConfig{RoutingPolicy: policy, DnsRecords: records(recs...)}
@@ -172,10 +168,8 @@ func TestService_CreateInvalid(t *testing.T) {
 			checkErr[*types.InvalidInput](t, err)
 		})
 	}
-	list, err := c.ListServices(ctx, &sd.ListServicesInput{})
-	must(t, err)
-	if len(list.Services) != 0 {
-		t.Errorf("refused creates left %d services", len(list.Services))
+	if list := serviceSummaries(t, c, &sd.ListServicesInput{}); len(list) != 0 {
+		t.Errorf("refused creates left %d services", len(list))
 	}
 }
 
@@ -255,10 +249,8 @@ func TestService_Idempotency(t *testing.T) {
 	changed.Name = aws.String("payments")
 	_, err = c.CreateService(ctx, &changed)
 	checkErr[*types.ServiceAlreadyExists](t, err)
-	list, err := c.ListServices(ctx, &sd.ListServicesInput{})
-	must(t, err)
-	if len(list.Services) != 1 {
-		t.Errorf("ListServices = %d services, want 1", len(list.Services))
+	if list := serviceSummaries(t, c, &sd.ListServicesInput{}); len(list) != 1 {
+		t.Errorf("ListServices = %d services, want 1", len(list))
 	}
 }
 
@@ -647,14 +639,8 @@ func TestService_ListFilters(t *testing.T) {
 		"unknown filter name":          {f("NAME", "EQ", "cart")},
 		"no values":                    {{Name: "NAMESPACE_ID", Values: []string{}}},
 	}
-	for name, filters := range invalid {
-		t.Run("invalid "+name, func(t *testing.T) {
-			_, err := c.ListServices(ctx, &sd.ListServicesInput{Filters: filters})
-			checkErr[*types.InvalidInput](t, err)
-		})
-	}
-	for _, n := range []int32{0, 101} {
-		_, err := c.ListServices(ctx, &sd.ListServicesInput{MaxResults: aws.Int32(n)})
-		checkErr[*types.InvalidInput](t, err)
-	}
+	wantListRefusals(t, invalid, func(filters []types.ServiceFilter, maxResults *int32) error {
+		_, err := c.ListServices(ctx, &sd.ListServicesInput{Filters: filters, MaxResults: maxResults})
+		return err
+	})
 }
