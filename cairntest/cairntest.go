@@ -18,6 +18,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -27,6 +28,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
@@ -96,6 +99,35 @@ func AWSConfig(endpoint, region string) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDCAIRNTEST", "cairn-test-secret", ""),
 		HTTPClient:   ownBodyClient{&http.Client{Timeout: time.Minute}},
 		APIOptions:   []func(*middleware.Stack) error{DisableHostPrefix},
+	}
+}
+
+// HTTPClient returns an SDK HTTP client (for aws.Config.HTTPClient) that
+// sends through c, for a test that needs a transport of its own, to
+// record or rewrite requests. Use it rather than c itself: it gives
+// net/http a request body of its own, as AWSConfig's client does (see
+// ownBodyClient).
+func HTTPClient(c *http.Client) aws.HTTPClient { return ownBodyClient{c} }
+
+// WaitOperation polls GetOperation until the operation ends, SUCCESS or
+// FAIL, and returns it: the wait a test needs after a create, register or
+// update when the server delays operations (server.Config.OperationDelay).
+// It gives up with ctx, or with GetOperation's error.
+func WaitOperation(ctx context.Context, c *servicediscovery.Client, opID string) (*types.Operation, error) {
+	for {
+		out, err := c.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: aws.String(opID)})
+		if err != nil {
+			return nil, err
+		}
+		switch out.Operation.Status {
+		case types.OperationStatusSuccess, types.OperationStatusFail:
+			return out.Operation, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("operation %s still %s: %w", opID, out.Operation.Status, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 

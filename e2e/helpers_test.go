@@ -104,26 +104,18 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// waitOp polls GetOperation until the operation ends (SUCCESS or FAIL)
-// and returns it. The deadline is generous: it only stops a broken server
-// from hanging the test.
+// waitOp waits until the operation ends (SUCCESS or FAIL) and returns it.
+// The deadline is generous: it only stops a broken server from hanging the
+// test.
 func waitOp(t *testing.T, c *sd.Client, opID *string) *types.Operation {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out, err := c.GetOperation(t.Context(), &sd.GetOperationInput{OperationId: opID})
-		if err != nil {
-			t.Fatalf("GetOperation(%s): %v", aws.ToString(opID), err)
-		}
-		switch out.Operation.Status {
-		case types.OperationStatusSuccess, types.OperationStatusFail:
-			return out.Operation
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("operation %s still %s after 20s", aws.ToString(opID), out.Operation.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	op, err := cairntest.WaitOperation(ctx, c, aws.ToString(opID))
+	if err != nil {
+		t.Fatalf("wait for operation %s: %v", aws.ToString(opID), err)
 	}
+	return op
 }
 
 // waitSuccess is waitOp that also requires SUCCESS.

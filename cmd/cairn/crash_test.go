@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -236,34 +235,9 @@ func (c *child) client() *sd.Client {
 	tr.MaxIdleConnsPerHost = 128
 	c.t.Cleanup(tr.CloseIdleConnections)
 	cfg := cairntest.AWSConfig(c.endpoint, "us-east-1")
-	cfg.HTTPClient = ownBodyClient{&http.Client{Transport: tr, Timeout: 20 * time.Second}}
+	cfg.HTTPClient = cairntest.HTTPClient(&http.Client{Transport: tr, Timeout: 20 * time.Second})
 	cfg.RetryMaxAttempts = 1
 	return sd.NewFromConfig(cfg)
-}
-
-// ownBodyClient gives net/http a request body of its own.
-//
-// smithy-go (v1.28.9) wraps the body in a reader whose WriteTo returns
-// io.EOF once closed, and closes it as soon as the response headers are
-// in. net/http, after writing a body of known length, drains it with
-// io.Copy, which calls WriteTo: if the SDK closed the body first, the
-// transport takes the io.EOF for a write error and closes the connection,
-// cutting off the response body being read ("use of closed network
-// connection"). On loopback, with responses of tens of kilobytes, that
-// happens every few dozen calls.
-type ownBodyClient struct{ c *http.Client }
-
-func (o ownBodyClient) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return o.c.Do(req)
 }
 
 // checkBolt opens the database file with bbolt directly, read-only, and

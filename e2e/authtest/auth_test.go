@@ -70,7 +70,7 @@ func TestDataHostPrefix(t *testing.T) {
 			Region:       "us-east-1",
 			BaseEndpoint: aws.String(srv.Endpoint),
 			Credentials:  credentials.NewStaticCredentialsProvider(p.key, p.secret, p.token),
-			HTTPClient:   ownBodyClient{&http.Client{Transport: rec, Timeout: time.Minute}},
+			HTTPClient:   cairntest.HTTPClient(&http.Client{Transport: rec, Timeout: time.Minute}),
 			// No cairntest.DisableHostPrefix.
 		}
 		c := sd.NewFromConfig(cfg)
@@ -102,7 +102,7 @@ func TestDataHostPrefix(t *testing.T) {
 	rec := &recorder{next: dialAlways(srv.APIAddr()), rewrite: func(r *http.Request) { r.Host = strings.TrimPrefix(r.URL.Host, "data-") }}
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider(teamA.key, teamA.secret, ""),
-		HTTPClient:       ownBodyClient{&http.Client{Transport: rec, Timeout: time.Minute}},
+		HTTPClient:       cairntest.HTTPClient(&http.Client{Transport: rec, Timeout: time.Minute}),
 		RetryMaxAttempts: 1}
 	_, err := sd.NewFromConfig(cfg).DiscoverInstances(t.Context(), &sd.DiscoverInstancesInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("web")})
 	wantCode(t, "DiscoverInstances with the data- prefix removed after signing", err, "InvalidSignatureException")
@@ -281,7 +281,7 @@ func TestClockSkewCorrection(t *testing.T) {
 			rec := &recorder{next: shiftDate{http.DefaultTransport, tc.dateSeen}}
 			cfg := cairntest.AWSConfig(srv.Endpoint, "us-east-1")
 			cfg.Credentials = credentials.NewStaticCredentialsProvider(teamA.key, teamA.secret, "")
-			cfg.HTTPClient = ownBodyClient{&http.Client{Transport: rec, Timeout: time.Minute}}
+			cfg.HTTPClient = cairntest.HTTPClient(&http.Client{Transport: rec, Timeout: time.Minute})
 			c := sd.NewFromConfig(cfg, func(o *sd.Options) { o.HTTPSignerV4 = skewedSigner{skew, v4.NewSigner()} })
 			_, err := c.ListNamespaces(t.Context(), &sd.ListNamespacesInput{})
 			if tc.code == "" && err != nil {

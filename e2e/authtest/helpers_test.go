@@ -1,7 +1,6 @@
 package authtest_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -111,26 +110,19 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	}
 }
 
-// waitOp polls GetOperation until the operation succeeds.
+// waitOp waits until the operation succeeds.
 func waitOp(t *testing.T, c *sd.Client, opID *string) *types.Operation {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out, err := c.GetOperation(t.Context(), &sd.GetOperationInput{OperationId: opID})
-		if err != nil {
-			t.Fatalf("GetOperation(%s): %v", aws.ToString(opID), err)
-		}
-		switch out.Operation.Status {
-		case types.OperationStatusSuccess:
-			return out.Operation
-		case types.OperationStatusFail:
-			t.Fatalf("operation %s failed: %s", aws.ToString(opID), aws.ToString(out.Operation.ErrorMessage))
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("operation %s still %s after 20s", aws.ToString(opID), out.Operation.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	op, err := cairntest.WaitOperation(ctx, c, aws.ToString(opID))
+	if err != nil {
+		t.Fatalf("wait for operation %s: %v", aws.ToString(opID), err)
 	}
+	if op.Status != types.OperationStatusSuccess {
+		t.Fatalf("operation %s failed: %s", aws.ToString(opID), aws.ToString(op.ErrorMessage))
+	}
+	return op
 }
 
 // world is what one caller built: an HTTP namespace, a service and an
@@ -176,23 +168,6 @@ func build(t *testing.T, c *sd.Client, ns string) world {
 		t.Fatalf("DiscoverInstances = %+v, want i-1", disc.Instances)
 	}
 	return w
-}
-
-// ownBodyClient gives net/http a request body of its own, as cairntest's
-// client does (smithy-go closes the body it passed early).
-type ownBodyClient struct{ c *http.Client }
-
-func (o ownBodyClient) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return o.c.Do(req)
 }
 
 // recorder is an http.RoundTripper that can rewrite requests before they
