@@ -240,10 +240,7 @@ func TestKillServerDuringLoad(t *testing.T) {
 	a := c.start("a")
 	victim := c.startChild("victim")
 	ctx := context.Background()
-	nsID := namespace(t, a, "load", false)
-	svc, err := a.client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("svc"), NamespaceId: aws.String(nsID)})
-	must(t, err)
-	svcID := aws.ToString(svc.Service.Id)
+	svcID := serviceIn(t, a, namespace(t, a, "load", false))
 
 	var (
 		mu     sync.Mutex
@@ -480,10 +477,7 @@ func TestEtcdMemberLoss(t *testing.T) {
 	c := newClusterOf(t, 3)
 	a, b := c.start("a"), c.start("b")
 	ctx := context.Background()
-	nsID := namespace(t, a, "quorum", false)
-	svc, err := a.client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("svc"), NamespaceId: aws.String(nsID)})
-	must(t, err)
-	svcID := aws.ToString(svc.Service.Id)
+	svcID := serviceIn(t, a, namespace(t, a, "quorum", false))
 
 	var (
 		mu    sync.Mutex

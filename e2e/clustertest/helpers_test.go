@@ -226,6 +226,15 @@ func namespace(t testing.TB, n *node, name string, private bool) string {
 	return op.Operation.Targets[string(types.OperationTargetTypeNamespace)]
 }
 
+// serviceIn creates a service named svc, without DNS records or health
+// check, in namespace nsID through n, and returns its ID.
+func serviceIn(t testing.TB, n *node, nsID string) string {
+	t.Helper()
+	out, err := n.client.CreateService(context.Background(), &sd.CreateServiceInput{Name: aws.String("svc"), NamespaceId: aws.String(nsID)})
+	must(t, err)
+	return aws.ToString(out.Service.Id)
+}
+
 // multivalueA is the DnsConfig of a MULTIVALUE service with an A record.
 func multivalueA() *types.DnsConfig {
 	return &types.DnsConfig{RoutingPolicy: types.RoutingPolicyMultivalue, DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(5)}}}
