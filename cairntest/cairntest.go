@@ -90,6 +90,20 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return &Server{Server: srv, Endpoint: srv.Endpoint(), AWSConfig: AWSConfig(srv.Endpoint(), cfg.Region)}
 }
 
+// Reset forgets everything the server holds (every account's namespaces,
+// services, instances, operations, idempotency tokens and health
+// statuses), as a fresh server would start, and fails the test if it
+// can't. When it returns, the API and DNS answer nothing of the old state:
+// a suite can share one server and reset it between tests.
+func (s *Server) Reset(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Server.Reset(ctx, ""); err != nil {
+		t.Fatalf("cairntest: reset: %v", err)
+	}
+}
+
 // AWSConfig returns an aws.Config for a cairn at endpoint: static test
 // credentials, the region, and no "data-" host prefix.
 func AWSConfig(endpoint, region string) aws.Config {

@@ -428,19 +428,7 @@ func skipRequested(t *testing.T, suite string) {
 func TestBoto3(t *testing.T) {
 	skipRequested(t, "boto3")
 	t.Parallel()
-	var python string
-	var out []byte
-	for _, p := range executables("python3") {
-		var err error
-		if out, err = exec.Command(p, "-c", "import boto3, botocore; print(boto3.__version__, botocore.__version__)").CombinedOutput(); err == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		t.Skipf("no python3 with boto3 on PATH or in pyenv (%v); pip install boto3 to run the boto3 suite", executables("python3"))
-	}
-	t.Logf("%s: boto3 and botocore %s", python, bytes.TrimSpace(out))
+	python := findPython(t, "import boto3, botocore; print('boto3 and botocore', boto3.__version__, botocore.__version__)", "pip install boto3")
 	dir := filepath.Join(moduleRoot(t), "compat", "python")
 	modes(t, func(t *testing.T, c *cairn) {
 		env := append(clientEnv(t, c, "py"), "PYTHONDONTWRITEBYTECODE=1") // no __pycache__ in the tree
@@ -584,4 +572,33 @@ func lines(s, sub string) []string {
 		}
 	}
 	return out
+}
+
+// TestMotoServerMode runs python/test_moto_server_mode.py, a suite written
+// for moto's server mode (moto's mock_aws decorator with TEST_SERVER_MODE),
+// unchanged against cairn in development mode: the decorator resets the
+// server through POST /moto-api/reset around each test.
+func TestMotoServerMode(t *testing.T) {
+	skipRequested(t, "moto")
+	t.Parallel()
+	python := findPython(t, "import boto3, moto, requests; print('moto', moto.__version__)", "pip install 'moto[server]' boto3")
+	c := startCairn(t, false)
+	env := append(clientEnv(t, c, "moto"), "PYTHONDONTWRITEBYTECODE=1", "TEST_SERVER_MODE=true",
+		"TEST_SERVER_MODE_ENDPOINT="+c.Endpoint, "AWS_DISABLE_HOST_PREFIX_INJECTION=true")
+	runSuite(t, filepath.Join(moduleRoot(t), "compat", "python"), env, 3*time.Minute, python, "-m", "unittest", "-v", "test_moto_server_mode")
+}
+
+// findPython returns the first python3 (see executables) that runs probe,
+// logging what probe prints (the versions), or skips the test saying how
+// to install what is missing.
+func findPython(t *testing.T, probe, install string) string {
+	t.Helper()
+	for _, p := range executables("python3") {
+		if out, err := exec.Command(p, "-c", probe).CombinedOutput(); err == nil {
+			t.Logf("%s: %s", p, bytes.TrimSpace(out))
+			return p
+		}
+	}
+	t.Skipf("no python3 on PATH or in pyenv (%v) runs %q; %s to run this suite", executables("python3"), probe, install)
+	return ""
 }

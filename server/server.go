@@ -286,7 +286,8 @@ func Start(cfg Config) (*Server, error) {
 		s.dns = d
 		log.Info("serving DNS", "addr", d.Addr())
 	}
-	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded})
+	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
+		DevMode: creds == nil})
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -442,6 +443,14 @@ func (s *Server) HealthStats() health.Stats { return s.checker.Stats() }
 // Members is this server's membership among the servers sharing its etcd
 // store, or nil with the embedded store.
 func (s *Server) Members() *cluster.Members { return s.members }
+
+// Reset forgets everything of account in every region (namespaces,
+// services, instances, operations, idempotency tokens, health statuses,
+// shares); an empty account forgets everything. When it returns, the API
+// and DNS answer nothing of what was forgotten.
+func (s *Server) Reset(ctx context.Context, account string) error {
+	return s.reg.Reset(ctx, account)
+}
 
 // Registry is the server's registry, for tests and embedding.
 func (s *Server) Registry() *registry.Registry { return s.reg }

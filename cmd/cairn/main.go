@@ -2,6 +2,7 @@
 //
 //	cairn serve [flags]   run the server (see cairn serve -h)
 //	cairn share, unshare, shares   manage namespace sharing on a running cairn
+//	cairn reset           forget everything of your account on a running cairn
 //	cairn migrate --from STORE --to STORE   copy the state between stores
 //	cairn version         print the version
 package main
@@ -35,6 +36,7 @@ Usage:
   cairn share --namespace ID --account ACCOUNT     share a namespace with accounts
   cairn unshare --namespace ID --account ACCOUNT   stop sharing it
   cairn shares --namespace ID                      list the accounts it is shared with
+  cairn reset [--endpoint URL]   forget everything of your account on a running cairn
   cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
   cairn version         print the version
 `
@@ -51,6 +53,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return migrate(args[1:], getenv, stdout, stderr)
 	case "share", "unshare", "shares":
 		return shareCommand(args[0], args[1:], getenv, stdout, stderr)
+	case "reset":
+		return resetCommand(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cairn %s\n", version)
 		return 0

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"io"
+	"net/http"
 
 	"github.com/cairn-dev/cairn/internal/registry"
 )
@@ -26,8 +28,15 @@ type SharesRequest struct{ NamespaceId string }
 // SharesResponse lists the accounts a namespace is shared with.
 type SharesResponse struct{ Accounts []string }
 
-func adminOperations(r *registry.Registry) map[string]operation {
+func adminOperations(r *registry.Registry, devMode bool) map[string]operation {
 	return map[string]operation{
+		"Reset": handle(func(ctx context.Context, c registry.Caller, _ *empty) (*empty, error) {
+			account := c.Account
+			if devMode {
+				account = "" // every caller is the one development account: forget everything
+			}
+			return &empty{}, r.Reset(ctx, account)
+		}),
 		"ShareNamespace": handle(func(ctx context.Context, c registry.Caller, in *ShareRequest) (*empty, error) {
 			return &empty{}, r.ShareNamespace(ctx, c, in.NamespaceId, in.Accounts)
 		}),
@@ -42,4 +51,33 @@ func adminOperations(r *registry.Registry) map[string]operation {
 			return &SharesResponse{Accounts: accounts}, nil
 		}),
 	}
+}
+
+// motoResetPath is moto's reset endpoint, which moto's decorators call in
+// server mode before each test.
+const motoResetPath = "/moto-api/reset"
+
+// motoReset serves POST /moto-api/reset as moto does, in development mode
+// only: it forgets everything. With credentials it is refused, since it
+// carries no signature; the signed CairnAdmin_20261125.Reset resets an
+// account there.
+func (h *Handler) motoReset(w http.ResponseWriter, req *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if !h.cfg.DevMode {
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"__type":"AccessDeniedException","message":"POST /moto-api/reset is served in development mode only; `+
+			`with --credentials, reset an account with the signed CairnAdmin_20261125.Reset (cairn reset)"}`)
+		return
+	}
+	if req.Method != http.MethodPost {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"Error": "Need to POST to reset Moto"}`)
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, MaxBodyBytes))
+	if err := h.cfg.Registry.Reset(req.Context(), ""); err != nil {
+		writeError(w, toWire(err))
+		return
+	}
+	_, _ = io.WriteString(w, `{"status": "ok"}`)
 }

@@ -51,6 +51,11 @@ type Config struct {
 	// /healthz answer 200 "degraded: <reason>" instead of "ok": the
 	// server answers reads but refuses writes (its store is unreachable).
 	Degraded func() string
+	// DevMode says the server runs without credentials (development
+	// mode): CairnAdmin_20261125.Reset then forgets every account's state,
+	// and POST /moto-api/reset is served. Otherwise that path is refused
+	// and a reset forgets the caller's account only.
+	DevMode bool
 }
 
 // Authenticator decides who a request is.
@@ -75,7 +80,7 @@ func New(cfg Config) *Handler {
 	if cfg.Auth == nil {
 		cfg.Auth = sigv4.NewAuth(SigningName, cfg.DefaultRegion, cfg.AccountID, nil)
 	}
-	return &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry), log: log}
+	return &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry, cfg.DevMode), log: log}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -85,6 +90,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	if req.URL.Path == "/healthz" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		h.healthz(w)
+		return
+	}
+	if req.URL.Path == motoResetPath {
+		h.motoReset(w, req)
 		return
 	}
 	defer func() {
