@@ -57,7 +57,7 @@ func (r *Registry) Reset(ctx context.Context, account string) error {
 func resetKeys(tx store.Tx, account string) ([]string, error) {
 	if account == "" {
 		var keys []string
-		for _, p := range []string{pInstance, pSvcName, pService, pNSName, pNamespace, pOperation, pLock, pIdem} {
+		for _, p := range []string{pInstance, pSvcName, pService, pNSName, pDNSName, pNamespace, pOperation, pLock, pIdem} {
 			if err := tx.Scan(p, func(k string, _ []byte) bool { keys = append(keys, k); return true }); err != nil {
 				return nil, err
 			}
@@ -124,6 +124,9 @@ func resetKeys(tx store.Tx, account string) ([]string, error) {
 		keys = append(keys, nsKey(id), pLock+nsKey(id))
 	}
 	if err := collect(pNSName + account + "/"); err != nil {
+		return nil, err
+	}
+	if err := collect(pDNSName + account + "/"); err != nil {
 		return nil, err
 	}
 	if err := tx.Scan(pOperation, func(k string, v []byte) bool {

@@ -3,9 +3,11 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/cloudmap"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 )
@@ -65,12 +67,48 @@ func TestResetScopesToTheAccount(t *testing.T) {
 	if len(v.namespaces) != 1 || v.namespaces["ns-b"] == nil || len(v.services) != 1 || len(v.ops) != 20 {
 		t.Fatalf("the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops))
 	}
+	// Namespaces made through the API leave name indexes too.
+	c := Caller{Account: "333333333333", Region: "eu-west-1"}
+	if _, err := r.CreatePrivateDnsNamespace(context.Background(), c, &cloudmap.CreatePrivateDnsNamespaceRequest{Name: "z.test", Vpc: "vpc-1", CreatorRequestId: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CreateHttpNamespace(context.Background(), c, &cloudmap.CreateHttpNamespaceRequest{Name: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reset(context.Background(), c.Account); err != nil {
+		t.Fatal(err)
+	}
+	if keys := storeKeys(t, r, "meta/", "ns/ns-b", "svc/srv-b", "inst/srv-b/", "op/op-b", "idem/222222222222/", "nsname/222222222222/", "svcname/ns-b/"); len(keys) != 0 {
+		t.Fatalf("after resetting account %s the store still holds %v", c.Account, keys)
+	}
 	if err := r.Reset(context.Background(), ""); err != nil {
 		t.Fatal(err)
+	}
+	if keys := storeKeys(t, r, "meta/"); len(keys) != 0 {
+		t.Fatalf("after a reset of everything the store still holds %v", keys)
 	}
 	if v := r.currentView(); len(v.namespaces)+len(v.services)+len(v.ops) != 0 {
 		t.Fatalf("after a reset of everything the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops))
 	}
+}
+
+// storeKeys lists the store's keys but those under the prefixes kept.
+func storeKeys(t *testing.T, r *Registry, kept ...string) []string {
+	t.Helper()
+	var keys []string
+	_, err := r.st.Load(context.Background(), func(k string, _ []byte) error {
+		for _, p := range kept {
+			if strings.HasPrefix(k, p) {
+				return nil
+			}
+		}
+		keys = append(keys, k)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // maxWrites is a store that bounds the keys one commit may write, as etcd
