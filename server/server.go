@@ -30,6 +30,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
+	"github.com/cairn-dev/cairn/internal/statefile"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 	"github.com/cairn-dev/cairn/internal/store/etcd"
@@ -92,6 +93,10 @@ type Config struct {
 	// MemberID names this server among the servers sharing an etcd store,
 	// for assigning health checks; empty picks a random one.
 	MemberID string
+	// InitFile is a state file (JSON or YAML, the format of `cairn
+	// export`) whose namespaces, services and instances are created at
+	// start in AccountID, unless they exist already.
+	InitFile string
 	// MemberTTL is how long a server that stops renewing its membership
 	// (a crash) keeps the health checks it was assigned; default 5 s.
 	MemberTTL time.Duration
@@ -268,6 +273,13 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.reg = reg
 	log.Info("state loaded", "took", time.Since(started).Round(time.Millisecond))
+	if cfg.InitFile != "" {
+		if err := s.init(cfg.InitFile); err != nil {
+			reg.Close()
+			s.closeStore()
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.APIAddr)
 	if err != nil {
 		reg.Close()
@@ -338,6 +350,27 @@ func Start(cfg Config) (*Server, error) {
 		log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region)
 	}
 	return s, nil
+}
+
+// init creates what the state file at path describes, unless it exists.
+func (s *Server) init(path string) error {
+	st, err := statefile.Read(path)
+	if err != nil {
+		return fmt.Errorf("server: --init: %w", err)
+	}
+	if err := s.reg.Import(context.Background(), s.cfg.AccountID, s.cfg.Region, st); err != nil {
+		var ie *registry.ImportError
+		if errors.As(err, &ie) && ie.Pos == "" {
+			return fmt.Errorf("server: --init %s: %w", path, err)
+		}
+		return fmt.Errorf("server: --init: %w", err)
+	}
+	n := 0
+	for _, ns := range st.Namespaces {
+		n += len(ns.Services)
+	}
+	s.log.Info("state file applied", "file", path, "namespaces", len(st.Namespaces), "services", n)
+	return nil
 }
 
 // openStore opens the store that cfg names.

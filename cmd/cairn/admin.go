@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/statefile"
 )
 
 // adminFlags are the flags every command that calls a running cairn's
@@ -70,5 +73,61 @@ func resetCommand(args []string, getenv func(string) string, stdout, stderr io.W
 		return 1
 	}
 	fmt.Fprintf(stdout, "reset %s\n", *a.endpoint)
+	return 0
+}
+
+// exportCommand runs `cairn export`: it writes the caller's account's
+// namespaces, services and instances, every region, as JSON.
+func exportCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	a := newAdminFlags("export", getenv, stderr)
+	if code, ok := a.parse(args, "Usage: cairn export [--endpoint URL] > state.json\n\n"+
+		"Writes your account's namespaces, services and instances (every region, with tags,\n"+
+		"attributes and custom health statuses) as JSON, for cairn import and cairn serve --init.\n\n"); !ok {
+		return code
+	}
+	out, err := a.call("Export", []byte("{}"))
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn export: %v\n", err)
+		return 1
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, out, "", "  "); err != nil {
+		fmt.Fprintf(stderr, "cairn export: unexpected answer %s\n", out)
+		return 1
+	}
+	pretty.WriteByte('\n')
+	_, _ = stdout.Write(pretty.Bytes())
+	return 0
+}
+
+// importCommand runs `cairn import FILE`: the running cairn creates what
+// the state file describes in the caller's account, unless it exists.
+func importCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	a := newAdminFlags("import", getenv, stderr)
+	usage := "Usage: cairn import [--endpoint URL] FILE\n\n" +
+		"Creates, in your account, the namespaces, services and instances a state file (JSON or YAML,\n" +
+		"the format of cairn export) describes; what exists already is left as it is.\n\n"
+	a.fs.Usage = func() { fmt.Fprint(stderr, usage); a.fs.PrintDefaults() }
+	if err := a.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if a.fs.NArg() != 1 {
+		a.fs.Usage()
+		return 2
+	}
+	st, err := statefile.Read(a.fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn import: %v\n", err)
+		return 1
+	}
+	body, _ := json.Marshal(st)
+	if _, err := a.call("Import", body); err != nil {
+		fmt.Fprintf(stderr, "cairn import: %s: %v\n", a.fs.Arg(0), err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "imported %s: %d namespaces\n", a.fs.Arg(0), len(st.Namespaces))
 	return 0
 }

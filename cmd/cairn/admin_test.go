@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,5 +50,45 @@ func TestResetCommand(t *testing.T) {
 	}
 	if code, _, _ := runCairn(t, awsEnv(t, srv), "reset", "extra"); code != 2 {
 		t.Fatalf("cairn reset extra = %d; want 2", code)
+	}
+}
+
+func TestExportImportCommands(t *testing.T) {
+	a, b := cairntest.NewServer(t), cairntest.NewServer(t)
+	ctx := context.Background()
+	ca := sd.NewFromConfig(a.AWSConfig)
+	op, err := ca.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := ca.GetOperation(ctx, &sd.GetOperationInput{OperationId: op.OperationId})
+	svc, err := ca.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("cart"), NamespaceId: aws.String(got.Operation.Targets["NAMESPACE"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("i-1"), Attributes: map[string]string{"k": "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	code, exported, stderr := runCairn(t, awsEnv(t, a), "export")
+	if code != 0 || !strings.Contains(exported, `"i-1"`) {
+		t.Fatalf("cairn export = %d, stdout %q, stderr %q", code, exported, stderr)
+	}
+	file := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(file, []byte(exported), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCairn(t, awsEnv(t, b), "import", file)
+	if code != 0 {
+		t.Fatalf("cairn import = %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, again, _ := runCairn(t, awsEnv(t, b), "export"); again != exported {
+		t.Fatalf("exported from the import:\n%s\nwant:\n%s", again, exported)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("Namespaces:\n  - Name: x\n    Type: HTTP\n    Services: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCairn(t, awsEnv(t, b), "import", bad); code != 1 || !strings.Contains(stderr, bad+":4:15: Services must be a list") {
+		t.Fatalf("cairn import of a bad file = %d, stderr %q", code, stderr)
 	}
 }

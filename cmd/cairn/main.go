@@ -37,6 +37,8 @@ Usage:
   cairn unshare --namespace ID --account ACCOUNT   stop sharing it
   cairn shares --namespace ID                      list the accounts it is shared with
   cairn reset [--endpoint URL]   forget everything of your account on a running cairn
+  cairn export [--endpoint URL] > state.json   write your account's namespaces, services and instances
+  cairn import [--endpoint URL] FILE            create what a state file (JSON or YAML) describes
   cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
   cairn version         print the version
 `
@@ -55,6 +57,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return shareCommand(args[0], args[1:], getenv, stdout, stderr)
 	case "reset":
 		return resetCommand(args[1:], getenv, stdout, stderr)
+	case "export":
+		return exportCommand(args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCommand(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cairn %s\n", version)
 		return 0
@@ -203,6 +209,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.integer(&cfg.Limits.NamespacesPerRegion, "limit-namespaces", "CAIRN_LIMIT_NAMESPACES", "namespaces per account and region; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
+	s.str(&cfg.InitFile, "init", "CAIRN_INIT", "state file (JSON or YAML, the format of cairn export) whose namespaces, services and instances are created at start unless they exist")
 	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
 	cfg.StoreKind = server.StoreBolt
 	endpoints := ""

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 
@@ -36,6 +37,23 @@ func adminOperations(r *registry.Registry, devMode bool) map[string]operation {
 				account = "" // every caller is the one development account: forget everything
 			}
 			return &empty{}, r.Reset(ctx, account)
+		}),
+		"Export": handle(func(ctx context.Context, c registry.Caller, _ *empty) (*registry.State, error) {
+			return r.Export(c.Account), nil
+		}),
+		"Import": handle(func(ctx context.Context, c registry.Caller, in *registry.State) (*empty, error) {
+			if err := r.Import(ctx, c.Account, c.Region, in); err != nil {
+				var ie *registry.ImportError
+				if errors.As(err, &ie) {
+					if e, ok := registry.AsError(ie.Err); ok {
+						e2 := *e
+						e2.Message = ie.What + ": " + e.Message
+						return nil, &e2
+					}
+				}
+				return nil, err
+			}
+			return &empty{}, nil
 		}),
 		"ShareNamespace": handle(func(ctx context.Context, c registry.Caller, in *ShareRequest) (*empty, error) {
 			return &empty{}, r.ShareNamespace(ctx, c, in.NamespaceId, in.Accounts)

@@ -159,7 +159,10 @@ func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate)
 				return nil, alreadyExists(clash)
 			}
 		}
-		id := newNamespaceID()
+		id, err := chosenID(ctx, tx, nsKey, newNamespaceID)
+		if err != nil {
+			return nil, err
+		}
 		httpName := spec.name
 		if held, ok, err := tx.Get(nsNameKey(s, httpName)); err != nil {
 			return nil, err

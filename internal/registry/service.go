@@ -147,7 +147,11 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 			}
 			return e
 		}
-		svc := &svcRecord{scope: ns.scope, ID: newServiceID(), NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
+		id, err := chosenID(ctx, tx, svcKey, newServiceID)
+		if err != nil {
+			return err
+		}
+		svc := &svcRecord{scope: ns.scope, ID: id, NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
 			Description: in.Description, CreatorRequestID: in.CreatorRequestId, HealthCheckConfig: in.HealthCheckConfig,
 			CreateDate: r.now().UnixMilli(), Revision: r.now().UnixMicro(), Tags: dedupTags(in.Tags)}
 		if ns.Account != c.Account {
