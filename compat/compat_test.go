@@ -602,3 +602,14 @@ func findPython(t *testing.T, probe, install string) string {
 	t.Skipf("no python3 on PATH or in pyenv (%v) runs %q; %s to run this suite", executables("python3"), probe, install)
 	return ""
 }
+
+// TestBoto3Throttle runs python/test_throttle.py: boto3's standard retry
+// mode retries cairn's RequestLimitExceeded and ThrottlingException.
+func TestBoto3Throttle(t *testing.T) {
+	skipRequested(t, "boto3")
+	t.Parallel()
+	python := findPython(t, "import boto3, botocore; print('boto3 and botocore', boto3.__version__, botocore.__version__)", "pip install boto3")
+	c := startCairn(t, false, "--throttle", "discover=1:1,other=1:1")
+	env := append(clientEnv(t, c, "throttle"), "PYTHONDONTWRITEBYTECODE=1")
+	runSuite(t, filepath.Join(moduleRoot(t), "compat", "python"), env, 3*time.Minute, python, "-m", "unittest", "-v", "test_throttle")
+}

@@ -93,6 +93,9 @@ type Config struct {
 	// MemberID names this server among the servers sharing an etcd store,
 	// for assigning health checks; empty picks a random one.
 	MemberID string
+	// Throttle, when set, limits request rates as AWS does (`--throttle
+	// aws`, api.AWSThrottle); nil never throttles.
+	Throttle *api.ThrottleConfig
 	// InitFile is a state file (JSON or YAML, the format of `cairn
 	// export`) whose namespaces, services and instances are created at
 	// start in AccountID, unless they exist already.
@@ -299,7 +302,7 @@ func Start(cfg Config) (*Server, error) {
 		log.Info("serving DNS", "addr", d.Addr())
 	}
 	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
-		DevMode: creds == nil})
+		DevMode: creds == nil, Throttle: cfg.Throttle})
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -209,6 +210,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.integer(&cfg.Limits.NamespacesPerRegion, "limit-namespaces", "CAIRN_LIMIT_NAMESPACES", "namespaces per account and region; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
+	throttle := "off"
+	s.str(&throttle, "throttle", "CAIRN_THROTTLE", "off, aws (DiscoverInstances 2,000 burst refilling 1,000/s per account and region, other operations 200 refilling 100/s per account), or buckets such as discover=20:10,other=5:1 (burst:per-second)")
 	s.str(&cfg.InitFile, "init", "CAIRN_INIT", "state file (JSON or YAML, the format of cairn export) whose namespaces, services and instances are created at start unless they exist")
 	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
 	cfg.StoreKind = server.StoreBolt
@@ -243,6 +246,12 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 			}
 		}
 	}
+	t, err := api.ParseThrottle(throttle)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
+		return cfg, 2, false
+	}
+	cfg.Throttle = t
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)

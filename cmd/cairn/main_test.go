@@ -69,6 +69,7 @@ var serveFlags = map[string]string{
 	"limit-instances-per-service":   "CAIRN_LIMIT_INSTANCES_PER_SERVICE",
 	"log-level":                     "CAIRN_LOG_LEVEL",
 	"init":                          "CAIRN_INIT",
+	"throttle":                      "CAIRN_THROTTLE",
 	"store":                         "CAIRN_STORE",
 	"etcd-endpoints":                "CAIRN_ETCD_ENDPOINTS",
 	"etcd-ca":                       "CAIRN_ETCD_CA",

@@ -56,6 +56,11 @@ type Config struct {
 	// and POST /moto-api/reset is served. Otherwise that path is refused
 	// and a reset forgets the caller's account only.
 	DevMode bool
+	// Throttle, when set, limits the Cloud Map operations' request rates
+	// as AWS does (see AWSThrottle); nil never throttles.
+	Throttle *ThrottleConfig
+	// Now is the throttle's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Authenticator decides who a request is.
@@ -69,6 +74,8 @@ type Handler struct {
 	ops   map[string]operation
 	admin map[string]operation
 	log   *slog.Logger
+	// throttle is nil unless Config.Throttle is set.
+	throttle *throttle
 }
 
 // New returns the API handler.
@@ -80,7 +87,11 @@ func New(cfg Config) *Handler {
 	if cfg.Auth == nil {
 		cfg.Auth = sigv4.NewAuth(SigningName, cfg.DefaultRegion, cfg.AccountID, nil)
 	}
-	return &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry, cfg.DevMode), log: log}
+	h := &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry, cfg.DevMode), log: log}
+	if cfg.Throttle != nil {
+		h.throttle = newThrottle(*cfg.Throttle, cfg.Now)
+	}
+	return h
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -166,6 +177,11 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 	if !ok || op == nil {
 		return &wireError{status: statusClientError, Type: "UnknownOperationException",
 			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
+	}
+	if h.throttle != nil && strings.HasPrefix(target, TargetPrefix) {
+		if werr := h.throttle.allow(name, account, region); werr != nil {
+			return werr
+		}
 	}
 	caller := registry.Caller{Account: account, Region: region}
 	out, werr := op(req.Context(), caller, body)
