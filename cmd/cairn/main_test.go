@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -225,6 +227,13 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 		{flag: "log-level", bad: "loud", good: "debug", got: func(c server.Config) string {
 			return strconv.FormatBool(c.Logger.Enabled(context.Background(), slog.LevelDebug))
 		}},
+		{flag: "init", bad: "/no/such/seed.yaml", good: "/etc/cairn/seed.yaml", unchecked: true, got: func(c server.Config) string { return c.InitFile }},
+		{flag: "throttle", bad: "on", good: "aws", got: func(c server.Config) string {
+			if c.Throttle != nil && *c.Throttle == api.AWSThrottle {
+				return "aws"
+			}
+			return fmt.Sprint(c.Throttle)
+		}},
 		{flag: "store", bad: "redis", good: "bolt", refused: `store "redis"`, got: func(c server.Config) string { return c.StoreKind }},
 		{flag: "etcd-endpoints", bad: " , ", good: "http://127.0.0.1:2379", refused: "set --etcd-endpoints", got: func(c server.Config) string { return strings.Join(c.Etcd.Endpoints, ",") }},
 		{flag: "etcd-ca", bad: "/no/such/ca.pem", good: "/etc/cairn/ca.pem", unchecked: true, got: func(c server.Config) string { return c.Etcd.CAFile }},
@@ -284,7 +293,7 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 				if ok || code != 2 || !strings.Contains(errOut.String(), envName+"=") || !strings.Contains(errOut.String(), "--"+tt.flag) {
 					t.Errorf("%s=%q alone: exit %d, stderr %q; want 2 and a message naming %s and --%s", envName, tt.bad, code, errOut.String(), envName, tt.flag)
 				}
-			case tt.flag == "log-level":
+			case tt.flag == "log-level" || tt.flag == "throttle":
 				if ok || code != 2 || !strings.Contains(errOut.String(), tt.bad) {
 					t.Errorf("%s=%q alone: exit %d, stderr %q; want 2 and a message naming %q", envName, tt.bad, code, errOut.String(), tt.bad)
 				}
