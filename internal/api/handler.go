@@ -68,6 +68,12 @@ type Authenticator interface {
 	Authenticate(req *http.Request, body []byte) (account, region string, err error)
 }
 
+// identifier is an Authenticator that also names the identity that
+// signed, with its policy (sigv4.Auth is one).
+type identifier interface {
+	Identify(req *http.Request, body []byte) (sigv4.Identity, string, error)
+}
+
 // Handler serves the Cloud Map API over HTTP.
 type Handler struct {
 	cfg   Config
@@ -163,7 +169,13 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 		}
 		return serialization("The request body could not be read: " + err.Error())
 	}
-	account, region, err := h.cfg.Auth.Authenticate(req, body)
+	var id sigv4.Identity
+	var region string
+	if ident, ok := h.cfg.Auth.(identifier); ok {
+		id, region, err = ident.Identify(req, body)
+	} else {
+		id.AccountID, region, err = h.cfg.Auth.Authenticate(req, body)
+	}
 	if err != nil {
 		return authError(err)
 	}
@@ -179,12 +191,18 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
 	}
 	if h.throttle != nil && strings.HasPrefix(target, TargetPrefix) {
-		if werr := h.throttle.allow(name, account, region); werr != nil {
+		if werr := h.throttle.allow(name, id.AccountID, region); werr != nil {
 			return werr
 		}
 	}
-	caller := registry.Caller{Account: account, Region: region}
-	out, werr := op(req.Context(), caller, body)
+	caller := registry.Caller{Account: id.AccountID, Region: region}
+	ctx := req.Context()
+	if id.Policy != nil {
+		p := newPrincipal(h.cfg.Registry, id, region, req)
+		p.op = name
+		ctx = context.WithValue(ctx, principalKey{}, p)
+	}
+	out, werr := op(ctx, caller, body)
 	if werr != nil {
 		return werr
 	}
@@ -205,6 +223,11 @@ func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Ou
 		in := new(In)
 		if werr := decodeBody(body, in); werr != nil {
 			return nil, werr
+		}
+		if p := principalFrom(ctx); p != nil {
+			if werr := p.authorize(c, in); werr != nil {
+				return nil, werr
+			}
 		}
 		out, err := fn(ctx, c, in)
 		if err != nil {

@@ -48,19 +48,24 @@ func (a *Auth) lookup(key string) (Identity, bool) {
 // Authenticate returns the account and region a request acts in, or an
 // *Error.
 func (a *Auth) Authenticate(req *http.Request, body []byte) (account, region string, err error) {
+	id, region, err := a.Identify(req, body)
+	return id.AccountID, region, err
+}
+
+// Identify returns the identity that signed a request (with its profile
+// and policy) and the region it acts in, or an *Error. In development
+// mode the identity is the development account, without a profile or a
+// policy.
+func (a *Auth) Identify(req *http.Request, body []byte) (Identity, string, error) {
 	if a.DevelopmentMode() {
 		if req.Header.Get("Authorization") == "" {
-			return a.devAccount, a.defaultRegion, nil
+			return Identity{AccountID: a.devAccount}, a.defaultRegion, nil
 		}
 		auth, err := a.verifier.CheckForm(req)
 		if err != nil {
-			return "", "", err
+			return Identity{}, "", err
 		}
-		return a.devAccount, auth.Region, nil
+		return Identity{AccountID: a.devAccount}, auth.Region, nil
 	}
-	id, region, err := a.verifier.Verify(req, body)
-	if err != nil {
-		return "", "", err
-	}
-	return id.AccountID, region, nil
+	return a.verifier.Verify(req, body)
 }

@@ -5,20 +5,51 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/cairn-dev/cairn/internal/policy"
 )
 
 // Credentials are the identities allowed to sign, by access key ID.
 type Credentials map[string]Identity
 
-// LoadCredentials reads a credentials file; see ParseCredentials.
+// LoadCredentials reads a credentials file (see ParseCredentials) and the
+// policy file each profile names with policy_file, relative to the
+// credentials file's folder. A policy file that can't be used fails the
+// whole load, with the profile, the policy file, its line and what is
+// wrong.
 func LoadCredentials(path string) (Credentials, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	defer f.Close()
-	return ParseCredentials(f, path)
+	creds, err := ParseCredentials(f, path)
+	if err != nil {
+		return nil, err
+	}
+	// Profiles may share a policy file: each is compiled once.
+	loaded := map[string]*policy.Policy{}
+	for key, id := range creds {
+		if id.PolicyFile == "" {
+			continue
+		}
+		p := id.PolicyFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(path), p)
+		}
+		pol, ok := loaded[p]
+		if !ok {
+			if pol, err = policy.ParseFile(p); err != nil {
+				return nil, fmt.Errorf("credentials: %s: profile %q: %w", path, id.Profile, err)
+			}
+			loaded[p] = pol
+		}
+		id.Policy = pol
+		creds[key] = id
+	}
+	return creds, nil
 }
 
 // ParseCredentials reads the AWS shared-credentials format, one profile per
@@ -29,6 +60,7 @@ func LoadCredentials(path string) (Credentials, error) {
 //	aws_secret_access_key = …
 //	aws_account_id = 111111111111
 //	aws_session_token = …   (optional)
+//	policy_file = team-a.json   (optional; see LoadCredentials)
 //
 // Blank lines and lines starting with # or ; are comments; other keys are
 // ignored. An error names the file and the line at fault.
@@ -76,7 +108,7 @@ func ParseCredentials(r io.Reader, name string) (Credentials, error) {
 	creds := Credentials{}
 	for _, s := range sections {
 		id := Identity{Profile: s.name, AccessKeyID: s.vals["aws_access_key_id"], SecretAccessKey: s.vals["aws_secret_access_key"],
-			AccountID: s.vals["aws_account_id"], SessionToken: s.vals["aws_session_token"]}
+			AccountID: s.vals["aws_account_id"], SessionToken: s.vals["aws_session_token"], PolicyFile: s.vals["policy_file"]}
 		switch {
 		case id.AccessKeyID == "":
 			return nil, fmt.Errorf("credentials: %s line %d: profile %q has no aws_access_key_id", name, s.line, s.name)

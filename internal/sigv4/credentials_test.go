@@ -163,3 +163,56 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// TestLoadCredentials_PolicyFile: policy_file is read relative to the
+// credentials file, profiles without one have no policy (full access),
+// and a bad policy file fails the load with the profile, the file and
+// the line.
+func TestLoadCredentials_PolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "p"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("p/read.json", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"servicediscovery:Get*","Resource":"*"}}`)
+	write("credentials", `
+[reader]
+aws_access_key_id = AKIAREADER
+aws_secret_access_key = s
+aws_account_id = 111111111111
+policy_file = p/read.json
+
+[admin]
+aws_access_key_id = AKIAADMIN
+aws_secret_access_key = s
+aws_account_id = 111111111111
+`)
+	creds, err := LoadCredentials(filepath.Join(dir, "credentials"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := creds["AKIAREADER"]; r.PolicyFile != "p/read.json" || r.Policy == nil || len(r.Policy.Statements()) != 1 {
+		t.Errorf("reader: policy file %q, policy %v", r.PolicyFile, r.Policy)
+	}
+	if a := creds["AKIAADMIN"]; a.Policy != nil {
+		t.Errorf("admin has a policy without a policy_file")
+	}
+
+	write("p/read.json", "{\"Version\":\"2012-10-17\",\n\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\n\"Resource\":\"*\",\"Condition\":{\"StringEqualz\":{\"a:b\":\"c\"}}}}")
+	_, err = LoadCredentials(filepath.Join(dir, "credentials"))
+	want := `profile "reader": policy: ` + filepath.Join(dir, "p/read.json") + ` line 3: unknown condition operator "StringEqualz"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	if err := os.Remove(filepath.Join(dir, "p/read.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = LoadCredentials(filepath.Join(dir, "credentials")); err == nil || !strings.Contains(err.Error(), "read.json: can't read it") {
+		t.Fatalf("a missing policy file: %v", err)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"github.com/cairn-dev/cairn/internal/policy"
 	"hash"
 	"net/http"
 	"net/url"
@@ -193,6 +194,12 @@ type Identity struct {
 	AccountID string
 	// Profile is the credentials-file section it came from.
 	Profile string
+	// PolicyFile is the profile's policy_file as written (relative to
+	// the credentials file), or empty: then the identity may do
+	// everything in its account.
+	PolicyFile string
+	// Policy is the compiled policy file; nil means full access.
+	Policy *policy.Policy
 }
 
 // Verifier checks request signatures.
