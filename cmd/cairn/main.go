@@ -4,6 +4,7 @@
 //	cairn share, unshare, shares   manage namespace sharing on a running cairn
 //	cairn reset           forget everything of your account on a running cairn
 //	cairn migrate --from STORE --to STORE   copy the state between stores
+//	cairn policy simulate …   decide a request against a profile's policy
 //	cairn version         print the version
 package main
 
@@ -41,6 +42,8 @@ Usage:
   cairn export [--endpoint URL] > state.json   write your account's namespaces, services and instances
   cairn import [--endpoint URL] FILE            create what a state file (JSON or YAML) describes
   cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
+  cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]
+                        decide one request against a profile's policy_file, offline
   cairn version         print the version
 `
 
@@ -62,6 +65,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return exportCommand(args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCommand(args[1:], getenv, stdout, stderr)
+	case "policy":
+		return policyCommand(args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "cairn %s\n", version)
 		return 0

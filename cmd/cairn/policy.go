@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/policy"
+	"github.com/cairn-dev/cairn/internal/sigv4"
+)
+
+// contextList is the repeatable --context key=value flag; a key given
+// twice gets both values.
+type contextList [][2]string
+
+func (c *contextList) String() string { return "" }
+
+func (c *contextList) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("%q is not key=value (aws:SourceIp=10.0.0.1)", v)
+	}
+	*c = append(*c, [2]string{strings.TrimSpace(k), val})
+	return nil
+}
+
+// policyCommand runs "cairn policy simulate": it evaluates one request
+// against a profile's policy, offline, as the server would, and prints
+// the decision and the statement that decided it. Exit status 0 means
+// allowed, 1 denied, 2 a usage or file error.
+func policyCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "simulate" {
+		fmt.Fprint(stderr, "Usage: cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]\n")
+		return 2
+	}
+	fs := flag.NewFlagSet("cairn policy simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	credsPath := fs.String("credentials", getenv("CAIRN_CREDENTIALS"), "the credentials file, with its profiles' policy_file (env CAIRN_CREDENTIALS)")
+	profile := fs.String("profile", "", "the profile whose policy decides")
+	action := fs.String("action", "", "the action, such as servicediscovery:RegisterInstance")
+	resource := fs.String("resource", "*", "the resource's ARN (a namespace or service), or * for the actions without a resource type")
+	var ctxFlags contextList
+	fs.Var(&ctxFlags, "context", "a request context key and its value, such as servicediscovery:NamespaceName=shop or aws:ResourceTag/team=a; repeat for more keys, or a key for more values")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *credsPath == "" || *profile == "" || *action == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	act, ok := policy.LookupAction(*action)
+	if !ok {
+		fmt.Fprintf(stderr, "cairn policy simulate: %q is not an AWS Cloud Map action (servicediscovery:RegisterInstance, …)\n", *action)
+		return 2
+	}
+	creds, err := sigv4.LoadCredentials(*credsPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn policy simulate: %v\n", err)
+		return 2
+	}
+	var id *sigv4.Identity
+	for _, c := range creds {
+		if c.Profile == *profile {
+			id = &c
+			break
+		}
+	}
+	if id == nil {
+		fmt.Fprintf(stderr, "cairn policy simulate: %s has no profile %q\n", *credsPath, *profile)
+		return 2
+	}
+	principal := api.PrincipalARN(id.AccountID, id.Profile)
+	ctx := &policy.Context{Now: time.Now()}
+	ctx.Set(policy.KeyUsername, id.Profile)
+	ctx.Set(policy.KeyPrincipalAccount, id.AccountID)
+	ctx.Set(policy.KeyPrincipalArn, principal)
+	ctx.Set(policy.KeyPrincipalType, "User")
+	given := map[string][]string{}
+	var order []string
+	for _, kv := range ctxFlags {
+		if _, seen := given[kv[0]]; !seen {
+			order = append(order, kv[0])
+		}
+		given[kv[0]] = append(given[kv[0]], kv[1])
+	}
+	for _, k := range order {
+		if strings.EqualFold(k, policy.KeyCurrentTime) {
+			t, err := time.Parse(time.RFC3339, given[k][0])
+			if err != nil {
+				fmt.Fprintf(stderr, "cairn policy simulate: aws:CurrentTime=%q is not a time such as 2026-12-31T23:59:59Z\n", given[k][0])
+				return 2
+			}
+			ctx.Now = t
+			continue
+		}
+		ctx.Set(k, given[k]...)
+	}
+
+	info := act.Info()
+	fmt.Fprintf(stdout, "principal: %s\n", principal)
+	fmt.Fprintf(stdout, "action:    %s (resource type: %s)\n", act, info.Resource)
+	fmt.Fprintf(stdout, "resource:  %s\n", *resource)
+	if note := resourceNote(info.Resource, *resource); note != "" {
+		fmt.Fprintf(stdout, "note:      %s\n", note)
+	}
+	if id.Policy == nil {
+		fmt.Fprintf(stdout, "decision:  allowed\nby:        profile %q has no policy_file: it may do everything in account %s\n", id.Profile, id.AccountID)
+		return 0
+	}
+	d := id.Policy.Evaluate(&policy.Request{Action: act, Resource: *resource, Context: ctx})
+	fmt.Fprintf(stdout, "decision:  %s\n", d.Effect)
+	switch d.Effect {
+	case policy.Allow:
+		fmt.Fprintf(stdout, "by:        %s\n", d.Statement)
+		return 0
+	case policy.ExplicitDeny:
+		fmt.Fprintf(stdout, "by:        %s\n", d.Statement)
+	default:
+		fmt.Fprintf(stdout, "by:        no statement of %s allows it (default deny)\n", id.PolicyFile)
+	}
+	return 1
+}
+
+// resourceNote warns when the resource is not of the type the action is
+// authorized against, where the server would never ask that question.
+func resourceNote(t policy.ResourceType, res string) string {
+	isNS, isSvc := strings.Contains(res, ":namespace/"), strings.Contains(res, ":service/")
+	switch {
+	case t == policy.ResourceAll && res != "*":
+		return "this action has no resource type: cairn evaluates it on resource *"
+	case t == policy.ResourceNamespace && !isNS:
+		return "this action is authorized on a namespace ARN"
+	case t == policy.ResourceService && !isSvc:
+		return "this action is authorized on a service ARN"
+	case (t == policy.ResourceNamespaceAndService || t == policy.ResourceNamed) && !isNS && !isSvc && res != "*":
+		return "this action is authorized on namespace and service ARNs"
+	case t == policy.ResourceNamespaceAndService:
+		return "cairn evaluates this action on the namespace and on the service; both must be allowed"
+	}
+	return ""
+}

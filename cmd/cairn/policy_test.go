@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPolicySimulate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("deployer.json", `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {"Sid": "TeamA", "Effect": "Allow", "Action": "servicediscovery:*Instance", "Resource": "*",
+     "Condition": {"StringEquals": {"servicediscovery:NamespaceName": "team-a"}}},
+    {"Sid": "Office", "Effect": "Deny", "Action": "*", "Resource": "*",
+     "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+  ]
+}`)
+	write("credentials", `[deployer]
+aws_access_key_id = AKIADEPLOYER
+aws_secret_access_key = s
+aws_account_id = 111111111111
+policy_file = deployer.json
+
+[admin]
+aws_access_key_id = AKIAADMIN
+aws_secret_access_key = s
+aws_account_id = 111111111111
+`)
+	creds := filepath.Join(dir, "credentials")
+	svc := "arn:aws:servicediscovery:us-east-1:111111111111:service/srv-abcdefghijklmnop"
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"allowed", []string{"--profile", "deployer", "--action", "servicediscovery:RegisterInstance", "--resource", svc,
+			"--context", "servicediscovery:NamespaceName=team-a", "--context", "aws:SourceIp=10.1.2.3"},
+			0, []string{"principal: arn:aws:iam::111111111111:user/deployer", "decision:  allowed", `deployer.json line 4, statement 1 (Sid "TeamA")`}},
+		{"implicit deny", []string{"--profile", "deployer", "--action", "RegisterInstance", "--resource", svc,
+			"--context", "servicediscovery:NamespaceName=team-b", "--context", "aws:SourceIp=10.1.2.3"},
+			1, []string{"decision:  implicitly denied", "no statement of deployer.json allows it"}},
+		{"explicit deny", []string{"--profile", "deployer", "--action", "servicediscovery:DeregisterInstance", "--resource", svc,
+			"--context", "servicediscovery:NamespaceName=team-a", "--context", "aws:SourceIp=192.0.2.1"},
+			1, []string{"decision:  explicitly denied", `statement 2 (Sid "Office")`}},
+		{"no policy file", []string{"--profile", "admin", "--action", "servicediscovery:DeleteNamespace",
+			"--resource", "arn:aws:servicediscovery:us-east-1:111111111111:namespace/ns-x"},
+			0, []string{"decision:  allowed", `profile "admin" has no policy_file`}},
+		{"resource of the wrong type", []string{"--profile", "deployer", "--action", "servicediscovery:ListNamespaces", "--resource", svc},
+			1, []string{"note:      this action has no resource type"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCairn(t, nil, append([]string{"policy", "simulate", "--credentials", creds}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stdout %q stderr %q", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+
+	for _, bad := range [][]string{
+		{"policy"},
+		{"policy", "simulate", "--credentials", creds, "--profile", "deployer"},
+		{"policy", "simulate", "--credentials", creds, "--profile", "nobody", "--action", "servicediscovery:GetService"},
+		{"policy", "simulate", "--credentials", creds, "--profile", "deployer", "--action", "servicediscovery:Frob"},
+		{"policy", "simulate", "--credentials", creds, "--profile", "deployer", "--action", "servicediscovery:GetService", "--context", "novalue"},
+	} {
+		if code, _, _ := runCairn(t, nil, bad...); code != 2 {
+			t.Errorf("cairn %v: exit %d, want 2", bad, code)
+		}
+	}
+	write("deployer.json", `{"Statement":{"Effect":"Allow","Action":"servicediscovery:Frob","Resource":"*"}}`)
+	code, _, stderr := runCairn(t, nil, "policy", "simulate", "--credentials", creds, "--profile", "admin", "--action", "servicediscovery:GetService")
+	if code != 2 || !strings.Contains(stderr, `deployer.json line 1: unknown action "servicediscovery:Frob"`) {
+		t.Errorf("a bad policy file: exit %d, stderr %q", code, stderr)
+	}
+}
