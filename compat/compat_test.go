@@ -37,6 +37,21 @@ const (
 	region    = "us-east-1"
 )
 
+// policyProfiles are identities with a policy_file in SigV4 mode; the
+// suites sign as them with secretKey (test_boto3.py's Policies).
+var policyProfiles = []struct{ name, key, policy string }{
+	{"discover", "AKIDCAIRNDISCOVER", `{"Version":"2012-10-17","Statement":{"Sid":"DiscoverOnly","Effect":"Allow",
+  "Action":["servicediscovery:DiscoverInstances","servicediscovery:DiscoverInstancesRevision"],"Resource":"*"}}`},
+	{"deployer", "AKIDCAIRNDEPLOYER", `{"Version":"2012-10-17","Statement":[
+  {"Sid":"Team","Effect":"Allow","Action":["servicediscovery:RegisterInstance","servicediscovery:DeregisterInstance","servicediscovery:Get*"],
+   "Resource":"*","Condition":{"StringLike":{"servicediscovery:NamespaceName":"py-team-a*"}}},
+  {"Sid":"Operations","Effect":"Allow","Action":"servicediscovery:GetOperation","Resource":"*"}]}`},
+	{"tagged", "AKIDCAIRNTAGGED", `{"Version":"2012-10-17","Statement":{"Sid":"OwnTeam","Effect":"Allow","Action":"servicediscovery:*","Resource":"*",
+  "Condition":{"StringEquals":{"aws:ResourceTag/team":"a"}}}}`},
+	{"operator", "AKIDCAIRNOPERATOR", `[{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["servicediscovery:Get*","servicediscovery:List*","servicediscovery:Delete*"],"Resource":"*"}},
+ {"Version":"2012-10-17","Statement":{"Sid":"KeepNamespaces","Effect":"Deny","Action":"servicediscovery:DeleteNamespace","Resource":"*"}}]`},
+}
+
 var (
 	buildOnce sync.Once
 	binDir    string
@@ -268,6 +283,15 @@ func startCairn(t *testing.T, auth bool, extra ...string) *cairn {
 	if auth {
 		creds := filepath.Join(dir, "credentials")
 		content := fmt.Sprintf("[compat]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_account_id = %s\n", accessKey, secretKey, accountID)
+		// The profiles of the suites' policy tests, each with its
+		// policy file beside the credentials file.
+		for _, p := range policyProfiles {
+			if err := os.WriteFile(filepath.Join(dir, p.name+".json"), []byte(p.policy), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			content += fmt.Sprintf("\n[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_account_id = %s\npolicy_file = %s.json\n",
+				p.name, p.key, secretKey, accountID, p.name)
+		}
 		if err := os.WriteFile(creds, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}

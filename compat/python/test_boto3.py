@@ -415,5 +415,66 @@ class Auth(unittest.TestCase):
         SD.list_namespaces()
 
 
+@unittest.skipUnless(AUTH, "cairn runs without --credentials (CAIRN_AUTH is not 1)")
+class Policies(unittest.TestCase):
+    """Profiles with a policy_file (compat_test.go's policyProfiles): what
+    each may do, and AWS's AccessDeniedException for what it may not."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ns = {}
+        for name, team in (("py-team-a-" + PREFIX, "a"), ("py-team-b-" + PREFIX, "b")):
+            op = SD.create_http_namespace(Name=name, Tags=[{"Key": "team", "Value": team}])["OperationId"]
+            ns_id = wait_op(op)["Targets"]["NAMESPACE"]
+            svc = SD.create_service(Name="web", NamespaceId=ns_id, Tags=[{"Key": "team", "Value": team}])["Service"]
+            wait_op(SD.register_instance(ServiceId=svc["Id"], InstanceId="i-1",
+                                         Attributes={"AWS_INSTANCE_IPV4": "10.0.0.1"})["OperationId"])
+            cls.ns[team] = (name, ns_id, SD.get_namespace(Id=ns_id)["Namespace"]["Arn"], svc["Id"], svc["Arn"])
+
+    def as_(self, key):
+        return boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"]).client(
+            "servicediscovery", endpoint_url=ENDPOINT, region_name=REGION,
+            config=Config(inject_host_prefix=False, retries={"max_attempts": 1}))
+
+    def denied(self, fn, user, action, resource, explicit=False, **kw):
+        with self.assertRaises(ClientError) as cm:
+            fn(**kw)
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], "AccessDeniedException")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        why = ("with an explicit deny in an identity-based policy" if explicit else
+               "because no identity-based policy allows the servicediscovery:%s action" % action)
+        self.assertEqual(err["Message"], "User: arn:aws:iam::%s:user/%s is not authorized to perform: servicediscovery:%s on resource: %s %s"
+                         % ("111122223333", user, action, resource, why))
+
+    def test_discovery_only_key(self):
+        c = self.as_("AKIDCAIRNDISCOVER")
+        name, ns_id, ns_arn, svc_id, svc_arn = self.ns["a"]
+        self.assertEqual(ids(c.discover_instances(NamespaceName=name, ServiceName="web")["Instances"]), ["i-1"])
+        self.denied(c.deregister_instance, "discover", "DeregisterInstance", svc_arn, ServiceId=svc_id, InstanceId="i-1")
+        self.denied(c.list_namespaces, "discover", "ListNamespaces", "*")
+
+    def test_namespace_scoped_deployer(self):
+        c = self.as_("AKIDCAIRNDEPLOYER")
+        _, _, _, svc_a, _ = self.ns["a"]
+        _, _, _, svc_b, svc_b_arn = self.ns["b"]
+        wait_op(c.register_instance(ServiceId=svc_a, InstanceId="i-2", Attributes={"AWS_INSTANCE_IPV4": "10.0.0.2"})["OperationId"], c)
+        self.denied(c.register_instance, "deployer", "RegisterInstance", svc_b_arn,
+                    ServiceId=svc_b, InstanceId="i-2", Attributes={"AWS_INSTANCE_IPV4": "10.0.0.2"})
+
+    def test_tag_based_access(self):
+        c = self.as_("AKIDCAIRNTAGGED")
+        _, _, _, svc_a, _ = self.ns["a"]
+        _, _, _, svc_b, svc_b_arn = self.ns["b"]
+        self.assertEqual(c.get_service(Id=svc_a)["Service"]["Name"], "web")
+        self.denied(c.get_service, "tagged", "GetService", svc_b_arn, Id=svc_b)
+
+    def test_explicit_deny(self):
+        c = self.as_("AKIDCAIRNOPERATOR")
+        _, ns_id, ns_arn, _, _ = self.ns["b"]
+        c.list_namespaces()
+        self.denied(c.delete_namespace, "operator", "DeleteNamespace", ns_arn, explicit=True, Id=ns_id)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
