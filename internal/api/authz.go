@@ -284,21 +284,22 @@ func resourceARN(c registry.Caller, ref string, found bool, arn string, arnOf fu
 // the resource evaluated (aws:ResourceTag/…).
 func (p *principal) context(a *Access, t registry.Target, resourceTags []cloudmap.Tag) *policy.Context {
 	ctx := &policy.Context{Now: p.now}
-	ctx.Set(policy.KeyUsername, p.id.Profile)
-	ctx.Set(policy.KeyPrincipalAccount, p.id.AccountID)
-	ctx.Set(policy.KeyPrincipalArn, p.arn)
-	ctx.Set(policy.KeyPrincipalType, "User")
-	ctx.Set(policy.KeyRequestedRegion, p.region)
+	ctx.Grow(12 + len(a.RequestTags) + len(resourceTags))
+	ctx.SetOne(policy.KeyUsername, p.id.Profile)
+	ctx.SetOne(policy.KeyPrincipalAccount, p.id.AccountID)
+	ctx.SetOne(policy.KeyPrincipalArn, p.arn)
+	ctx.SetOne(policy.KeyPrincipalType, "User")
+	ctx.SetOne(policy.KeyRequestedRegion, p.region)
 	if p.sourceIP != "" {
-		ctx.Set(policy.KeySourceIP, p.sourceIP)
+		ctx.SetOne(policy.KeySourceIP, p.sourceIP)
 	}
 	if p.secure {
-		ctx.Set(policy.KeySecureTransport, "true")
+		ctx.SetOne(policy.KeySecureTransport, "true")
 	} else {
-		ctx.Set(policy.KeySecureTransport, "false")
+		ctx.SetOne(policy.KeySecureTransport, "false")
 	}
 	for _, tag := range a.RequestTags {
-		ctx.Set(policy.KeyRequestTagPrefix+tag.Key, deref(tag.Value))
+		ctx.SetOne(policy.KeyRequestTagPrefix+tag.Key, deref(tag.Value))
 	}
 	if a.TagKeys != nil {
 		ctx.Set(policy.KeyTagKeys, a.TagKeys...)
@@ -309,14 +310,14 @@ func (p *principal) context(a *Access, t registry.Target, resourceTags []cloudma
 	setIf(ctx, policy.KeyServiceName, t.ServiceName)
 	setIf(ctx, policy.KeyServiceCreatedByAccount, t.ServiceCreatedBy)
 	for _, tag := range resourceTags {
-		ctx.Set(policy.KeyResourceTagPrefix+tag.Key, deref(tag.Value))
+		ctx.SetOne(policy.KeyResourceTagPrefix+tag.Key, deref(tag.Value))
 	}
 	return ctx
 }
 
 func setIf(ctx *policy.Context, key, val string) {
 	if val != "" {
-		ctx.Set(key, val)
+		ctx.SetOne(key, val)
 	}
 }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,22 @@ type Context struct {
 	// Zero leaves both keys absent.
 	Now     time.Time
 	entries []entry
+	// one holds the values of keys set to a single value, so that a
+	// request's context takes a few allocations rather than one a key.
+	one []string
 }
+
+// knownKeys maps the keys cairn sets to their canonical form, so that
+// setting them needs no lower-casing.
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{KeyNamespaceArn, KeyNamespaceName, KeyServiceArn, KeyServiceName, KeyServiceCreatedByAccount,
+		KeyTagKeys, KeySourceIP, KeySecureTransport, KeyCurrentTime, KeyEpochTime, KeyPrincipalAccount, KeyPrincipalArn,
+		KeyPrincipalType, KeyUsername, KeyUserid, KeyRequestedRegion, KeyRequestTagPrefix, KeyResourceTagPrefix} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
 
 type entry struct {
 	key  string // canonical: see canonKey
@@ -25,6 +41,14 @@ type entry struct {
 // canonKey lower-cases a key's name up to its first '/': the part IAM
 // compares without regard to case.
 func canonKey(k string) string {
+	if c, ok := knownKeys[k]; ok {
+		return c
+	}
+	for _, p := range [...]string{KeyRequestTagPrefix, KeyResourceTagPrefix} {
+		if len(k) > len(p) && k[:len(p)] == p {
+			return knownKeys[p] + k[len(p):]
+		}
+	}
 	i := strings.IndexByte(k, '/')
 	if i < 0 {
 		return lowerASCII(k)
@@ -44,8 +68,24 @@ func lowerASCII(s string) string {
 
 // Set gives key its values, replacing any it had. A key with no values is
 // present with an empty set (what ForAllValues treats as vacuously true).
-func (c *Context) Set(key string, vals ...string) {
-	k := canonKey(key)
+func (c *Context) Set(key string, vals ...string) { c.set(canonKey(key), vals) }
+
+// SetOne gives key one value; it is Set without the allocation of a
+// variadic call, for the request path.
+func (c *Context) SetOne(key, val string) {
+	if c.one == nil {
+		c.one = make([]string, 0, 16)
+	}
+	n := len(c.one)
+	c.one = append(c.one, val)
+	// Earlier values keep the backing array they were appended to.
+	c.set(canonKey(key), c.one[n:n+1:n+1])
+}
+
+// Grow makes room for n keys.
+func (c *Context) Grow(n int) { c.entries = slices.Grow(c.entries, n) }
+
+func (c *Context) set(k string, vals []string) {
 	for i := range c.entries {
 		if c.entries[i].key == k {
 			c.entries[i].vals = vals
