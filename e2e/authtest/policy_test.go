@@ -1,11 +1,14 @@
 package authtest_test
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
@@ -13,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/server"
 )
@@ -286,5 +290,43 @@ func TestPolicy_BadFile(t *testing.T) {
 	wantCode(t, "DiscoverInstances after the reload", err, "AccessDeniedException")
 	if _, err := c.ListNamespaces(t.Context(), &sd.ListNamespacesInput{}); err != nil {
 		t.Fatalf("ListNamespaces after the reload: %v", err)
+	}
+}
+
+// TestPolicy_SharingActions: cairn's sharing operations are checked as
+// AWS RAM checks Cloud Map's permission-only actions.
+func TestPolicy_SharingActions(t *testing.T) {
+	shareOnly := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"servicediscovery:PutResourcePolicy","Resource":"*"}}`
+	srv, _ := withPolicies(t, map[string]string{"app": discoverOnly, "operator": shareOnly}, admin, app, operator)
+	w := build(t, client(srv, admin, "us-east-1"), "shop")
+	call := func(p profile, op, body string) (int, map[string]any) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.Endpoint+"/", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", api.AdminTargetPrefix+op)
+		signer(t, p, body, "servicediscovery", "us-east-1", time.Now())(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	share := `{"NamespaceId":"` + w.nsID + `","Accounts":["222222222222"]}`
+	status, out := call(app, "ShareNamespace", share)
+	if status != 400 || out["__type"] != "AccessDeniedException" ||
+		out["Message"] != notAllowed("app", "PutResourcePolicy", w.nsARN) {
+		t.Fatalf("ShareNamespace by a discovery-only key: %d %v", status, out)
+	}
+	if status, out := call(operator, "ShareNamespace", share); status != 200 {
+		t.Fatalf("ShareNamespace allowed by PutResourcePolicy: %d %v", status, out)
+	}
+	status, out = call(operator, "UnshareNamespace", share)
+	if status != 400 || out["Message"] != notAllowed("operator", "DeleteResourcePolicy", w.nsARN) {
+		t.Fatalf("UnshareNamespace without DeleteResourcePolicy: %d %v", status, out)
 	}
 }
