@@ -95,32 +95,8 @@ func (c *Context) set(k string, vals []string) {
 	c.entries = append(c.entries, entry{key: k, vals: vals})
 }
 
-// Delete removes key.
-func (c *Context) Delete(key string) {
-	k := canonKey(key)
-	for i := range c.entries {
-		if c.entries[i].key == k {
-			c.entries = append(c.entries[:i], c.entries[i+1:]...)
-			return
-		}
-	}
-}
-
 // Get returns key's values and whether it is present.
 func (c *Context) Get(key string) ([]string, bool) { return c.get(canonKey(key)) }
-
-// Keys lists the keys present, in the order they were set (the time keys
-// last), for display.
-func (c *Context) Keys() []string {
-	var out []string
-	for _, e := range c.entries {
-		out = append(out, e.key)
-	}
-	if !c.Now.IsZero() {
-		out = append(out, "aws:currenttime", "aws:epochtime")
-	}
-	return out
-}
 
 const (
 	canonCurrentTime = "aws:currenttime"

@@ -58,9 +58,9 @@ func (p *Policy) Evaluate(r *Request) Decision {
 		ctx = &Context{}
 	}
 	var allow *statement
-	bit := r.Action.bit()
-	if !r.Action.Valid() {
-		bit = 0
+	var bit actionSet
+	if r.Action.Valid() {
+		bit = r.Action.bit()
 	}
 	for _, st := range p.stmts {
 		if st.actions&bit == 0 {

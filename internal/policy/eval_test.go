@@ -175,6 +175,13 @@ func TestPolicy_Evaluate_Logic(t *testing.T) {
 	}
 }
 
+func TestPolicy_Evaluate_NoAction(t *testing.T) {
+	p := mustParse(t, `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`)
+	if d := p.Evaluate(&Request{Resource: "*"}); d.Effect != ImplicitDeny {
+		t.Fatalf("a request of no action: %v", d.Effect)
+	}
+}
+
 func TestPolicy_Evaluate_NilPolicyAllows(t *testing.T) {
 	var p *Policy
 	if d := p.Evaluate(&Request{Action: action(t, "DeleteNamespace"), Resource: nsARN}); !d.Allowed() {

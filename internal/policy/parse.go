@@ -70,7 +70,12 @@ type resourcePattern struct {
 func ParseFile(path string) (*Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: "can't read it: " + errors.Unwrap(err).Error()}
+		msg := err.Error()
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{File: path, Msg: "can't read it: " + msg}
 	}
 	return Parse(data, path)
 }
