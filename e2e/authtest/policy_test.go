@@ -329,4 +329,13 @@ func TestPolicy_SharingActions(t *testing.T) {
 	if status != 400 || out["Message"] != notAllowed("operator", "DeleteResourcePolicy", w.nsARN) {
 		t.Fatalf("UnshareNamespace without DeleteResourcePolicy: %d %v", status, out)
 	}
+	// cairn's other operations are no Cloud Map action: refused to any
+	// identity with a policy, and the account's state stays.
+	status, out = call(operator, "Reset", `{}`)
+	if status != 400 || out["__type"] != "AccessDeniedException" {
+		t.Fatalf("Reset by an identity with a policy: %d %v", status, out)
+	}
+	if _, err := client(srv, admin, "us-east-1").GetNamespace(t.Context(), &sd.GetNamespaceInput{Id: aws.String(w.nsID)}); err != nil {
+		t.Fatalf("the refused Reset took effect: %v", err)
+	}
 }
