@@ -266,12 +266,7 @@ func (g *gen) member(field, shapeName string, required bool) {
 		if required {
 			g.p("if %s == nil { v.missing(%s) }\n", acc, path)
 		}
-		if s.Min != nil && *s.Min > 0 {
-			g.p("if %s != nil && len(%s) < %d { v.fail(%s, len(%s), \"Member must have length greater than or equal to %d\") }\n", acc, acc, *s.Min, path, acc, *s.Min)
-		}
-		if s.Max != nil {
-			g.p("if len(%s) > %d { v.fail(%s, len(%s), \"Member must have length less than or equal to %d\") }\n", acc, *s.Max, path, acc, *s.Max)
-		}
+		g.length(path, acc, s)
 		g.p("for i := range %s {\n", acc)
 		g.elem(path, acc+"[i]", "i", s.Member.Shape)
 		g.p("}\n")
@@ -279,12 +274,7 @@ func (g *gen) member(field, shapeName string, required bool) {
 		if required {
 			g.p("if %s == nil { v.missing(%s) }\n", acc, path)
 		}
-		if s.Min != nil && *s.Min > 0 {
-			g.p("if %s != nil && len(%s) < %d { v.fail(%s, len(%s), \"Member must have length greater than or equal to %d\") }\n", acc, acc, *s.Min, path, acc, *s.Min)
-		}
-		if s.Max != nil {
-			g.p("if len(%s) > %d { v.fail(%s, len(%s), \"Member must have length less than or equal to %d\") }\n", acc, *s.Max, path, acc, *s.Max)
-		}
+		g.length(path, acc, s)
 		if g.hasChecks(s.Key.Shape) || g.hasChecks(s.Value.Shape) {
 			g.p("for k, e := range %s {\n_ = e\n", acc)
 			g.p("v.push(%s)\n", path)
@@ -292,6 +282,17 @@ func (g *gen) member(field, shapeName string, required bool) {
 			g.elemVal(`"value"`, "e", s.Value.Shape)
 			g.p("v.pop()\n}\n")
 		}
+	}
+}
+
+// length emits the model's length bounds on the list or map at acc; a
+// list or map that is absent (nil) is not held to its minimum.
+func (g *gen) length(path, acc string, s shape) {
+	if s.Min != nil && *s.Min > 0 {
+		g.p("if %s != nil && len(%s) < %d { v.fail(%s, len(%s), \"Member must have length greater than or equal to %d\") }\n", acc, acc, *s.Min, path, acc, *s.Min)
+	}
+	if s.Max != nil {
+		g.p("if len(%s) > %d { v.fail(%s, len(%s), \"Member must have length less than or equal to %d\") }\n", acc, *s.Max, path, acc, *s.Max)
 	}
 }
 
