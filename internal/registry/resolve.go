@@ -52,23 +52,18 @@ func owns(c Caller, r ref, s scope) bool {
 
 // txNamespace reads a namespace the caller may use, or returns NotFound.
 func txNamespace(tx store.Tx, c Caller, idOrARN string) (*nsRecord, error) {
-	r, err := parseRef(c, "namespace", ResNamespace, idOrARN)
-	if err != nil {
-		return nil, err
-	}
-	ns, err := getRecord[nsRecord](tx, nsKey(r.id))
-	if err != nil {
-		return nil, err
-	}
-	if ns == nil || !access(c, r, ns.scope, ns) {
-		return nil, notFound(ResNamespace, idOrARN)
-	}
-	return ns, nil
+	return txNamespaceIf(tx, c, idOrARN, func(r ref, ns *nsRecord) bool { return access(c, r, ns.scope, ns) })
 }
 
 // txOwnNamespace reads a namespace the caller owns, or returns NotFound:
 // what only the owner may change.
 func txOwnNamespace(tx store.Tx, c Caller, idOrARN string) (*nsRecord, error) {
+	return txNamespaceIf(tx, c, idOrARN, func(r ref, ns *nsRecord) bool { return owns(c, r, ns.scope) })
+}
+
+// txNamespaceIf reads the namespace idOrARN names, or returns NotFound
+// when there is none or allowed says the caller may not reach it.
+func txNamespaceIf(tx store.Tx, c Caller, idOrARN string, allowed func(ref, *nsRecord) bool) (*nsRecord, error) {
 	r, err := parseRef(c, "namespace", ResNamespace, idOrARN)
 	if err != nil {
 		return nil, err
@@ -77,7 +72,7 @@ func txOwnNamespace(tx store.Tx, c Caller, idOrARN string) (*nsRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ns == nil || !owns(c, r, ns.scope) {
+	if ns == nil || !allowed(r, ns) {
 		return nil, notFound(ResNamespace, idOrARN)
 	}
 	return ns, nil
