@@ -17,21 +17,13 @@ import (
 
 // ShareNamespace shares a namespace the caller owns with accounts.
 func (r *Registry) ShareNamespace(ctx context.Context, c Caller, namespace string, accounts []string) error {
-	if err := checkAccounts(c, accounts); err != nil {
-		return err
-	}
-	return r.update(ctx, func(tx store.Tx) error {
-		ns, err := txOwnNamespace(tx, c, namespace)
-		if err != nil {
-			return err
-		}
+	return r.changeSharing(ctx, c, namespace, accounts, func(ns *nsRecord) {
 		for _, a := range accounts {
 			if !slices.Contains(ns.SharedWith, a) {
 				ns.SharedWith = append(ns.SharedWith, a)
 			}
 		}
 		slices.Sort(ns.SharedWith)
-		return putRecord(tx, nsKey(ns.ID), ns)
 	})
 }
 
@@ -39,6 +31,17 @@ func (r *Registry) ShareNamespace(ctx context.Context, c Caller, namespace strin
 // Services and instances those accounts created stay, owned by the
 // namespace's owner, out of their reach.
 func (r *Registry) UnshareNamespace(ctx context.Context, c Caller, namespace string, accounts []string) error {
+	return r.changeSharing(ctx, c, namespace, accounts, func(ns *nsRecord) {
+		ns.SharedWith = slices.DeleteFunc(ns.SharedWith, func(a string) bool { return slices.Contains(accounts, a) })
+		if len(ns.SharedWith) == 0 {
+			ns.SharedWith = nil
+		}
+	})
+}
+
+// changeSharing checks the accounts, then applies change to the namespace
+// the caller owns and stores it, in one commit.
+func (r *Registry) changeSharing(ctx context.Context, c Caller, namespace string, accounts []string, change func(*nsRecord)) error {
 	if err := checkAccounts(c, accounts); err != nil {
 		return err
 	}
@@ -47,10 +50,7 @@ func (r *Registry) UnshareNamespace(ctx context.Context, c Caller, namespace str
 		if err != nil {
 			return err
 		}
-		ns.SharedWith = slices.DeleteFunc(ns.SharedWith, func(a string) bool { return slices.Contains(accounts, a) })
-		if len(ns.SharedWith) == 0 {
-			ns.SharedWith = nil
-		}
+		change(ns)
 		return putRecord(tx, nsKey(ns.ID), ns)
 	})
 }
