@@ -92,7 +92,9 @@ func TestHealthScale(t *testing.T) {
 			t.Fatal(err)
 		}
 		awsCfg := cairntest.AWSConfig(srv.Endpoint(), cfg.Region)
-		awsCfg.HTTPClient = copyBodyClient{&http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+		// A transport that keeps enough idle connections for concurrent
+		// registration.
+		awsCfg.HTTPClient = cairntest.HTTPClient(&http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 64}})
 		return srv, sd.NewFromConfig(awsCfg)
 	}
 	stop := func(srv *server.Server) {
@@ -242,22 +244,4 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
-}
-
-// copyBodyClient gives net/http a request body of its own, as cairntest's
-// client does (smithy-go closes the body early), over a transport that
-// keeps enough idle connections for concurrent registration.
-type copyBodyClient struct{ c *http.Client }
-
-func (o copyBodyClient) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return o.c.Do(req)
 }
