@@ -237,7 +237,9 @@ func Seed(ctx context.Context, e *Endpoint, p Plan, create bool, conc int, log i
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	progressDone := make(chan struct{})
 	go func() { // progress
+		defer close(progressDone)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -283,6 +285,7 @@ func Seed(ctx context.Context, e *Endpoint, p Plan, create bool, conc int, log i
 	}
 	wg.Wait()
 	close(stop)
+	<-progressDone // the progress line and the summary below share log, which need not be safe for concurrent use
 	if firstErr != nil {
 		return nil, firstErr
 	}
