@@ -33,6 +33,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/cairn-dev/cairn/internal/fault"
+	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -43,6 +45,9 @@ type Server struct {
 	Endpoint string
 	// AWSConfig is ready for servicediscovery.NewFromConfig.
 	AWSConfig aws.Config
+	// Account is the account of the server's development mode, whose
+	// requests the fault helpers affect.
+	Account string
 }
 
 // EtcdEnv names the environment variable that, set to etcd client URLs
@@ -87,7 +92,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 			t.Errorf("cairntest: stop cairn: %v", err)
 		}
 	})
-	return &Server{Server: srv, Endpoint: srv.Endpoint(), AWSConfig: AWSConfig(srv.Endpoint(), cfg.Region)}
+	return &Server{Server: srv, Endpoint: srv.Endpoint(), AWSConfig: AWSConfig(srv.Endpoint(), cfg.Region), Account: cfg.AccountID}
 }
 
 // Reset forgets everything the server holds (every account's namespaces,
@@ -99,7 +104,7 @@ func (s *Server) Reset(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.Server.Reset(ctx, ""); err != nil {
+	if err := s.Server.Reset(ctx, ""); err != nil { // faults too
 		t.Fatalf("cairntest: reset: %v", err)
 	}
 }
@@ -175,4 +180,65 @@ func DisableHostPrefix(stack *middleware.Stack) error {
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
 		}), middleware.Before)
+}
+
+// Fault is a fault to inject: an error or latency on an operation, or a
+// DNS failure (see `cairn fault add`).
+type Fault = fault.Fault
+
+// AddFault injects f for the server's account until ClearFaults (or its
+// Count runs out) and returns its ID.
+func (s *Server) AddFault(t testing.TB, f Fault) string {
+	t.Helper()
+	id, err := s.Faults().Add(s.Account, f)
+	if err != nil {
+		t.Fatalf("cairntest: add fault: %v", err)
+	}
+	return id
+}
+
+// FailOperation makes every call of op answer the error code: one of the
+// operation's modeled errors, or ThrottlingException, ServiceUnavailable
+// or InternalFailure, with AWS's status and shape.
+func (s *Server) FailOperation(t testing.TB, op, code string) string {
+	t.Helper()
+	return s.AddFault(t, Fault{Operation: op, Error: code})
+}
+
+// DelayOperation adds d to every call of op.
+func (s *Server) DelayOperation(t testing.TB, op string, d time.Duration) string {
+	t.Helper()
+	return s.AddFault(t, Fault{Operation: op, Latency: d.String()})
+}
+
+// FailDNS makes DNS queries for name (and the names under it) answer
+// SERVFAIL ("SERVFAIL") or nothing at all ("NOANSWER").
+func (s *Server) FailDNS(t testing.TB, name, action string) string {
+	t.Helper()
+	return s.AddFault(t, Fault{DNSName: name, DNS: action})
+}
+
+// DelayDNS makes DNS answers for name (and the names under it) wait d.
+func (s *Server) DelayDNS(t testing.TB, name string, d time.Duration) string {
+	t.Helper()
+	return s.AddFault(t, Fault{DNSName: name, DNS: fault.DNSDelay, Latency: d.String()})
+}
+
+// ClearFaults removes every injected fault.
+func (s *Server) ClearFaults(t testing.TB) {
+	t.Helper()
+	s.Faults().Clear("", "")
+}
+
+// ForceHealth makes an instance report status (HEALTHY or UNHEALTHY) in
+// discovery, DNS and GetInstancesHealthStatus for d, whatever its health
+// checks say.
+func (s *Server) ForceHealth(t testing.TB, serviceID, instanceID, status string, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := registry.Caller{Account: s.Account, Region: s.AWSConfig.Region}
+	if err := s.Registry().ForceHealth(ctx, c, serviceID, instanceID, status, d); err != nil {
+		t.Fatalf("cairntest: force health: %v", err)
+	}
 }

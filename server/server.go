@@ -27,6 +27,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/awsid"
 	"github.com/cairn-dev/cairn/internal/cluster"
 	"github.com/cairn-dev/cairn/internal/dns"
+	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
@@ -96,6 +97,9 @@ type Config struct {
 	// Throttle, when set, limits request rates as AWS does (`--throttle
 	// aws`, api.AWSThrottle); nil never throttles.
 	Throttle *api.ThrottleConfig
+	// FaultsFile is a file of faults (JSON or YAML: a Faults list, as
+	// `cairn fault add` takes them) injected from the start, in AccountID.
+	FaultsFile string
 	// InitFile is a state file (JSON or YAML, the format of `cairn
 	// export`) whose namespaces, services and instances are created at
 	// start in AccountID, unless they exist already.
@@ -222,6 +226,7 @@ type Server struct {
 	st       store.Store
 	ownStore bool
 	reg      *registry.Registry
+	faults   *fault.Set
 	apiLn    net.Listener
 	dns      *dns.Server
 	http     *http.Server
@@ -276,6 +281,14 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.reg = reg
 	log.Info("state loaded", "took", time.Since(started).Round(time.Millisecond))
+	s.faults = fault.NewSet()
+	if cfg.FaultsFile != "" {
+		if err := loadFaults(s.faults, cfg.FaultsFile, cfg.AccountID); err != nil {
+			reg.Close()
+			s.closeStore()
+			return nil, fmt.Errorf("server: --faults: %w", err)
+		}
+	}
 	if cfg.InitFile != "" {
 		if err := s.init(cfg.InitFile); err != nil {
 			reg.Close()
@@ -291,7 +304,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.apiLn = ln
 	if cfg.DNSAddr != "" {
-		d, err := dns.Listen(cfg.DNSAddr, dns.NewHandler(reg, cfg.DNSNameserver))
+		d, err := dns.Listen(cfg.DNSAddr, dns.NewHandler(reg, cfg.DNSNameserver).WithFaults(s.faults))
 		if err != nil {
 			_ = ln.Close()
 			reg.Close()
@@ -302,7 +315,7 @@ func Start(cfg Config) (*Server, error) {
 		log.Info("serving DNS", "addr", d.Addr())
 	}
 	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
-		DevMode: creds == nil, Throttle: cfg.Throttle})
+		DevMode: creds == nil, Throttle: cfg.Throttle, Faults: s.faults})
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -485,8 +498,12 @@ func (s *Server) Members() *cluster.Members { return s.members }
 // shares); an empty account forgets everything. When it returns, the API
 // and DNS answer nothing of what was forgotten.
 func (s *Server) Reset(ctx context.Context, account string) error {
+	s.faults.Clear(account, "")
 	return s.reg.Reset(ctx, account)
 }
+
+// Faults are the server's injected faults.
+func (s *Server) Faults() *fault.Set { return s.faults }
 
 // Registry is the server's registry, for tests and embedding.
 func (s *Server) Registry() *registry.Registry { return s.reg }

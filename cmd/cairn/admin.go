@@ -131,3 +131,92 @@ func importCommand(args []string, getenv func(string) string, stdout, stderr io.
 	fmt.Fprintf(stdout, "imported %s: %d namespaces\n", a.fs.Arg(0), len(st.Namespaces))
 	return 0
 }
+
+// faultCommand runs `cairn fault add|list|clear`: faults injected into a
+// running cairn for the caller's account.
+func faultCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	const usage = "Usage:\n" +
+		"  cairn fault add --operation OP [--error CODE] [--latency D] [--probability P] [--count N] [--service ID] [--namespace ID]\n" +
+		"  cairn fault add --dns-name NAME --dns SERVFAIL|NOANSWER|DELAY [--latency D] [--probability P] [--count N]\n" +
+		"  cairn fault add --health HEALTHY|UNHEALTHY --service ID --instance ID --duration D\n" +
+		"  cairn fault list\n" +
+		"  cairn fault clear [--id ID]\n"
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	sub := args[0]
+	a := newAdminFlags("fault "+sub, getenv, stderr)
+	var f api.ForceHealthRequest
+	var in struct {
+		Operation, Error, Latency, ServiceId, NamespaceId, DNSName, DNS string
+		Probability                                                     float64
+		Count                                                           int
+	}
+	var id string
+	switch sub {
+	case "add":
+		a.fs.StringVar(&in.Operation, "operation", "", "the Cloud Map operation, such as DiscoverInstances")
+		a.fs.StringVar(&in.Error, "error", "", "the error it answers: one of its modeled errors, or ThrottlingException, ServiceUnavailable, InternalFailure")
+		a.fs.StringVar(&in.Latency, "latency", "", "latency added before the answer, such as 250ms")
+		a.fs.Float64Var(&in.Probability, "probability", 0, "chance the fault fires on a matching request, 0 < P ≤ 1 (default 1)")
+		a.fs.IntVar(&in.Count, "count", 0, "times it fires before it ends (default: until cleared)")
+		a.fs.StringVar(&in.ServiceId, "service", "", "only requests naming this service ID (with --health: the instance's service)")
+		a.fs.StringVar(&in.NamespaceId, "namespace", "", "only requests naming this namespace ID")
+		a.fs.StringVar(&in.DNSName, "dns-name", "", "a DNS fault: the name (and the names under it) it affects")
+		a.fs.StringVar(&in.DNS, "dns", "", "the DNS fault: SERVFAIL, NOANSWER (no reply) or DELAY (with --latency)")
+		a.fs.StringVar(&f.Status, "health", "", "force an instance's health status: HEALTHY or UNHEALTHY (with --service, --instance, --duration)")
+		a.fs.StringVar(&f.InstanceId, "instance", "", "the instance whose health --health forces")
+		a.fs.StringVar(&f.Duration, "duration", "", "how long --health forces the status, such as 30s")
+	case "clear":
+		a.fs.StringVar(&id, "id", "", "the fault to remove (default: every fault of your account)")
+	case "list":
+	default:
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if code, ok := a.parse(args[1:], usage+"\nSigned with your AWS credentials; faults affect your account's requests.\n\n"); !ok {
+		return code
+	}
+	var op string
+	var body []byte
+	switch {
+	case sub == "add" && f.Status != "":
+		f.ServiceId = in.ServiceId
+		op, body = "ForceHealth", mustJSON(f)
+	case sub == "add":
+		op, body = "AddFault", mustJSON(in)
+	case sub == "list":
+		op, body = "ListFaults", []byte("{}")
+	default:
+		op, body = "ClearFaults", mustJSON(map[string]string{"Id": id})
+	}
+	out, err := a.call(op, body)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn fault %s: %v\n", sub, err)
+		return 1
+	}
+	switch op {
+	case "AddFault":
+		var res api.AddFaultResponse
+		_ = json.Unmarshal(out, &res)
+		fmt.Fprintln(stdout, res.Id)
+	case "ForceHealth":
+		fmt.Fprintf(stdout, "%s of %s is %s for %s\n", f.InstanceId, f.ServiceId, f.Status, f.Duration)
+	case "ListFaults":
+		var pretty bytes.Buffer
+		_ = json.Indent(&pretty, out, "", "  ")
+		pretty.WriteByte('\n')
+		_, _ = stdout.Write(pretty.Bytes())
+	default:
+		var res api.ClearFaultsResponse
+		_ = json.Unmarshal(out, &res)
+		fmt.Fprintf(stdout, "cleared %d faults\n", res.Cleared)
+	}
+	return 0
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}

@@ -92,3 +92,30 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatalf("cairn import of a bad file = %d, stderr %q", code, stderr)
 	}
 }
+
+func TestFaultCommands(t *testing.T) {
+	srv := cairntest.NewServer(t)
+	vars := awsEnv(t, srv)
+	code, stdout, stderr := runCairn(t, vars, "fault", "add", "--operation", "ListNamespaces", "--error", "InternalFailure")
+	if code != 0 || strings.TrimSpace(stdout) == "" {
+		t.Fatalf("cairn fault add = %d, %q, %q", code, stdout, stderr)
+	}
+	if _, err := sd.NewFromConfig(srv.AWSConfig).ListNamespaces(context.Background(), &sd.ListNamespacesInput{}); err == nil {
+		t.Fatal("the fault added by cairn fault add did not fire")
+	}
+	if code, stdout, _ := runCairn(t, vars, "fault", "list"); code != 0 || !strings.Contains(stdout, `"InternalFailure"`) {
+		t.Fatalf("cairn fault list = %d, %q", code, stdout)
+	}
+	if code, _, stderr := runCairn(t, vars, "fault", "add", "--operation", "ListNamespaces", "--error", "NamespaceNotFound"); code != 1 || !strings.Contains(stderr, "can't answer") {
+		t.Fatalf("an error the operation does not model = %d, %q", code, stderr)
+	}
+	if code, stdout, _ := runCairn(t, vars, "fault", "clear"); code != 0 || !strings.Contains(stdout, "cleared 1") {
+		t.Fatalf("cairn fault clear = %d, %q", code, stdout)
+	}
+	if code, _, stderr := runCairn(t, vars, "fault", "add", "--health", "UNHEALTHY", "--service", "srv-x", "--instance", "i", "--duration", "1s"); code != 1 || !strings.Contains(stderr, "ServiceNotFound") {
+		t.Fatalf("forcing the health of a missing service = %d, %q", code, stderr)
+	}
+	if code, _, _ := runCairn(t, vars, "fault", "frob"); code != 2 {
+		t.Fatalf("cairn fault frob = %d", code)
+	}
+}

@@ -41,6 +41,7 @@ Usage:
   cairn reset [--endpoint URL]   forget everything of your account on a running cairn
   cairn export [--endpoint URL] > state.json   write your account's namespaces, services and instances
   cairn import [--endpoint URL] FILE            create what a state file (JSON or YAML) describes
+  cairn fault add|list|clear                    inject errors, latency, DNS failures, forced health
   cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
   cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]
                         decide one request against a profile's policy_file, offline
@@ -63,6 +64,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return resetCommand(args[1:], getenv, stdout, stderr)
 	case "export":
 		return exportCommand(args[1:], getenv, stdout, stderr)
+	case "fault":
+		return faultCommand(args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCommand(args[1:], getenv, stdout, stderr)
 	case "policy":
@@ -217,6 +220,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
 	throttle := "off"
 	s.str(&throttle, "throttle", "CAIRN_THROTTLE", "off, aws (DiscoverInstances 2,000 burst refilling 1,000/s per account and region, other operations 200 refilling 100/s per account), or buckets such as discover=20:10,other=5:1 (burst:per-second)")
+	s.str(&cfg.FaultsFile, "faults", "CAIRN_FAULTS", "file of faults (JSON or YAML: a Faults list of what cairn fault add takes) injected from the start")
 	s.str(&cfg.InitFile, "init", "CAIRN_INIT", "state file (JSON or YAML, the format of cairn export) whose namespaces, services and instances are created at start unless they exist")
 	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
 	cfg.StoreKind = server.StoreBolt

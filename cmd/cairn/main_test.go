@@ -72,6 +72,7 @@ var serveFlags = map[string]string{
 	"log-level":                     "CAIRN_LOG_LEVEL",
 	"init":                          "CAIRN_INIT",
 	"throttle":                      "CAIRN_THROTTLE",
+	"faults":                        "CAIRN_FAULTS",
 	"store":                         "CAIRN_STORE",
 	"etcd-endpoints":                "CAIRN_ETCD_ENDPOINTS",
 	"etcd-ca":                       "CAIRN_ETCD_CA",
@@ -227,6 +228,7 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 		{flag: "log-level", bad: "loud", good: "debug", got: func(c server.Config) string {
 			return strconv.FormatBool(c.Logger.Enabled(context.Background(), slog.LevelDebug))
 		}},
+		{flag: "faults", bad: "/no/such/faults.yaml", good: "/etc/cairn/faults.yaml", unchecked: true, got: func(c server.Config) string { return c.FaultsFile }},
 		{flag: "init", bad: "/no/such/seed.yaml", good: "/etc/cairn/seed.yaml", unchecked: true, got: func(c server.Config) string { return c.InitFile }},
 		{flag: "throttle", bad: "on", good: "aws", got: func(c server.Config) string {
 			if c.Throttle != nil && *c.Throttle == api.AWSThrottle {

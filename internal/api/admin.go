@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/registry"
 )
 
@@ -29,12 +30,15 @@ type SharesRequest struct{ NamespaceId string }
 // SharesResponse lists the accounts a namespace is shared with.
 type SharesResponse struct{ Accounts []string }
 
-func adminOperations(r *registry.Registry, devMode bool) map[string]operation {
-	return map[string]operation{
+func adminOperations(r *registry.Registry, devMode bool, faults *fault.Set) map[string]operation {
+	ops := map[string]operation{
 		"Reset": handle(func(ctx context.Context, c registry.Caller, _ *empty) (*empty, error) {
 			account := c.Account
 			if devMode {
 				account = "" // every caller is the one development account: forget everything
+			}
+			if faults != nil {
+				faults.Clear(account, "")
 			}
 			return &empty{}, r.Reset(ctx, account)
 		}),
@@ -69,6 +73,10 @@ func adminOperations(r *registry.Registry, devMode bool) map[string]operation {
 			return &SharesResponse{Accounts: accounts}, nil
 		}),
 	}
+	for name, op := range faultOperations(r, faults) {
+		ops[name] = op
+	}
+	return ops
 }
 
 // motoResetPath is moto's reset endpoint, which moto's decorators call in
@@ -93,6 +101,9 @@ func (h *Handler) motoReset(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, MaxBodyBytes))
+	if h.cfg.Faults != nil {
+		h.cfg.Faults.Clear("", "")
+	}
 	if err := h.cfg.Registry.Reset(req.Context(), ""); err != nil {
 		writeError(w, toWire(err))
 		return

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
 )
@@ -61,6 +62,9 @@ type Config struct {
 	Throttle *ThrottleConfig
 	// Now is the throttle's clock; nil means time.Now.
 	Now func() time.Time
+	// Faults, when set, are the injected faults the API applies, and
+	// manages through its admin operations.
+	Faults *fault.Set
 }
 
 // Authenticator decides who a request is.
@@ -93,7 +97,7 @@ func New(cfg Config) *Handler {
 	if cfg.Auth == nil {
 		cfg.Auth = sigv4.NewAuth(SigningName, cfg.DefaultRegion, cfg.AccountID, nil)
 	}
-	h := &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry, cfg.DevMode), log: log}
+	h := &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry, cfg.DevMode, cfg.Faults), log: log}
 	if cfg.Throttle != nil {
 		h.throttle = newThrottle(*cfg.Throttle, cfg.Now)
 	}
@@ -192,6 +196,11 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 	}
 	if h.throttle != nil && strings.HasPrefix(target, TargetPrefix) {
 		if werr := h.throttle.allow(name, id.AccountID, region); werr != nil {
+			return werr
+		}
+	}
+	if h.cfg.Faults != nil && h.cfg.Faults.Active() && strings.HasPrefix(target, TargetPrefix) {
+		if werr := h.injectFault(req.Context(), name, id.AccountID, body); werr != nil {
 			return werr
 		}
 	}

@@ -22,9 +22,11 @@ package dns
 import (
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/registry"
 )
 
@@ -39,6 +41,14 @@ const maxUDPSize = 1232
 type Handler struct {
 	reg        *registry.Registry
 	nameserver string
+	faults     *fault.Set
+}
+
+// WithFaults makes the handler apply the DNS faults of faults (SERVFAIL,
+// no answer, delay) and returns it.
+func (h *Handler) WithFaults(faults *fault.Set) *Handler {
+	h.faults = faults
+	return h
 }
 
 // NewHandler returns a handler over reg whose NS records name nameserver
@@ -53,6 +63,22 @@ func NewHandler(reg *registry.Registry, nameserver string) *Handler {
 // ServeDNS answers one query. The reply is built in pooled buffers,
 // reused once it is written.
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	if h.faults != nil && h.faults.Active() && len(req.Question) == 1 {
+		name := strings.ToLower(strings.TrimSuffix(req.Question[0].Name, "."))
+		if action, delay, ok := h.faults.DNS(name); ok {
+			switch action {
+			case fault.DNSNoAnswer:
+				return // the client times out
+			case fault.DNSServFail:
+				m := new(dns.Msg)
+				m.SetRcode(req, dns.RcodeServerFailure)
+				_ = w.WriteMsg(m)
+				return
+			case fault.DNSDelay:
+				time.Sleep(delay)
+			}
+		}
+	}
 	s := scratches.Get().(*scratch)
 	_ = w.WriteMsg(h.answer(req, isUDP(w), s))
 	s.release()

@@ -52,6 +52,10 @@ func parseInstance(b []byte) (rec *instRecord, ok bool) {
 			rec.Probe, ok = p.str()
 		case "customAt":
 			rec.CustomAt, ok = p.int()
+		case "forced":
+			rec.Forced, ok = p.str()
+		case "forcedUntil":
+			rec.ForcedUntil, ok = p.int()
 		case "attrs":
 			rec.Attributes, ok = p.strMap(rec.Attributes)
 		default:

@@ -94,6 +94,10 @@ type instRecord struct {
 	// Probe is the status the Route 53-style health check last settled
 	// on (HEALTHY or UNHEALTHY); empty until it has one.
 	Probe string `json:"probe,omitempty"`
+	// Forced is a health status forced by a fault (cairn fault add
+	// --health) until ForcedUntil (epoch ms), whatever the checks say.
+	Forced      string `json:"forced,omitempty"`
+	ForcedUntil int64  `json:"forcedUntil,omitempty"`
 }
 
 // opRecord is an asynchronous operation and the work it carries.

@@ -97,7 +97,10 @@ type instView struct {
 	pending   string // custom status taking effect at pendingAt (epoch ms)
 	pendingAt int64
 	probe     string
-	idx       int // position in svcView.list
+	// forced is a status a fault forces until forcedUntil (epoch ms).
+	forced      string
+	forcedUntil int64
+	idx         int // position in svcView.list
 }
 
 func (i *instView) attr(k string) (string, bool) {
@@ -378,7 +381,7 @@ func (s *svcView) put(rec *instRecord) {
 	}
 	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
 	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
-		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe}
+		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
 	if old, ok := s.instances[rec.ID]; ok {
 		iv.idx = old.idx
 		s.list[old.idx] = iv
@@ -405,6 +408,9 @@ func (s *svcView) remove(id string) {
 
 // health is an instance's current health status as reads report it.
 func (s *svcView) health(i *instView) string {
+	if i.forcedUntil != 0 && time.Now().UnixMilli() < i.forcedUntil {
+		return i.forced
+	}
 	switch {
 	case s.rec.HealthCheckCustomConfig != nil:
 		if i.pending == "" { // the common case: no delayed change, no clock read
