@@ -68,6 +68,11 @@ type Config struct {
 	OperationDelay time.Duration
 	// OperationRetention is how long finished operations are kept.
 	OperationRetention time.Duration
+	// MaxOperationsPerAccount is the most operations one account keeps
+	// (1,000,000 by default, about 300 MB of memory); past it the
+	// account's oldest finished operations are deleted before their
+	// retention ends. Zero means no limit.
+	MaxOperationsPerAccount int
 	// HealthInterval is how often each instance of a service with a
 	// HealthCheckConfig is probed (Route 53's 30 s by default).
 	HealthInterval time.Duration
@@ -135,17 +140,18 @@ type EtcdConfig struct {
 // DefaultConfig returns the defaults of `cairn serve`.
 func DefaultConfig() Config {
 	return Config{
-		APIAddr:            "127.0.0.1:9080",
-		DNSAddr:            "127.0.0.1:9053",
-		DNSNameserver:      dns.DefaultNameserver,
-		DataDir:            "./cairn-data",
-		Region:             "us-east-1",
-		AccountID:          "000000000000",
-		OperationRetention: 72 * time.Hour,
-		HealthInterval:     health.DefaultConfig().Interval,
-		HealthConcurrency:  health.DefaultConfig().Concurrency,
-		HealthTimeouts:     health.DefaultTimeouts(),
-		Limits:             registry.DefaultLimits(),
+		APIAddr:                 "127.0.0.1:9080",
+		DNSAddr:                 "127.0.0.1:9053",
+		DNSNameserver:           dns.DefaultNameserver,
+		DataDir:                 "./cairn-data",
+		Region:                  "us-east-1",
+		AccountID:               "000000000000",
+		OperationRetention:      72 * time.Hour,
+		MaxOperationsPerAccount: 1_000_000,
+		HealthInterval:          health.DefaultConfig().Interval,
+		HealthConcurrency:       health.DefaultConfig().Concurrency,
+		HealthTimeouts:          health.DefaultTimeouts(),
+		Limits:                  registry.DefaultLimits(),
 	}
 }
 
@@ -189,6 +195,9 @@ func (c Config) Validate() error {
 	}
 	if !awsid.IsAccountID(c.AccountID) {
 		return fmt.Errorf("server: the account ID %q must be 12 digits, such as 000000000000", c.AccountID)
+	}
+	if c.MaxOperationsPerAccount < 0 {
+		return fmt.Errorf("server: the most operations per account %d must not be negative (0 for no limit)", c.MaxOperationsPerAccount)
 	}
 	if c.OperationDelay < 0 || c.OperationRetention < 0 || c.CustomHealthDelay < 0 {
 		return errors.New("server: the operation delay and retention and the custom health delay must not be negative")
@@ -272,7 +281,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	started := time.Now()
 	reg, err := registry.New(context.Background(), s.st, registry.Config{
-		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention,
+		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention, MaxOperationsPerAccount: cfg.MaxOperationsPerAccount,
 		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log,
 	})
 	if err != nil {

@@ -212,6 +212,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
 	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
 	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
+	s.integer(&cfg.MaxOperationsPerAccount, "max-operations-per-account", "CAIRN_MAX_OPERATIONS_PER_ACCOUNT", "most operations an account keeps; past it, its oldest finished ones are deleted before their retention ends; 0 for no limit")
 	s.duration(&cfg.HealthInterval, "health-interval", "CAIRN_HEALTH_INTERVAL", "how often each instance with a Route 53-style health check is probed")
 	s.integer(&cfg.HealthConcurrency, "health-concurrency", "CAIRN_HEALTH_CONCURRENCY", "how many health probes may run at once")
 	s.duration(&cfg.CustomHealthDelay, "custom-health-delay", "CAIRN_CUSTOM_HEALTH_DELAY", "delay before a custom health status change takes effect (AWS: about 30s); 0 applies it at once")

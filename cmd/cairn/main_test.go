@@ -66,6 +66,7 @@ var serveFlags = map[string]string{
 	"account-id":                    "CAIRN_ACCOUNT_ID",
 	"operation-delay":               "CAIRN_OPERATION_DELAY",
 	"operation-retention":           "CAIRN_OPERATION_RETENTION",
+	"max-operations-per-account":    "CAIRN_MAX_OPERATIONS_PER_ACCOUNT",
 	"limit-namespaces":              "CAIRN_LIMIT_NAMESPACES",
 	"limit-instances-per-namespace": "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE",
 	"limit-instances-per-service":   "CAIRN_LIMIT_INSTANCES_PER_SERVICE",
@@ -154,6 +155,8 @@ func TestServeSettings(t *testing.T) {
 		// account is the first thing reported.
 		{"flag over environment", map[string]string{"CAIRN_REGION": "Mars_1", "CAIRN_ACCOUNT_ID": "42"}, []string{"--region", "eu-west-1"}, 1,
 			[]string{`account ID "42"`}},
+		{"negative operations per account", map[string]string{"CAIRN_MAX_OPERATIONS_PER_ACCOUNT": "-5"}, nil, 1,
+			[]string{"operations per account -5 must not be negative"}},
 		{"negative limit", nil, []string{"--limit-namespaces", "-1"}, 1,
 			[]string{"limits must not be negative"}},
 		{"empty data dir", nil, []string{"--data-dir", ""}, 1,

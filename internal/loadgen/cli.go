@@ -26,6 +26,9 @@ Usage:
   cairn-bench load --data-dir DIR [--cpuprofile F]
                               load a cairn data folder in-process as cairn does when
                               it starts, and report the time and the heap it takes
+  cairn-bench ops [flags]     ListOperations at scale: paging through --ops retained
+                              operations, and other callers' ListNamespaces latency
+                              while --pagers clients page
   cairn-bench report --in FILE [--markdown]
                               print a JSON report (--out of another command) again,
                               as a table or as BENCHMARKS.md's Markdown tables
@@ -178,6 +181,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		return loadCommand(args[1:], stdout, stderr)
 	case "report":
 		return reportCommand(args[1:], stdout, stderr)
+	case "ops":
+		return opsCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

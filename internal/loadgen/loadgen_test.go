@@ -210,3 +210,38 @@ func TestScaleTiny(t *testing.T) {
 		t.Errorf("%+v", p)
 	}
 }
+
+// The ListOperations measurement against cairn in-process, tiny: every
+// operation seeded is listed page by page, and both ListNamespaces runs
+// are measured without errors.
+func TestOpsAgainstCairn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the workloads for seconds")
+	}
+	var stdout, stderr bytes.Buffer
+	out := t.TempDir() + "/ops.json"
+	code := Main([]string{"ops", "--cairn-in-process", "--ops", "250", "--page", "20", "--passes", "1", "--pagers", "2", "--c", "1",
+		"--d", "500ms", "--seed-c", "4", "--quiet", "--out", out}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	var res OpsResult
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Pages < 250/20 || len(res.PageAll) != 1 || res.PageAll[0] <= 0 {
+		t.Errorf("paging: %d pages, %v", res.Pages, res.PageAll)
+	}
+	for name, r := range map[string]Result{"alone": res.Alone, "paged": res.Paged, "busy": res.Busy} {
+		if r.Ops == 0 || r.Errors != 0 || r.P50ms <= 0 {
+			t.Errorf("ListNamespaces %s: %+v", name, r)
+		}
+	}
+	if res.PagerCalls <= 0 || res.BusyCalls <= 0 || res.Ratio <= 0 {
+		t.Errorf("pagers %.0f/s, GetOperation %.0f/s, ratio %.2f", res.PagerCalls, res.BusyCalls, res.Ratio)
+	}
+}

@@ -127,7 +127,7 @@ func TestOperationFilters(t *testing.T) {
 			opFilter("UPDATE_DATE", "BETWEEN", "1500", "2500")}, []string{"op-2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			match, err := operationFilters(tc.filters)
+			match, _, err := operationFilters(tc.filters)
 			if len(tc.want) == 1 && tc.want[0] == fails {
 				if e, ok := AsError(err); !ok || e.Kind != KindInvalid {
 					t.Errorf("error %v, want InvalidInput", err)
@@ -139,7 +139,7 @@ func TestOperationFilters(t *testing.T) {
 			}
 			var got []string
 			for _, op := range all {
-				if match(op) {
+				if match(newOpView(op)) {
 					got = append(got, op.ID)
 				}
 			}

@@ -221,7 +221,7 @@ func (r *Registry) resumeOperations() {
 	v := r.currentView()
 	v.mu.RLock()
 	var pending []string
-	for id, op := range v.ops {
+	for id, op := range v.ops.byID {
 		if !op.done() {
 			pending = append(pending, id)
 		}
@@ -246,76 +246,120 @@ func (r *Registry) resumeOperations() {
 }
 
 // janitor drops finished operations, and their idempotency records, once
-// they are older than the retention period.
+// they are older than the retention period, or when their account keeps
+// more than Config.MaxOperationsPerAccount (then at once: follow wakes it).
 func (r *Registry) janitor() {
 	defer r.wg.Done()
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
 		r.expireOperations()
+		r.trimOperations()
 		select {
 		case <-tick.C:
+		case <-r.trim:
 		case <-r.ctx.Done():
 			return
 		}
 	}
 }
 
-// expireOperations deletes expired operations in batches of up to 1,000
-// per commit (fewer on a store that bounds the keys one commit may write,
-// such as etcd: each operation may take two deletes), until none is left.
-func (r *Registry) expireOperations() {
+// deleteBatch is how many operations one commit deletes: up to 1,000,
+// fewer on a store that bounds the keys one commit may write, such as
+// etcd (each operation may take two deletes).
+func (r *Registry) deleteBatch() int {
 	batch := 1000
 	if l, ok := r.st.(interface{ MaxWrites() int }); ok {
 		batch = max(min(batch, l.MaxWrites()/2), 1)
 	}
+	return batch
+}
+
+// expireOperations deletes expired operations in batches, until none is
+// left.
+func (r *Registry) expireOperations() {
+	batch := r.deleteBatch()
 	for r.ctx.Err() == nil {
 		old := r.expiredOperations(batch)
-		if len(old) == 0 {
-			return
-		}
-		err := r.update(r.ctx, func(tx store.Tx) error {
-			for _, id := range old {
-				op, err := getRecord[opRecord](tx, opKey(id))
-				if err != nil {
-					return err
-				}
-				if op == nil {
-					continue
-				}
-				if op.IdemKey != "" {
-					if err := tx.Delete(op.IdemKey); err != nil {
-						return err
-					}
-				}
-				if err := tx.Delete(opKey(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			r.log.Warn("registry: expire operations", "err", err)
+		if len(old) == 0 || !r.deleteOperations(old) {
 			return
 		}
 	}
 }
 
+// trimOperations deletes the oldest finished operations of every account
+// that keeps more than Config.MaxOperationsPerAccount, in batches, until
+// none does (or what is left is unfinished).
+func (r *Registry) trimOperations() {
+	batch := r.deleteBatch()
+	for r.ctx.Err() == nil {
+		v := r.currentView()
+		v.ops.over.Store(false) // a put after this sets it again
+		v.mu.RLock()
+		ids := v.ops.overLimit(batch)
+		v.mu.RUnlock()
+		if len(ids) == 0 || !r.deleteOperations(ids) {
+			return
+		}
+	}
+}
+
+// deleteOperations deletes the operations ids and their idempotency
+// records in one commit; it reports whether the commit succeeded.
+func (r *Registry) deleteOperations(ids []string) bool {
+	err := r.update(r.ctx, func(tx store.Tx) error {
+		for _, id := range ids {
+			op, err := getRecord[opRecord](tx, opKey(id))
+			if err != nil {
+				return err
+			}
+			if op == nil {
+				continue
+			}
+			if op.IdemKey != "" {
+				if err := tx.Delete(op.IdemKey); err != nil {
+					return err
+				}
+			}
+			if err := tx.Delete(opKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Warn("registry: expire operations", "err", err)
+		return false
+	}
+	return true
+}
+
 // expiredOperations returns up to n finished operations older than the
-// retention period.
+// retention period. Each caller's list is walked from its oldest
+// operation, up to the first created within the retention (an operation
+// is updated no earlier than it is created), so the walk costs what it
+// finds plus the unfinished operations it passes.
 func (r *Registry) expiredOperations(n int) []string {
 	cutoff := r.now().Add(-r.cfg.OperationRetention).UnixMilli()
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	var old []string
-	for id, op := range v.ops {
-		if op.done() && op.UpdateDate < cutoff {
-			old = append(old, id)
-			if len(old) == n {
-				break
-			}
+	for k, l := range v.ops.lists {
+		if k.kind != opAll {
+			continue
 		}
+		l.backward(func(o *opView) bool {
+			if o.created >= cutoff || len(old) == n {
+				return false
+			}
+			// An operation another account started on a shared namespace
+			// is in two callers' lists; take it from its own scope's.
+			if o.scope == k.vis && o.done() && o.updated < cutoff {
+				old = append(old, o.id)
+			}
+			return true
+		})
 	}
 	return old
 }
@@ -335,8 +379,8 @@ func (r *Registry) GetOperation(ctx context.Context, c Caller, in *cloudmap.GetO
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	op := v.ops[in.OperationId]
-	if op == nil || op.Account != owner || !opVisible(c, op) {
+	op := v.ops.byID[in.OperationId]
+	if op == nil || op.account() != owner || !opVisible(c, op) {
 		return nil, notFound(ResOperation, in.OperationId)
 	}
 	return &cloudmap.GetOperationResponse{Operation: operationOut(op)}, nil
@@ -344,20 +388,26 @@ func (r *Registry) GetOperation(ctx context.Context, c Caller, in *cloudmap.GetO
 
 // opVisible reports whether c may see an operation: one in its own account
 // and region, or one it started on a namespace shared with it.
-func opVisible(c Caller, op *opRecord) bool {
-	return op.scope == c.scope() || op.Requester == c.Account && op.Region == c.Region
+func opVisible(c Caller, op *opView) bool {
+	s := op.scope.Value()
+	return s == c.scope() || handleValue(op.requester) == c.Account && s.Region == c.Region
 }
 
-func operationOut(op *opRecord) *cloudmap.Operation {
-	targets := make(map[string]string, len(op.Targets))
-	for k, v := range op.Targets {
-		targets[k] = v
+func operationOut(op *opView) *cloudmap.Operation {
+	targets := make(map[string]string, 3)
+	for _, t := range []string{cloudmap.OperationTargetTypeNamespace, cloudmap.OperationTargetTypeService, cloudmap.OperationTargetTypeInstance} {
+		if id := op.target(t); id != "" {
+			targets[t] = id
+		}
 	}
-	return &cloudmap.Operation{
-		Id: op.ID, OwnerAccount: op.Account, Type: op.Type, Status: op.Status,
-		ErrorCode: op.ErrorCode, ErrorMessage: op.ErrorMessage,
-		CreateDate: msTime(op.CreateDate), UpdateDate: msTime(op.UpdateDate), Targets: targets,
+	out := &cloudmap.Operation{
+		Id: op.id, OwnerAccount: op.account(), Type: op.typeName(), Status: op.statusName(),
+		CreateDate: msTime(op.created), UpdateDate: msTime(op.updated), Targets: targets,
 	}
+	if op.fail != nil {
+		out.ErrorCode, out.ErrorMessage = op.fail.code, op.fail.message
+	}
+	return out
 }
 
 func msTime(ms int64) *cloudmap.Time { return cloudmap.NewTime(time.UnixMilli(ms).UTC()) }

@@ -70,6 +70,14 @@ type Config struct {
 	// OperationRetention is how long finished operations (and the
 	// idempotency tokens tied to them) are kept. Default 72h.
 	OperationRetention time.Duration
+	// MaxOperationsPerAccount is the most operations one account keeps
+	// (in all its regions, with those started by accounts its namespaces
+	// are shared with); past it, its oldest finished operations (by
+	// creation) are deleted at once, before their retention ends, so that
+	// no caller can grow the server's memory without bound. An account can
+	// go past it for as long as that deletion takes to commit, and by its
+	// unfinished operations. Zero means no limit.
+	MaxOperationsPerAccount int
 	// CustomHealthDelay is how long a custom health status change waits
 	// before it takes effect (AWS waits about 30 s); zero applies it at
 	// once.
@@ -92,6 +100,10 @@ type Registry struct {
 	// view is swapped whole when it is rebuilt; every read loads it, so
 	// it is an atomic pointer rather than a mutex on the hot paths.
 	view atomic.Pointer[view]
+
+	// trim wakes the janitor when an account keeps more operations than
+	// Config.MaxOperationsPerAccount.
+	trim chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -119,8 +131,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("registry: load state: %w", err)
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	r := &Registry{st: st, cfg: cfg, log: log, tokenKey: key, ctx: rctx, cancel: cancel}
-	r.view.Store(v)
+	r := &Registry{st: st, cfg: cfg, log: log, tokenKey: key, trim: make(chan struct{}, 1), ctx: rctx, cancel: cancel}
+	r.setView(v)
 	r.wg.Add(2)
 	go r.follow(v.rev)
 	go r.janitor()
@@ -140,6 +152,20 @@ func (r *Registry) currentView() *view {
 	return r.view.Load()
 }
 
+// setView makes v the current view and returns the one it replaces.
+func (r *Registry) setView(v *view) *view {
+	v.mu.Lock()
+	v.ops.setLimit(r.cfg.MaxOperationsPerAccount)
+	v.mu.Unlock()
+	if v.ops.over.Load() {
+		select {
+		case r.trim <- struct{}{}:
+		default:
+		}
+	}
+	return r.view.Swap(v)
+}
+
 // follow applies the store's commits to the view, reloading the view when
 // the store can no longer replay what the view missed.
 func (r *Registry) follow(from int64) {
@@ -155,6 +181,12 @@ func (r *Registry) follow(from int64) {
 			if err := v.apply(ev.Rev, ev.Changes); err != nil {
 				r.log.Error("registry: apply change", "rev", ev.Rev, "err", err)
 			}
+			if v.ops.over.Load() {
+				select {
+				case r.trim <- struct{}{}:
+				default:
+				}
+			}
 			from = ev.Rev
 		}
 		if r.ctx.Err() != nil {
@@ -167,7 +199,7 @@ func (r *Registry) follow(from int64) {
 				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			old := r.view.Swap(nv)
+			old := r.setView(nv)
 			close(old.notify) // wake waiters; they re-check the new view
 			from = nv.rev
 			continue

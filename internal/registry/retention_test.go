@@ -28,7 +28,7 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newTestRegistry(t *testing.T, cfg Config) *Registry {
+func newTestRegistry(t testing.TB, cfg Config) *Registry {
 	t.Helper()
 	st, err := bolt.Open(t.TempDir(), bolt.DefaultOptions())
 	if err != nil {

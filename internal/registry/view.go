@@ -27,7 +27,7 @@ type view struct {
 	// the oldest namespace of a name is the one DNS answers for.
 	zones    map[string][]*nsView
 	services map[string]*svcView
-	ops      map[string]*opRecord
+	ops      opIndex
 	notify   chan struct{} // closed and replaced at every applied commit
 }
 
@@ -126,7 +126,7 @@ func newView() *view {
 		byHTTPName: map[string]*nsView{},
 		zones:      map[string][]*nsView{},
 		services:   map[string]*svcView{},
-		ops:        map[string]*opRecord{},
+		ops:        newOpIndex(),
 		notify:     make(chan struct{}),
 	}
 }
@@ -328,15 +328,14 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 	case strings.HasPrefix(c.Key, pOperation):
 		id := strings.TrimPrefix(c.Key, pOperation)
 		if c.Deleted() {
-			delete(v.ops, id)
+			v.ops.remove(id)
 			return nil
 		}
 		rec, err := decode[opRecord](c.Value)
 		if err != nil {
 			return err
 		}
-		rec.Work = nil // the view never needs the payload
-		v.ops[id] = rec
+		v.ops.put(newOpView(rec))
 	}
 	return nil
 }
