@@ -222,6 +222,7 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 		{flag: "account-id", bad: "42", good: "111111111111", refused: `account ID "42"`, got: func(c server.Config) string { return c.AccountID }},
 		{flag: "operation-delay", bad: "soon", good: "2s", typed: true, got: func(c server.Config) string { return c.OperationDelay.String() }},
 		{flag: "operation-retention", bad: "3 days", good: "1h0m0s", typed: true, got: func(c server.Config) string { return c.OperationRetention.String() }},
+		{flag: "max-operations-per-account", bad: "a million", good: "5000", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.MaxOperationsPerAccount) }},
 		{flag: "health-interval", bad: "bogus", good: "5s", typed: true, got: func(c server.Config) string { return c.HealthInterval.String() }},
 		{flag: "health-concurrency", bad: "lots", good: "16", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.HealthConcurrency) }},
 		{flag: "custom-health-delay", bad: "30", good: "30s", typed: true, got: func(c server.Config) string { return c.CustomHealthDelay.String() }},
