@@ -64,8 +64,8 @@ func TestResetScopesToTheAccount(t *testing.T) {
 		t.Fatalf("after resetting one account the store holds %v; want the other's %v", left, want)
 	}
 	v := r.currentView()
-	if len(v.namespaces) != 1 || v.namespaces["ns-b"] == nil || len(v.services) != 1 || len(v.ops) != 20 {
-		t.Fatalf("the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops))
+	if len(v.namespaces) != 1 || v.namespaces["ns-b"] == nil || len(v.services) != 1 || len(v.ops.byID) != 20 {
+		t.Fatalf("the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops.byID))
 	}
 	// Namespaces made through the API leave name indexes too.
 	c := Caller{Account: "333333333333", Region: "eu-west-1"}
@@ -87,8 +87,8 @@ func TestResetScopesToTheAccount(t *testing.T) {
 	if keys := storeKeys(t, r, "meta/"); len(keys) != 0 {
 		t.Fatalf("after a reset of everything the store still holds %v", keys)
 	}
-	if v := r.currentView(); len(v.namespaces)+len(v.services)+len(v.ops) != 0 {
-		t.Fatalf("after a reset of everything the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops))
+	if v := r.currentView(); len(v.namespaces)+len(v.services)+len(v.ops.byID) != 0 {
+		t.Fatalf("after a reset of everything the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops.byID))
 	}
 }
 
@@ -160,8 +160,8 @@ func TestResetInBatches(t *testing.T) {
 	if err := r.Reset(context.Background(), "111111111111"); err != nil {
 		t.Fatal(err)
 	}
-	if v := r.currentView(); len(v.namespaces)+len(v.services)+len(v.ops) != 0 {
-		t.Fatalf("after a batched reset the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops))
+	if v := r.currentView(); len(v.namespaces)+len(v.services)+len(v.ops.byID) != 0 {
+		t.Fatalf("after a batched reset the view holds %d namespaces, %d services, %d operations", len(v.namespaces), len(v.services), len(v.ops.byID))
 	}
 	if m.commits < 3 {
 		t.Fatalf("the reset of 300+ keys took %d commits of at most 127 writes", m.commits)
