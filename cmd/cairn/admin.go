@@ -8,6 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
@@ -219,4 +221,39 @@ func faultCommand(args []string, getenv func(string) string, stdout, stderr io.W
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// healthcheckCommand runs `cairn healthcheck`: it exits 0 when the cairn
+// at the endpoint answers GET /healthz with "ok", 1 otherwise (a
+// container's HEALTHCHECK).
+func healthcheckCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cairn healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	endpoint := fs.String("endpoint", envOr(getenv, "CAIRN_ENDPOINT", "http://127.0.0.1:9080"), "cairn's API endpoint (env CAIRN_ENDPOINT)")
+	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the answer")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: cairn healthcheck [--endpoint URL]\n\nExits 0 when GET /healthz answers ok, 1 otherwise.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	client := &http.Client{Timeout: *timeout}
+	resp, err := client.Get(strings.TrimSuffix(*endpoint, "/") + "/healthz")
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn healthcheck: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	answer := strings.TrimSpace(string(body))
+	if resp.StatusCode != http.StatusOK || answer != "ok" {
+		fmt.Fprintf(stderr, "cairn healthcheck: %s/healthz: HTTP %d %s\n", *endpoint, resp.StatusCode, answer)
+		return 1
+	}
+	fmt.Fprintln(stdout, answer)
+	return 0
 }

@@ -119,3 +119,13 @@ func TestFaultCommands(t *testing.T) {
 		t.Fatalf("cairn fault frob = %d", code)
 	}
 }
+
+func TestHealthcheckCommand(t *testing.T) {
+	srv := cairntest.NewServer(t)
+	if code, stdout, stderr := runCairn(t, map[string]string{"CAIRN_ENDPOINT": srv.Endpoint}, "healthcheck"); code != 0 || stdout != "ok\n" {
+		t.Fatalf("cairn healthcheck = %d, %q, %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runCairn(t, nil, "healthcheck", "--endpoint", "http://127.0.0.1:1", "--timeout", "1s"); code != 1 || !strings.Contains(stderr, "127.0.0.1:1") {
+		t.Fatalf("cairn healthcheck of nothing = %d, %q", code, stderr)
+	}
+}

@@ -42,6 +42,7 @@ Usage:
   cairn export [--endpoint URL] > state.json   write your account's namespaces, services and instances
   cairn import [--endpoint URL] FILE            create what a state file (JSON or YAML) describes
   cairn fault add|list|clear                    inject errors, latency, DNS failures, forced health
+  cairn healthcheck [--endpoint URL]            exit 0 when /healthz answers ok (a container's HEALTHCHECK)
   cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
   cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]
                         decide one request against a profile's policy_file, offline
@@ -66,6 +67,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return exportCommand(args[1:], getenv, stdout, stderr)
 	case "fault":
 		return faultCommand(args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheckCommand(args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCommand(args[1:], getenv, stdout, stderr)
 	case "policy":
