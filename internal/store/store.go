@@ -56,6 +56,13 @@ type Store interface {
 	// If fn returns an error, Load stops and returns it.
 	Load(ctx context.Context, fn func(key string, value []byte) error) (rev int64, err error)
 
+	// LoadRevs is Load that also gives each key's revision: the revision
+	// of the commit that last wrote it (at most the snapshot's revision).
+	// A key whose writer predates per-key revisions (a store upgraded from
+	// an older format) has a revision of at most the store's revision at
+	// the upgrade.
+	LoadRevs(ctx context.Context, fn func(key string, value []byte, rev int64) error) (rev int64, err error)
+
 	// Watch returns a channel of the commits after revision from, in
 	// revision order, one Event per commit. The channel is closed when ctx
 	// ends or the store closes. A watcher that falls too far behind, or

@@ -87,7 +87,7 @@ func (s *Store) write(batch []*request, errs []error) ([]store.Change, error) {
 		if errs[i] = t.run(r.fn); errs[i] != nil {
 			continue
 		}
-		if err := t.apply(changed); err != nil {
+		if err := t.apply(s.rev+1, changed); err != nil {
 			return nil, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
 		}
 	}

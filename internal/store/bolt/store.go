@@ -28,10 +28,31 @@ import (
 const FileName = "cairn.db"
 
 var (
-	dataBucket = []byte("data") // the key space
-	metaBucket = []byte("meta") // bookkeeping: the revision
-	revKey     = []byte("rev")  // in metaBucket: 8 bytes, big-endian
+	// dataBucket is the key space: each value is stored behind the
+	// revision of the commit that wrote it (8 bytes, big-endian).
+	dataBucket = []byte("kv")
+	// legacyBucket is the key space of files written before per-key
+	// revisions, values alone; Open moves it into dataBucket.
+	legacyBucket = []byte("data")
+	metaBucket   = []byte("meta") // bookkeeping: the revision
+	revKey       = []byte("rev")  // in metaBucket: 8 bytes, big-endian
 )
+
+// revLen is the length of the revision in front of every stored value.
+const revLen = 8
+
+// withRev returns value behind rev, as dataBucket stores it.
+func withRev(rev int64, value []byte) []byte {
+	b := make([]byte, revLen, revLen+len(value))
+	binary.BigEndian.PutUint64(b, uint64(rev))
+	return append(b, value...)
+}
+
+// stored returns the value of a dataBucket entry, without its revision.
+func stored(v []byte) []byte { return v[revLen:] }
+
+// storedRev returns the revision of a dataBucket entry.
+func storedRev(v []byte) int64 { return int64(binary.BigEndian.Uint64(v[:revLen])) }
 
 // Options tunes a Store. The zero value of a field means its default.
 type Options struct {
@@ -129,6 +150,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		rev, err = decodeRev(meta.Get(revKey))
 		return err
 	})
+	if err == nil {
+		err = upgrade(db, rev)
+	}
 	if err == nil && errors.Is(statErr, fs.ErrNotExist) && !opts.NoSync {
 		err = syncDir(dir) // make the new file's directory entry durable
 	}
@@ -179,6 +203,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, 
 // first called, so fn runs outside any bbolt transaction and may keep the
 // values it is given.
 func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) error) (int64, error) {
+	return s.LoadRevs(ctx, func(key string, value []byte, _ int64) error { return fn(key, value) })
+}
+
+// LoadRevs is Load, with the revision of the commit that last wrote each
+// key.
+func (s *Store) LoadRevs(ctx context.Context, fn func(key string, value []byte, rev int64) error) (int64, error) {
 	select {
 	case <-s.quit:
 		return 0, store.ErrClosed
@@ -187,6 +217,7 @@ func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) erro
 	type kv struct {
 		key   string
 		value []byte
+		rev   int64
 	}
 	var (
 		rev int64
@@ -202,7 +233,7 @@ func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) erro
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			all = append(all, kv{string(k), cloneValue(v)})
+			all = append(all, kv{string(k), cloneValue(stored(v)), storedRev(v)})
 		}
 		return nil
 	})
@@ -219,11 +250,53 @@ func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) erro
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		if err := fn(e.key, e.value); err != nil {
+		if err := fn(e.key, e.value, e.rev); err != nil {
 			return 0, err
 		}
 	}
 	return rev, nil
+}
+
+// upgrade moves the key space of a file written before per-key revisions
+// into dataBucket, each key with the store's current revision, in
+// transactions of a bounded size so that a large file does not need its
+// whole space in memory at once. Each key moves in one transaction, so a
+// crash during the upgrade leaves every key in exactly one of the two
+// buckets, and the next Open goes on.
+func upgrade(db *bbolt.DB, rev int64) error {
+	const chunk = 10000
+	for {
+		var done bool
+		err := db.Update(func(tx *bbolt.Tx) error {
+			old := tx.Bucket(legacyBucket)
+			if old == nil {
+				done = true
+				return nil
+			}
+			data := tx.Bucket(dataBucket)
+			var keys [][]byte
+			c := old.Cursor()
+			for k, v := c.First(); k != nil && len(keys) < chunk; k, v = c.Next() {
+				if err := data.Put(k, withRev(rev, v)); err != nil {
+					return err
+				}
+				keys = append(keys, k)
+			}
+			if len(keys) == 0 {
+				done = true
+				return tx.DeleteBucket(legacyBucket)
+			}
+			for _, k := range keys {
+				if err := old.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || done {
+			return err
+		}
+	}
 }
 
 // Close finishes the commits in progress, closes every watch channel and

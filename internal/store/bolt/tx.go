@@ -49,7 +49,7 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 	if v == nil {
 		return nil, false, nil
 	}
-	return cloneValue(v), true, nil
+	return cloneValue(stored(v)), true, nil
 }
 
 func (t *tx) Put(key string, value []byte) error {
@@ -60,8 +60,8 @@ func (t *tx) Put(key string, value []byte) error {
 		return errors.New("bolt: put: empty key")
 	case len(key) > bbolt.MaxKeySize:
 		return fmt.Errorf("bolt: put %.40q...: key longer than %d bytes", key, bbolt.MaxKeySize)
-	case len(value) > bbolt.MaxValueSize:
-		return fmt.Errorf("bolt: put %q: value longer than %d bytes", key, bbolt.MaxValueSize)
+	case len(value) > bbolt.MaxValueSize-revLen:
+		return fmt.Errorf("bolt: put %q: value longer than %d bytes", key, bbolt.MaxValueSize-revLen)
 	}
 	t.write(key, cloneValue(value))
 	return nil
@@ -104,12 +104,12 @@ func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 	c := t.data.Cursor()
 	k, v := c.Seek(p)
 	for i := 0; ; {
-		stored := k != nil && bytes.HasPrefix(k, p)
+		inStore := k != nil && bytes.HasPrefix(k, p)
 		var key string
 		var value []byte
 		switch {
-		case i < len(own) && (!stored || own[i] <= string(k)):
-			if stored && own[i] == string(k) {
+		case i < len(own) && (!inStore || own[i] <= string(k)):
+			if inStore && own[i] == string(k) {
 				k, v = c.Next()
 			}
 			key, value = own[i], ownVals[i]
@@ -117,8 +117,8 @@ func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 			if value == nil {
 				continue // deleted in this transaction
 			}
-		case stored:
-			key, value = string(k), cloneValue(v)
+		case inStore:
+			key, value = string(k), cloneValue(stored(v))
 			k, v = c.Next()
 		default:
 			return nil
@@ -129,9 +129,10 @@ func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 	}
 }
 
-// apply writes t's buffered writes into the bbolt transaction and records
-// each key's new state in changed. Deleting an absent key changes nothing.
-func (t *tx) apply(changed map[string][]byte) error {
+// apply writes t's buffered writes into the bbolt transaction, each value
+// behind the revision rev, and records each key's new state in changed.
+// Deleting an absent key changes nothing.
+func (t *tx) apply(rev int64, changed map[string][]byte) error {
 	for _, k := range slices.Sorted(maps.Keys(t.writes)) {
 		v, bk := t.writes[k], []byte(k)
 		if v == nil {
@@ -141,7 +142,7 @@ func (t *tx) apply(changed map[string][]byte) error {
 			if err := t.data.Delete(bk); err != nil {
 				return fmt.Errorf("delete %q: %w", k, err)
 			}
-		} else if err := t.data.Put(bk, v); err != nil {
+		} else if err := t.data.Put(bk, withRev(rev, v)); err != nil {
 			return fmt.Errorf("put %q: %w", k, err)
 		}
 		changed[k] = v

@@ -264,6 +264,12 @@ func (s *Store) Options() Options { return s.opts }
 // returns the revision of the space's latest commit. The snapshot is read
 // in pages at one etcd revision and copied out before fn is first called.
 func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) error) (int64, error) {
+	return s.LoadRevs(ctx, func(key string, value []byte, _ int64) error { return fn(key, value) })
+}
+
+// LoadRevs is Load, with each key's ModRevision: the revision of the
+// commit that last wrote it.
+func (s *Store) LoadRevs(ctx context.Context, fn func(key string, value []byte, rev int64) error) (int64, error) {
 	if s.isClosed() {
 		return 0, store.ErrClosed
 	}
@@ -273,6 +279,7 @@ func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) erro
 	type kv struct {
 		key   string
 		value []byte
+		rev   int64
 	}
 	var (
 		all []kv
@@ -282,7 +289,7 @@ func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) erro
 	for attempt := 0; ; attempt++ {
 		all, rev = all[:0], 0
 		err = s.loadPages(ctx, func(key string, value []byte, modRev int64) {
-			all = append(all, kv{key, value})
+			all = append(all, kv{key, value, modRev})
 			rev = max(rev, modRev)
 		}, &rev)
 		if err == nil {
@@ -302,7 +309,7 @@ func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) erro
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		if err := fn(e.key, e.value); err != nil {
+		if err := fn(e.key, e.value, e.rev); err != nil {
 			return 0, err
 		}
 	}

@@ -39,6 +39,8 @@ type Stats struct {
 	Keys    int // keys in the source, all now in the target
 	Deleted int // target keys the source lacked (with Force)
 	Bytes   int // bytes of values copied
+	// SourceRev is the source's revision at the snapshot copied.
+	SourceRev int64
 }
 
 type kv struct {
@@ -61,14 +63,16 @@ func Copy(ctx context.Context, dst, src store.Store, opts Options) (Stats, error
 	}
 	var all []kv
 	seen := make(map[string]bool)
-	if _, err := src.Load(ctx, func(k string, v []byte) error {
+	srcRev, err := src.Load(ctx, func(k string, v []byte) error {
 		all = append(all, kv{k, v})
 		seen[k] = true
 		st.Bytes += len(v)
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return st, fmt.Errorf("storecopy: read the source: %w", err)
 	}
+	st.SourceRev = srcRev
 	batch := opts.Batch
 	if batch <= 0 {
 		batch = 100

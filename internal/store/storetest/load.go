@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -42,5 +43,30 @@ func testLoad(t *testing.T, s store.Store) {
 	cancel()
 	if _, err := s.Load(ctx, func(string, []byte) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("Load with canceled context = %v; want %v", err, context.Canceled)
+	}
+}
+
+// testLoadRevs checks that LoadRevs gives every key the revision of the
+// commit that last wrote it, whatever else was committed since.
+func testLoadRevs(t *testing.T, s store.Store) {
+	want := map[string]int64{}
+	want["a"] = write(t, s, put("a", "1"))
+	want["b"] = write(t, s, put("b", "1"), put("c", "1"))
+	want["c"] = want["b"]
+	write(t, s, put("d", "1"))
+	want["a"] = write(t, s, put("a", "2"), del("d"))
+	got := map[string]int64{}
+	loadRev, err := s.LoadRevs(context.Background(), func(key string, value []byte, rev int64) error {
+		got[key] = rev
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("LoadRevs: %v", err)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("LoadRevs revisions = %v; want %v", got, want)
+	}
+	if loadRev != want["a"] {
+		t.Errorf("LoadRevs revision = %d; want %d", loadRev, want["a"])
 	}
 }

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CanceledUpdate", testCanceledUpdate},
 		{"Revisions", testRevisions},
 		{"Load", testLoad},
+		{"LoadRevs", testLoadRevs},
 		{"Watch", testWatch},
 		{"WatchCancel", testWatchCancel},
 		{"Concurrent", testConcurrent},
