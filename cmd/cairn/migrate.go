@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 	"github.com/cairn-dev/cairn/internal/store/etcd"
@@ -88,6 +89,13 @@ func migrate(args []string, getenv func(string) string, stdout, stderr io.Writer
 		} else {
 			fmt.Fprintf(stderr, "cairn migrate: %v\n", err)
 		}
+		return 1
+	}
+	// The target's revisions start again from its own: InstancesRevision
+	// must not go back, so the target's revision base moves past every
+	// value the source could show.
+	if err := registry.Rebase(ctx, dst, st.SourceRev); err != nil {
+		fmt.Fprintf(stderr, "cairn migrate: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "copied %d keys (%d bytes of values) from %s to %s in %v", st.Keys, st.Bytes, from, to, time.Since(start).Round(time.Millisecond))

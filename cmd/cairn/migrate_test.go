@@ -51,6 +51,27 @@ func instances(t *testing.T, c *sd.Client) []string {
 	return ids
 }
 
+// revision returns shop/cart's InstancesRevision.
+func revision(t *testing.T, c *sd.Client) int64 {
+	t.Helper()
+	out, err := c.DiscoverInstancesRevision(context.Background(), &sd.DiscoverInstancesRevisionInput{NamespaceName: aws.String("shop"), ServiceName: aws.String("cart")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToInt64(out.InstancesRevision)
+}
+
+// grown checks that shop/cart's InstancesRevision is now more than last
+// (or at least last, when nothing was registered since) and returns it.
+func grown(t *testing.T, c *sd.Client, what string, last int64, strictly bool) int64 {
+	t.Helper()
+	rev := revision(t, c)
+	if rev < last || strictly && rev == last {
+		t.Errorf("%s: InstancesRevision %d; it was %d", what, rev, last)
+	}
+	return rev
+}
+
 // TestMigrate moves a cairn's state from the embedded store to etcd and
 // back, through `cairn migrate`, and checks it by serving it.
 func TestMigrate(t *testing.T) {
@@ -81,6 +102,7 @@ func TestMigrate(t *testing.T) {
 		}
 	}
 	want := instances(t, c)
+	rev := grown(t, c, "on bolt", 0, true)
 	stop()
 	if len(want) != 150 {
 		t.Fatalf("discovered %d instances before the migration", len(want))
@@ -99,9 +121,11 @@ func TestMigrate(t *testing.T) {
 	if got := instances(t, c); !slices.Equal(got, want) {
 		t.Fatalf("over etcd: %d instances; want the %d migrated", len(got), len(want))
 	}
+	rev = grown(t, c, "migrated to etcd", rev, false)
 	if _, err := c.DeregisterInstance(ctx, &sd.DeregisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("i-000")}); err != nil {
 		t.Fatal(err)
 	}
+	rev = grown(t, c, "a deregistration over etcd", rev, true)
 	want = want[1:]
 	stop()
 
@@ -120,6 +144,12 @@ func TestMigrate(t *testing.T) {
 	if got := instances(t, c); !slices.Equal(got, want) {
 		t.Fatalf("back on bolt: %d instances; want %d", len(got), len(want))
 	}
+	rev = grown(t, c, "migrated back to bolt", rev, false)
+	if _, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("i-000"),
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	grown(t, c, "a registration back on bolt", rev, true)
 	stop()
 
 	// --force replaces a non-empty target: the original embedded store
@@ -132,6 +162,11 @@ func TestMigrate(t *testing.T) {
 	if got := instances(t, c); !slices.Equal(got, want) {
 		t.Fatalf("after --force: %d instances; want %d", len(got), len(want))
 	}
+	rev = grown(t, c, "after --force", rev, false)
+	if _, err := c.DeregisterInstance(ctx, &sd.DeregisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("i-001")}); err != nil {
+		t.Fatal(err)
+	}
+	grown(t, c, "a deregistration after --force", rev, true)
 	stop()
 }
 

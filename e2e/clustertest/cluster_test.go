@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -546,4 +547,55 @@ func etcdLeader(t *testing.T, c *cluster) *etcdtest.Server {
 	}
 	t.Fatal("etcd has no leader")
 	return nil
+}
+
+// TestQuotaAcrossServers races registrations through two servers into a
+// service with a small quota: the quota holds exactly (near a quota,
+// registrations are counted in the transaction; see README, "Quotas").
+func TestQuotaAcrossServers(t *testing.T) {
+	c := newCluster(t)
+	const quota = 40
+	limit := func(cfg *server.Config) { cfg.Limits.InstancesPerService = quota }
+	a, b := c.start("a", limit), c.start("b", limit)
+	ctx := context.Background()
+	nsID := namespace(t, a, "quota", false)
+	svc, err := a.client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("capped"), NamespaceId: aws.String(nsID)})
+	must(t, err)
+	svcID := aws.ToString(svc.Service.Id)
+	eventually(t, "b sees the service", func() bool {
+		_, err := b.client.GetService(ctx, &sd.GetServiceInput{Id: aws.String(svcID)})
+		return err == nil
+	})
+	const writers, each = 8, 8 // 128 attempts through two servers for 40 places
+	var ok, refused atomic.Int64
+	var writes sync.WaitGroup
+	for _, n := range []*node{a, b} {
+		for g := range writers {
+			writes.Go(func() {
+				for i := range each {
+					id := fmt.Sprintf("%s-%d-%d", n.name, g, i)
+					_, err := n.client.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: aws.String(svcID), InstanceId: aws.String(id),
+						Attributes: map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.1"}})
+					var limitErr *types.ResourceLimitExceeded
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case errors.As(err, &limitErr):
+						refused.Add(1)
+					default:
+						t.Errorf("RegisterInstance %s: %v", id, err)
+					}
+				}
+			})
+		}
+	}
+	writes.Wait()
+	if ok.Load() != quota || refused.Load() != 2*writers*each-quota {
+		t.Errorf("%d registrations accepted and %d refused; want %d and %d", ok.Load(), refused.Load(), quota, 2*writers*each-quota)
+	}
+	for _, n := range []*node{a, b} {
+		eventually(t, fmt.Sprintf("%s counts %d instances", n.name, quota), func() bool {
+			return len(listInstances(t, n, svcID)) == quota
+		})
+	}
 }

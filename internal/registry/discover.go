@@ -107,7 +107,7 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		j := i + rand.IntN(len(matched)-i)
 		matched[i], matched[j] = matched[j], matched[i]
 	}
-	out := &cloudmap.DiscoverInstancesResult{Instances: make([]cloudmap.DiscoveredInstance, n), InstancesRevision: svc.rec.Revision}
+	out := &cloudmap.DiscoverInstancesResult{Instances: make([]cloudmap.DiscoveredInstance, n), InstancesRevision: v.instancesRevision(svc)}
 	for i, h := range matched[:n] {
 		out.Instances[i] = cloudmap.DiscoveredInstance{
 			InstanceId: h.inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
@@ -151,6 +151,6 @@ func (r *Registry) DiscoverInstancesRevision(ctx context.Context, c Caller, in *
 	if err != nil {
 		return nil, err
 	}
-	rev := svc.rec.Revision
+	rev := v.instancesRevision(svc)
 	return &cloudmap.DiscoverInstancesRevisionResponse{InstancesRevision: &rev}, nil
 }

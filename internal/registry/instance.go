@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
@@ -77,6 +78,10 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 			lock: pLock + instKey(svc.ID, in.InstanceId), targets: instanceTargets(ns.ID, svc.ID, in.InstanceId),
 			work: &opWork{ServiceID: svc.ID, Instance: inst}}, nil
 	}
+	if r.cfg.Limits.InstancesPerService > 0 || r.cfg.Limits.InstancesPerNamespace > 0 {
+		done := r.inflight.add(svcID)
+		defer done()
+	}
 	id, err := r.startOperation(ctx, c, start)
 	if err != nil {
 		return nil, err
@@ -94,47 +99,82 @@ func instanceTargets(ns, svc, inst string) map[string]string {
 
 // checkInstanceQuota refuses a new instance when its service or namespace
 // has reached its quota, counting the registrations still in flight.
+//
+// Far from the quota it counts from the view, and the registrations of
+// this server not yet in the view, without reading anything in tx, so
+// that registrations do not conflict with each other. Within quotaSlack
+// of the quota it counts exactly in tx (every instance of the service or
+// namespace, and the registrations in flight): such registrations then
+// conflict with each other and commit one after the other. With several
+// servers, a service can pass its quota only if more than quotaSlack of
+// its registrations committed on other servers are not yet in this
+// server's view (see README, "Quotas").
 func (r *Registry) checkInstanceQuota(tx store.Tx, svc *svcRecord, ns *nsRecord) error {
-	if lim := r.cfg.Limits.InstancesPerService; lim > 0 {
-		pending, err := pendingRegistrations(tx, svc.ID)
+	svcLim, nsLim := r.cfg.Limits.InstancesPerService, r.cfg.Limits.InstancesPerNamespace
+	exact := r.cfg.OperationDelay > 0 // registrations in flight are not all this server's
+	v := r.currentView()
+	v.mu.RLock()
+	svcCount, nsCount := 0, 0
+	var svcIDs []string
+	if sv := v.services[svc.ID]; sv != nil {
+		svcCount = len(sv.instances)
+		for _, other := range sv.ns.byName {
+			svcIDs = append(svcIDs, other.rec.ID)
+		}
+	}
+	if nv := v.namespaces[ns.ID]; nv != nil {
+		nsCount = nv.instances
+	}
+	v.mu.RUnlock()
+	svcFlight, nsFlight := r.inflight.count(svc.ID), r.inflight.sum(svcIDs)
+	if svcLim > 0 && (exact || svcCount+svcFlight+quotaSlack >= svcLim) {
+		n, err := countInstances(tx, svc.ID)
 		if err != nil {
 			return err
 		}
-		if svc.InstanceCount+pending >= lim {
-			return &Error{Kind: KindLimit, Message: fmt.Sprintf("The service %s has reached the quota of %d instances", svc.ID, lim)}
+		if n >= svcLim {
+			return &Error{Kind: KindLimit, Message: fmt.Sprintf("The service %s has reached the quota of %d instances", svc.ID, svcLim)}
 		}
 	}
-	if lim := r.cfg.Limits.InstancesPerNamespace; lim > 0 {
+	if nsLim > 0 && (exact || nsCount+nsFlight+quotaSlack >= nsLim) {
 		prefix := pSvcName + ns.ID + "/"
-		var svcIDs []string
-		if err := tx.Scan(prefix, func(_ string, v []byte) bool { svcIDs = append(svcIDs, string(v)); return true }); err != nil {
+		var ids []string
+		if err := tx.Scan(prefix, func(_ string, v []byte) bool { ids = append(ids, string(v)); return true }); err != nil {
 			return err
 		}
-		pending := 0
-		for _, id := range svcIDs {
-			n, err := pendingRegistrations(tx, id)
+		total := 0
+		for _, id := range ids {
+			n, err := countInstances(tx, id)
 			if err != nil {
 				return err
 			}
-			pending += n
+			total += n
 		}
-		if ns.InstanceCount+pending >= lim {
-			return &Error{Kind: KindLimit, Message: fmt.Sprintf("The namespace %s has reached the quota of %d instances", ns.ID, lim)}
+		if total >= nsLim {
+			return &Error{Kind: KindLimit, Message: fmt.Sprintf("The namespace %s has reached the quota of %d instances", ns.ID, nsLim)}
 		}
 	}
 	return nil
 }
 
-// pendingRegistrations counts the registrations in flight, in a service,
-// of instances that don't exist yet: each holds its instance's lock, and
-// a lock on an instance that doesn't exist can only be a registration's.
-func pendingRegistrations(tx store.Tx, svcID string) (int, error) {
+// quotaSlack is how close to a quota registrations are counted exactly
+// (see checkInstanceQuota).
+const quotaSlack = 256
+
+// countInstances counts, in tx, a service's instances and the
+// registrations in flight of instances that don't exist yet: each holds
+// its instance's lock, and a lock on an instance that doesn't exist can
+// only be a registration's.
+func countInstances(tx store.Tx, svcID string) (int, error) {
+	n := 0
+	if err := tx.Scan(instKey(svcID, ""), func(string, []byte) bool { n++; return true }); err != nil {
+		return 0, err
+	}
 	prefix := pLock + instKey(svcID, "")
 	var ids []string
 	if err := tx.Scan(prefix, func(k string, _ []byte) bool { ids = append(ids, k[len(prefix):]); return true }); err != nil {
 		return 0, err
 	}
-	n := 0
 	for _, id := range ids {
 		_, exists, err := tx.Get(instKey(svcID, id))
 		if err != nil {
@@ -147,51 +187,61 @@ func pendingRegistrations(tx store.Tx, svcID string) (int, error) {
 	return n, nil
 }
 
-// nextRevision returns an InstancesRevision greater than old. It follows
-// the clock (microseconds) so that a service deleted and created again
-// under the same name does not go back to a smaller revision.
-func (r *Registry) nextRevision(old int64) int64 {
-	return max(old+1, r.now().UnixMicro())
+// inflight counts, by service, the registrations this server has started
+// and whose commit its view may not have applied yet.
+type inflight struct {
+	mu sync.Mutex
+	n  map[string]int
 }
 
-// txServiceNamespace reads a service and its namespace by ID, for the
-// execution of an operation.
-func txServiceNamespace(tx store.Tx, svcID string) (*svcRecord, *nsRecord, error) {
-	svc, err := getRecord[svcRecord](tx, svcKey(svcID))
-	if err != nil || svc == nil {
-		return nil, nil, err
+// add counts one registration into svcID until the returned func is
+// called.
+func (f *inflight) add(svcID string) (done func()) {
+	f.mu.Lock()
+	if f.n == nil {
+		f.n = map[string]int{}
 	}
-	ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
-	if err != nil || ns == nil {
-		return nil, nil, err
+	f.n[svcID]++
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		if f.n[svcID]--; f.n[svcID] == 0 {
+			delete(f.n, svcID)
+		}
+		f.mu.Unlock()
 	}
-	return svc, ns, nil
 }
 
+func (f *inflight) count(svcID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n[svcID]
+}
+
+func (f *inflight) sum(svcIDs []string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, id := range svcIDs {
+		n += f.n[id]
+	}
+	return n
+}
+
+// execRegister writes a registered instance. It writes the instance's key
+// alone: the service's instance count and InstancesRevision come from the
+// view (see view.instancesRevision), so that registrations into one
+// service don't all rewrite, and on etcd conflict on, the service's
+// record. It reads the service's record, which only a change of the
+// service itself writes: a registration into a service being deleted
+// conflicts with the deletion.
 func (r *Registry) execRegister(tx store.Tx, inst *instRecord) (*opFailure, error) {
-	svc, ns, err := txServiceNamespace(tx, inst.ServiceID)
-	if err != nil {
+	if _, ok, err := tx.Get(svcKey(inst.ServiceID)); err != nil {
 		return nil, err
-	}
-	if svc == nil {
+	} else if !ok {
 		return &opFailure{"INTERNAL_FAILURE", fmt.Sprintf("the service %s no longer exists", inst.ServiceID)}, nil
 	}
-	_, exists, err := tx.Get(instKey(svc.ID, inst.ID))
-	if err != nil {
-		return nil, err
-	}
-	if !exists {
-		svc.InstanceCount++
-		ns.InstanceCount++
-		if err := putRecord(tx, nsKey(ns.ID), ns); err != nil {
-			return nil, err
-		}
-	}
-	svc.Revision = r.nextRevision(svc.Revision)
-	if err := putRecord(tx, svcKey(svc.ID), svc); err != nil {
-		return nil, err
-	}
-	return nil, putRecord(tx, instKey(svc.ID, inst.ID), inst)
+	return nil, putRecord(tx, instKey(inst.ServiceID, inst.ID), inst)
 }
 
 // DeregisterInstance starts removing an instance, with the DNS records and
@@ -231,26 +281,9 @@ func (r *Registry) DeregisterInstance(ctx context.Context, c Caller, in *cloudma
 	return &cloudmap.DeregisterInstanceResponse{OperationId: id}, nil
 }
 
+// execDeregister deletes an instance's key, and writes nothing else (see
+// execRegister).
 func (r *Registry) execDeregister(tx store.Tx, svcID, instID string) (*opFailure, error) {
-	svc, ns, err := txServiceNamespace(tx, svcID)
-	if err != nil {
-		return nil, err
-	}
-	if svc == nil {
-		return nil, nil // the service and so the instance are gone
-	}
-	if _, ok, err := tx.Get(instKey(svcID, instID)); err != nil || !ok {
-		return nil, err
-	}
-	svc.InstanceCount--
-	ns.InstanceCount--
-	svc.Revision = r.nextRevision(svc.Revision)
-	if err := putRecord(tx, nsKey(ns.ID), ns); err != nil {
-		return nil, err
-	}
-	if err := putRecord(tx, svcKey(svc.ID), svc); err != nil {
-		return nil, err
-	}
 	return nil, tx.Delete(instKey(svcID, instID))
 }
 

@@ -13,6 +13,7 @@ const (
 	pLock      = "lock/" // lock/<target> → operation ID in flight
 	pIdem      = "idem/" // idem/<account>/<region>/<kind>/<token> → idemRecord
 	kTokenKey  = "meta/token-key"
+	kRevBase   = "meta/revbase" // → JSON number: see view.instancesRevision
 )
 
 func nsKey(id string) string                { return pNamespace + id }

@@ -270,7 +270,7 @@ func (r *Registry) janitor() {
 func (r *Registry) deleteBatch() int {
 	batch := 1000
 	if l, ok := r.st.(interface{ MaxWrites() int }); ok {
-		batch = max(min(batch, l.MaxWrites()/2), 1)
+		batch = max(min(batch, l.MaxWrites()/3), 1) // two deletes and a floor each
 	}
 	return batch
 }
@@ -307,7 +307,22 @@ func (r *Registry) trimOperations() {
 // deleteOperations deletes the operations ids and their idempotency
 // records in one commit; it reports whether the commit succeeded.
 func (r *Registry) deleteOperations(ids []string) bool {
+	// The InstancesRevision the registrations and deregistrations among
+	// them give their services moves to the services' records as they go.
+	floors := map[string]int64{}
+	v := r.currentView()
+	v.mu.RLock()
+	for _, id := range ids {
+		if o := v.ops.byID[id]; o != nil && o.changesInstances() {
+			svc := handleValue(o.svc)
+			floors[svc] = max(floors[svc], o.rev)
+		}
+	}
+	v.mu.RUnlock()
 	err := r.update(r.ctx, func(tx store.Tx) error {
+		if err := foldRevisions(tx, floors); err != nil {
+			return err
+		}
 		for _, id := range ids {
 			op, err := getRecord[opRecord](tx, opKey(id))
 			if err != nil {

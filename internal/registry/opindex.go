@@ -29,6 +29,7 @@ type opView struct {
 	typ       uint8 // index in operationTypes
 	status    uint8 // index in operationStatuses
 	fail      *opFailure
+	rev       int64 // the store revision of the commit that last wrote the record
 }
 
 // handleValue is h's string, or "" for the zero handle.
@@ -369,4 +370,12 @@ func (x *opIndex) remove(id string) {
 			}
 		}
 	}
+}
+
+// changesInstances reports whether the operation registered or
+// deregistered an instance: one that ended in SUCCESS.
+func (o *opView) changesInstances() bool {
+	t := o.typeName()
+	return o.statusName() == cloudmap.OperationStatusSuccess &&
+		(t == cloudmap.OperationTypeRegisterInstance || t == cloudmap.OperationTypeDeregisterInstance)
 }

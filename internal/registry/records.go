@@ -31,7 +31,6 @@ type nsRecord struct {
 	HostedZoneID     string         `json:"zone,omitempty"`
 	CreateDate       int64          `json:"created"`
 	ServiceCount     int            `json:"services"`
-	InstanceCount    int            `json:"instances"`
 	Tags             []cloudmap.Tag `json:"tags,omitempty"`
 	// SharedWith lists the accounts the namespace is shared with.
 	SharedWith []string `json:"shared,omitempty"`
@@ -61,10 +60,12 @@ type svcRecord struct {
 	HealthCheckConfig       *cloudmap.HealthCheckConfig       `json:"hc,omitempty"`
 	HealthCheckCustomConfig *cloudmap.HealthCheckCustomConfig `json:"hcc,omitempty"`
 	CreateDate              int64                             `json:"created"`
-	InstanceCount           int                               `json:"instances"`
-	Revision                int64                             `json:"rev"`
-	Attributes              map[string]string                 `json:"attrs,omitempty"`
-	Tags                    []cloudmap.Tag                    `json:"tags,omitempty"`
+	// Revision is the floor of the service's InstancesRevision (see
+	// view.instancesRevision): set at creation, raised when operations
+	// expire and by `cairn migrate`. Instance writes never write it.
+	Revision   int64             `json:"rev"`
+	Attributes map[string]string `json:"attrs,omitempty"`
+	Tags       []cloudmap.Tag    `json:"tags,omitempty"`
 	// CreatedBy is the account that created the service: the namespace's
 	// owner, or an account the namespace is shared with. Empty means the
 	// owner.
@@ -124,6 +125,13 @@ type opRecord struct {
 
 func (o *opRecord) done() bool {
 	return o.Status == cloudmap.OperationStatusSuccess || o.Status == cloudmap.OperationStatusFail
+}
+
+// changesInstances reports whether the operation registered or
+// deregistered an instance: one that ended in SUCCESS.
+func (o *opRecord) changesInstances() bool {
+	return o.Status == cloudmap.OperationStatusSuccess &&
+		(o.Type == cloudmap.OperationTypeRegisterInstance || o.Type == cloudmap.OperationTypeDeregisterInstance)
 }
 
 // opWork holds the payload of each operation type; one field is set.

@@ -100,6 +100,8 @@ type Registry struct {
 	// view is swapped whole when it is rebuilt; every read loads it, so
 	// it is an atomic pointer rather than a mutex on the hot paths.
 	view atomic.Pointer[view]
+	// inflight counts registrations by service, for the quotas.
+	inflight inflight
 
 	// trim wakes the janitor when an account keeps more operations than
 	// Config.MaxOperationsPerAccount.
@@ -124,6 +126,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Registry, error) {
 	}
 	key, err := loadTokenKey(ctx, st)
 	if err != nil {
+		return nil, err
+	}
+	if err := ensureRevBase(ctx, st); err != nil {
 		return nil, err
 	}
 	v, err := loadView(ctx, st)

@@ -22,7 +22,7 @@ func seedReset(tb testing.TB, r *Registry, account, tag string, n int) {
 	err := r.update(context.Background(), func(tx store.Tx) error {
 		_ = putRecord(tx, nsKey(nsID), &nsRecord{scope: s, ID: nsID, Name: tag + ".test", HTTPName: tag + ".test", Type: "DNS_PRIVATE"})
 		_ = tx.Put(nsNameKey(s, tag+".test"), []byte(nsID))
-		_ = putRecord(tx, svcKey(svcID), &svcRecord{scope: s, ID: svcID, NamespaceID: nsID, Name: "web", Type: "DNS_HTTP", InstanceCount: n})
+		_ = putRecord(tx, svcKey(svcID), &svcRecord{scope: s, ID: svcID, NamespaceID: nsID, Name: "web", Type: "DNS_HTTP"})
 		_ = tx.Put(svcNameKey(nsID, "web", true), []byte(svcID))
 		for i := range n {
 			id := fmt.Sprintf("i-%d", i)

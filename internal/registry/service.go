@@ -153,7 +153,7 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 		}
 		svc := &svcRecord{scope: ns.scope, ID: id, NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
 			Description: in.Description, CreatorRequestID: in.CreatorRequestId, HealthCheckConfig: in.HealthCheckConfig,
-			CreateDate: r.now().UnixMilli(), Revision: r.now().UnixMicro(), Tags: dedupTags(in.Tags)}
+			CreateDate: r.now().UnixMilli(), Revision: r.revisionFloor(), Tags: dedupTags(in.Tags)}
 		if ns.Account != c.Account {
 			svc.CreatedBy = c.Account // a service in a namespace shared with the caller
 		}
@@ -191,11 +191,13 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 	if err != nil {
 		return nil, err
 	}
-	return &cloudmap.CreateServiceResponse{Service: serviceOut(out)}, nil
+	return &cloudmap.CreateServiceResponse{Service: serviceOut(out, 0)}, nil
 }
 
-func serviceOut(s *svcRecord) *cloudmap.Service {
-	count := int32(s.InstanceCount)
+// serviceOut is a service as the API shows it; instances is its instance
+// count, from the view.
+func serviceOut(s *svcRecord, instances int) *cloudmap.Service {
+	count := int32(instances)
 	return &cloudmap.Service{
 		Id: s.ID, Arn: ServiceARN(s.Region, s.Account, s.ID), ResourceOwner: s.Account, Name: s.Name,
 		NamespaceId: s.NamespaceID, Description: s.Description, InstanceCount: &count, DnsConfig: s.DNSConfig,
@@ -216,7 +218,7 @@ func (r *Registry) GetService(ctx context.Context, c Caller, in *cloudmap.GetSer
 	if err != nil {
 		return nil, err
 	}
-	return &cloudmap.GetServiceResponse{Service: serviceOut(svc.rec)}, nil
+	return &cloudmap.GetServiceResponse{Service: serviceOut(svc.rec, len(svc.instances))}, nil
 }
 
 // ListServices lists the caller's services that match every filter.
@@ -251,7 +253,11 @@ func (r *Registry) ListServices(ctx context.Context, c Caller, in *cloudmap.List
 	}
 	v := r.currentView()
 	v.mu.RLock()
-	var items []*svcRecord
+	type item struct {
+		rec       *svcRecord
+		instances int
+	}
+	var items []item
 	for _, svc := range v.services {
 		if !visible(c, svc.ns.rec) {
 			continue
@@ -261,18 +267,18 @@ func (r *Registry) ListServices(ctx context.Context, c Caller, in *cloudmap.List
 			ok = ok && svc.rec.NamespaceID == id
 		}
 		if ok {
-			items = append(items, svc.rec)
+			items = append(items, item{svc.rec, len(svc.instances)})
 		}
 	}
 	v.mu.RUnlock()
-	page, next, err := paginate(r, items, func(s *svcRecord) string { return createdKey(s.CreateDate, s.ID) },
+	page, next, err := paginate(r, items, func(s item) string { return createdKey(s.rec.CreateDate, s.rec.ID) },
 		"ListServices", fingerprint([]any{c, in.Filters}), in.NextToken, maxResults(in.MaxResults, 100))
 	if err != nil {
 		return nil, err
 	}
 	out := &cloudmap.ListServicesResponse{Services: []cloudmap.ServiceSummary{}, NextToken: next}
-	for _, rec := range page {
-		s := serviceOut(rec)
+	for _, it := range page {
+		s := serviceOut(it.rec, it.instances)
 		out.Services = append(out.Services, cloudmap.ServiceSummary{
 			Id: s.Id, Arn: s.Arn, ResourceOwner: s.ResourceOwner, Name: s.Name, Type: s.Type, Description: s.Description,
 			InstanceCount: s.InstanceCount, DnsConfig: s.DnsConfig, HealthCheckConfig: s.HealthCheckConfig,
@@ -296,8 +302,12 @@ func (r *Registry) DeleteService(ctx context.Context, c Caller, in *cloudmap.Del
 		if err := mayChangeService(c, svc); err != nil {
 			return err
 		}
-		if svc.InstanceCount > 0 {
-			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted because it contains %d instance(s)", svc.ID, svc.InstanceCount)}
+		n := 0
+		if err := tx.Scan(instKey(svc.ID, ""), func(string, []byte) bool { n++; return true }); err != nil {
+			return err
+		}
+		if n > 0 {
+			return &Error{Kind: KindInUse, Message: fmt.Sprintf("The service %s can't be deleted because it contains %d instance(s)", svc.ID, n)}
 		}
 		if held, ok, err := tx.Get(pLock + svcKey(svc.ID)); err != nil {
 			return err

@@ -29,6 +29,14 @@ type view struct {
 	services map[string]*svcView
 	ops      opIndex
 	notify   chan struct{} // closed and replaced at every applied commit
+	// revBase is added to store revisions to make InstancesRevision (see
+	// instancesRevision); from the record kRevBase.
+	revBase int64
+	// applying is the revision of the commit being applied, and keyRevs,
+	// while a snapshot is applied, the revision of each operation key;
+	// both only under mu, during apply.
+	applying int64
+	keyRevs  map[string]int64
 }
 
 type nsView struct {
@@ -37,6 +45,8 @@ type nsView struct {
 	// for DNS namespaces where names are unique regardless of case.
 	byName  map[string]*svcView
 	byLower map[string]*svcView
+	// instances counts the instances of the namespace's services.
+	instances int
 }
 
 type svcView struct {
@@ -48,6 +58,24 @@ type svcView struct {
 	// DiscoverInstances' QueryParameters asked for (see withAttr); nil
 	// after each change of the service's instances.
 	byAttr atomic.Pointer[map[string]attrIndex]
+	// opRev is the store revision of the latest registration or
+	// deregistration of the service the view has seen succeed (0: none).
+	opRev int64
+}
+
+// instancesRevision is a service's InstancesRevision: the revision of the
+// store's commit of its latest registration or deregistration, plus the
+// store's revision base, or its record's floor if that is greater. It
+// needs no write to any shared record: the commit that registers an
+// instance writes its operation record, whose revision the view knows.
+// An operation expires only in a commit that raises the floor to its
+// revision (see expireOperations), so the value never goes back, on a
+// restart either.
+func (v *view) instancesRevision(s *svcView) int64 {
+	if s.opRev == 0 {
+		return s.rec.Revision
+	}
+	return max(s.rec.Revision, v.revBase+s.opRev)
 }
 
 // attrIndex lists a service's instances by the value of one attribute.
@@ -140,15 +168,20 @@ func newView() *view {
 func loadView(ctx context.Context, st store.Store) (*view, error) {
 	v := newView()
 	var changes []store.Change
-	rev, err := st.Load(ctx, func(key string, value []byte) error {
+	v.keyRevs = map[string]int64{}
+	rev, err := st.LoadRevs(ctx, func(key string, value []byte, keyRev int64) error {
 		if relevant(key) {
 			changes = append(changes, store.Change{Key: key, Value: value})
+			if strings.HasPrefix(key, pOperation) {
+				v.keyRevs[key] = keyRev
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	defer func() { v.keyRevs = nil }()
 	sortByRank(changes)
 	const window = 1 << 15
 	for lo := 0; lo < len(changes) || lo == 0; lo += window {
@@ -193,7 +226,7 @@ func decodeInstances(changes []store.Change) []*instRecord {
 
 func relevant(key string) bool {
 	return strings.HasPrefix(key, pNamespace) || strings.HasPrefix(key, pService) ||
-		strings.HasPrefix(key, pInstance) || strings.HasPrefix(key, pOperation)
+		strings.HasPrefix(key, pInstance) || strings.HasPrefix(key, pOperation) || key == kRevBase
 }
 
 // rank orders a commit's changes so that parents exist before children are
@@ -233,6 +266,7 @@ func sortByRank(changes []store.Change) {
 func (v *view) applySorted(rev int64, changes []store.Change, decoded []*instRecord) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.applying = rev
 	for i, c := range changes {
 		var pre *instRecord
 		if decoded != nil {
@@ -314,7 +348,9 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 			return nil
 		}
 		if c.Deleted() {
-			svc.remove(instID)
+			if svc.remove(instID) {
+				svc.ns.instances--
+			}
 			return nil
 		}
 		rec := pre
@@ -324,7 +360,17 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 				return err
 			}
 		}
-		svc.put(rec)
+		if svc.put(rec) {
+			svc.ns.instances++
+		}
+	case c.Key == kRevBase:
+		if !c.Deleted() {
+			b, err := decode[int64](c.Value)
+			if err != nil {
+				return err
+			}
+			v.revBase = *b
+		}
 	case strings.HasPrefix(c.Key, pOperation):
 		id := strings.TrimPrefix(c.Key, pOperation)
 		if c.Deleted() {
@@ -335,7 +381,17 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 		if err != nil {
 			return err
 		}
-		v.ops.put(newOpView(rec))
+		o := newOpView(rec)
+		o.rev = v.applying
+		if r, ok := v.keyRevs[c.Key]; ok {
+			o.rev = r
+		}
+		if rec.changesInstances() {
+			if svc := v.services[rec.Targets[cloudmap.OperationTargetTypeService]]; svc != nil {
+				svc.opRev = max(svc.opRev, o.rev)
+			}
+		}
+		v.ops.put(o)
 	}
 	return nil
 }
@@ -373,7 +429,8 @@ func (v *view) removeZone(ns *nsView) {
 	}
 }
 
-func (s *svcView) put(rec *instRecord) {
+// put adds or replaces an instance and reports whether it is new.
+func (s *svcView) put(rec *instRecord) bool {
 	attrs := make([]cloudmap.Attribute, 0, len(rec.Attributes))
 	for k, val := range rec.Attributes {
 		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
@@ -381,7 +438,8 @@ func (s *svcView) put(rec *instRecord) {
 	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
 	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
 		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
-	if old, ok := s.instances[rec.ID]; ok {
+	old, replaced := s.instances[rec.ID]
+	if replaced {
 		iv.idx = old.idx
 		s.list[old.idx] = iv
 	} else {
@@ -390,12 +448,14 @@ func (s *svcView) put(rec *instRecord) {
 	}
 	s.instances[rec.ID] = iv
 	s.byAttr.Store(nil)
+	return !replaced
 }
 
-func (s *svcView) remove(id string) {
+// remove removes an instance and reports whether it was there.
+func (s *svcView) remove(id string) bool {
 	old, ok := s.instances[id]
 	if !ok {
-		return
+		return false
 	}
 	last := s.list[len(s.list)-1]
 	s.list[old.idx] = last
@@ -403,6 +463,7 @@ func (s *svcView) remove(id string) {
 	s.list = s.list[:len(s.list)-1]
 	delete(s.instances, id)
 	s.byAttr.Store(nil)
+	return true
 }
 
 // health is an instance's current health status as reads report it.
