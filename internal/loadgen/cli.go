@@ -32,6 +32,10 @@ Usage:
   cairn-bench report --in FILE [--markdown]
                               print a JSON report (--out of another command) again,
                               as a table or as BENCHMARKS.md's Markdown tables
+  cairn-bench writes [flags]  durable RegisterInstance (64 writers) over cairn on bolt
+                              and on etcd with 1, 2 and 3 servers, beside raw bbolt
+                              DB.Batch and raw etcd transactions of the same shape,
+                              all in one run, with the ratios (needs the etcd binary)
   cairn-bench all [flags]     run --target cairn --compare moto,trivial, then scale:
                               every figure of BENCHMARKS.md in one command
                               (cairn-bench all --out BENCHMARKS.json)
@@ -71,6 +75,7 @@ type options struct {
 	scaleDuration        time.Duration
 	scaleDir, profileDir string
 	keepOps              bool
+	etcdBin              string
 }
 
 func (o *options) flags(fs *flag.FlagSet, cmd string) {
@@ -109,6 +114,9 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&o.account, "account-id", "111122223333", "account of the credentials a started cairn is given")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the tool (and of cairn, with --cairn-in-process) to this file")
+	if cmd == "writes" {
+		fs.StringVar(&o.etcdBin, "etcd-bin", "", "etcd binary (default: etcd on PATH, then /usr/bin/etcd)")
+	}
 	if cmd == "scale" || cmd == "all" {
 		fs.StringVar(&o.sizes, "sizes", "1000,100000,1000000", "instance counts of the scale curve")
 		fs.IntVar(&o.scaleClients, "scale-c", 32, "concurrent clients for the scale curve's discover runs")
@@ -176,7 +184,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	cmd := args[0]
 	switch cmd {
-	case "run", "scale", "all":
+	case "run", "scale", "all", "writes":
 	case "load":
 		return loadCommand(args[1:], stdout, stderr)
 	case "report":
@@ -238,6 +246,27 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	if err == nil && (cmd == "scale" || cmd == "all") {
 		err = o.scale(rep, prog, stderr)
+	}
+	if cmd == "writes" {
+		err = o.writes(rep, prog, stderr)
+		md := writesMarkdown(rep.Results)
+		fmt.Fprint(stdout, md)
+		if o.markdown != "" {
+			if werr := os.WriteFile(o.markdown, []byte(md), 0o644); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if o.out != "" {
+			b, _ := json.MarshalIndent(rep, "", "  ")
+			if werr := os.WriteFile(o.out, append(b, '\n'), 0o644); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "cairn-bench writes: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	rep.Machine.LoadEnd = LoadAvg()
 	if len(rep.Results) > 0 || rep.Scale != nil {

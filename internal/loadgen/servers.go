@@ -57,6 +57,9 @@ type CairnOptions struct {
 	DNS     bool
 	// NoLimits lifts every quota (the scale curve needs it).
 	NoLimits bool
+	// Args are more command-line flags of the cairn process (not
+	// in-process), such as --store etcd.
+	Args []string
 	// Log receives build output and the server's warnings.
 	Log io.Writer
 }
@@ -142,6 +145,7 @@ func StartCairn(o CairnOptions) (*Server, error) {
 	if o.NoLimits {
 		args = append(args, "--limit-namespaces", "0", "--limit-instances-per-namespace", "0", "--limit-instances-per-service", "0")
 	}
+	args = append(args, o.Args...)
 	if err := s.startProcess(bin, args, o.DNS, o.Log); err != nil {
 		s.Close()
 		return nil, err

@@ -1,0 +1,336 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// The writes comparison (`cairn-bench writes`) measures cairn's durable
+// RegisterInstance beside the storage engines themselves writing the same
+// shape, in one run on the same machine, so that the ratios hold however
+// loaded the machine is:
+//
+//   - raw bbolt: DB.Batch (MaxBatchDelay 1 ms, fsync per commit) from the
+//     writers, each writing an instance record (~600 B) and an operation
+//     record (~200 B) under new keys;
+//   - cairn over bolt, over HTTP, SigV4 verified: RegisterInstance of new
+//     instances with a fresh CreatorRequestId into 4 services of one
+//     namespace, operations done before the call returns;
+//   - raw etcd: a transaction of one comparison (the instance key is
+//     absent) and the two puts, from the writers over one client;
+//   - cairn over that etcd with 1, 2 and 3 servers, the writers spread
+//     over the servers, each set of servers on a key prefix of its own.
+//
+// The load generator runs on the same cores as the servers.
+
+// rawShape returns an instance record of about 600 bytes and an
+// operation record of about 200, as cairn writes them.
+func rawShape(i, n int) (instKey, inst, opKey, op []byte) {
+	id := "w" + strconv.Itoa(i) + "-" + strconv.Itoa(n)
+	instKey = []byte("inst/srv-bench0000000000/" + id)
+	inst = fmt.Appendf(nil, `{"svc":"srv-bench0000000000","id":%q,"crid":%q,"by":"111122223333","attrs":{"AWS_INSTANCE_IPV4":"10.%d.%d.%d","AWS_INSTANCE_PORT":"8080","stage":"prod"}}`,
+		id, id, i%256, n/256%256, n%256)
+	for len(inst) < 600 {
+		inst = append(inst, ' ')
+	}
+	opKey = []byte("op/" + id)
+	op = fmt.Appendf(nil, `{"a":"111122223333","r":"us-east-1","id":%q,"type":"REGISTER_INSTANCE","status":"SUCCESS","created":1,"updated":1}`, id)
+	for len(op) < 200 {
+		op = append(op, ' ')
+	}
+	return instKey, inst, opKey, op
+}
+
+// RawBoltWorkload is writers writing rawShape with bbolt's DB.Batch into
+// a new file in dir, fsync on.
+func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *Progress) (Result, error) {
+	db, err := bbolt.Open(filepath.Join(dir, "raw.db"), 0o600, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	defer db.Close()
+	db.MaxBatchDelay = time.Millisecond
+	bucket := []byte("kv")
+	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucketIfNotExists(bucket); return err }); err != nil {
+		return Result{}, err
+	}
+	w := &Workload{Name: "write", Server: "raw bbolt DB.Batch", Clients: writers, Duration: dur, Warmup: warmup, Progress: prog,
+		NewClient: func(i int) (func() error, error) {
+			n := 0
+			return func() error {
+				n++
+				ik, iv, ok, ov := rawShape(i, n)
+				return db.Batch(func(tx *bbolt.Tx) error {
+					b := tx.Bucket(bucket)
+					if err := b.Put(ik, iv); err != nil {
+						return err
+					}
+					return b.Put(ok, ov)
+				})
+			}, nil
+		}}
+	return w.Run()
+}
+
+// RawEtcdWorkload is writers writing rawShape to etcd, each write one
+// transaction: if the instance key is absent, put both records.
+func RawEtcdWorkload(endpoint string, writers int, dur, warmup time.Duration, prog *Progress) (Result, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return Result{}, err
+	}
+	defer cli.Close()
+	w := &Workload{Name: "write", Server: "raw etcd txn", Clients: writers, Duration: dur, Warmup: warmup, Progress: prog,
+		NewClient: func(i int) (func() error, error) {
+			n := 0
+			return func() error {
+				n++
+				ik, iv, ok, ov := rawShape(i, n)
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision("/raw/"+string(ik)), "=", 0)).
+					Then(clientv3.OpPut("/raw/"+string(ik), string(iv)), clientv3.OpPut("/raw/"+string(ok), string(ov))).Commit()
+				if err == nil && !resp.Succeeded {
+					err = errors.New("raw etcd: the key exists")
+				}
+				return err
+			}, nil
+		}}
+	return w.Run()
+}
+
+// Etcd is an etcd the tool started: one member on free loopback ports,
+// with a data folder that Close removes.
+type Etcd struct {
+	Endpoint string
+	dir      string
+	cmd      *exec.Cmd
+	exited   chan struct{}
+}
+
+// StartEtcd starts the etcd binary bin (default: etcd on PATH, then
+// /usr/bin/etcd) with its default limits.
+func StartEtcd(bin string, log io.Writer) (*Etcd, error) {
+	if bin == "" {
+		if p, err := exec.LookPath("etcd"); err == nil {
+			bin = p
+		} else {
+			bin = "/usr/bin/etcd"
+		}
+	}
+	dir, err := os.MkdirTemp("", "cairn-bench-etcd-*")
+	if err != nil {
+		return nil, err
+	}
+	cp, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	pp, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	client, peer := fmt.Sprintf("http://127.0.0.1:%d", cp), fmt.Sprintf("http://127.0.0.1:%d", pp)
+	cmd := exec.Command(bin, "--name", "bench", "--data-dir", filepath.Join(dir, "data"),
+		"--listen-client-urls", client, "--advertise-client-urls", client,
+		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "bench="+peer,
+		"--initial-cluster-state", "new", "--logger", "zap", "--log-level", "warn", "--log-outputs", "stderr")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start etcd (%s): %w", bin, err)
+	}
+	e := &Etcd{Endpoint: client, dir: dir, cmd: cmd, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(e.exited) }()
+	hc := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if resp, err := hc.Get(client + "/health"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return e, nil
+			}
+		}
+		select {
+		case <-e.exited:
+			e.Close()
+			return nil, errors.New("etcd exited while starting")
+		default:
+		}
+		if time.Now().After(deadline) {
+			e.Close()
+			return nil, errors.New("etcd did not become healthy within 20 s")
+		}
+	}
+}
+
+// Close stops etcd and removes its data.
+func (e *Etcd) Close() {
+	_ = e.cmd.Process.Kill()
+	<-e.exited
+	os.RemoveAll(e.dir)
+}
+
+// writesCommand runs the writes comparison.
+func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
+	creds := o.creds(func(string) string { return "" })
+	bin := o.cairnBin
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "cairn-bench-bin-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if bin, err = BuildCairn(dir); err != nil {
+			return err
+		}
+	}
+	tmp, err := os.MkdirTemp("", "cairn-bench-writes-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	writers := o.registerClients
+	plan := Plan{Prefix: "writes", Namespaces: 1, Services: 1, Instances: 1, WriteServices: 4}
+
+	add := func(res Result, err error) error {
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, res)
+		return nil
+	}
+	// cairnRun starts n cairn servers with args, seeds through the first,
+	// and runs the register workload with the writers spread over them.
+	cairnRun := func(label string, n int, args func(i int) []string) (Result, error) {
+		var eps []*Endpoint
+		for i := range n {
+			srv, err := StartCairn(CairnOptions{Bin: bin, Creds: creds, Region: o.region, Account: o.account, NoLimits: true, Log: log,
+				DataDir: filepath.Join(tmp, label+strconv.Itoa(i)), Args: args(i)})
+			if err != nil {
+				return Result{}, err
+			}
+			defer srv.Close()
+			ep, err := NewEndpoint(srv.Endpoint, o.region, creds, writers)
+			if err != nil {
+				return Result{}, err
+			}
+			defer ep.CloseIdle()
+			eps = append(eps, ep)
+		}
+		seeded, err := Seed(context.Background(), eps[0], plan, true, 8, io.Discard)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: seed: %w", label, err)
+		}
+		for _, ep := range eps[1:] { // the others see the services within moments
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				var out struct{ Service struct{ Id string } }
+				if err := ep.Call(context.Background(), "GetService", map[string]any{"Id": seeded.WriteServiceIDs[len(seeded.WriteServiceIDs)-1]}, &out); err == nil {
+					break
+				} else if time.Now().After(deadline) {
+					return Result{}, fmt.Errorf("%s: a server does not see the services: %w", label, err)
+				}
+			}
+		}
+		runID := fmt.Sprintf("r%x", time.Now().UnixNano()%0xffffffff)
+		reg := NewRegistered(writers)
+		clients := make([]func(int) (func() error, error), n)
+		for i, ep := range eps {
+			clients[i] = RegisterClient(ep, seeded, runID, reg)
+		}
+		w := &Workload{Name: "register", Server: label, Clients: writers, Duration: o.duration, Warmup: o.warmup, Progress: prog,
+			NewClient: func(i int) (func() error, error) { return clients[i%n](i) }}
+		return w.Run()
+	}
+
+	fmt.Fprintln(log, "writes: raw bbolt DB.Batch")
+	if err := add(RawBoltWorkload(tmp, writers, o.duration, o.warmup, prog)); err != nil {
+		return err
+	}
+	fmt.Fprintln(log, "writes: cairn over bolt")
+	if err := add(cairnRun("cairn bolt", 1, func(int) []string { return nil })); err != nil {
+		return err
+	}
+	etcd, err := StartEtcd(o.etcdBin, log)
+	if err != nil {
+		return err
+	}
+	defer etcd.Close()
+	fmt.Fprintln(log, "writes: raw etcd txn")
+	if err := add(RawEtcdWorkload(etcd.Endpoint, writers, o.duration, o.warmup, prog)); err != nil {
+		return err
+	}
+	for n := 1; n <= 3; n++ {
+		label := "cairn etcd ×" + strconv.Itoa(n)
+		fmt.Fprintln(log, "writes:", label)
+		res, err := cairnRun(label, n, func(int) []string {
+			return []string{"--store", "etcd", "--etcd-endpoints", etcd.Endpoint, "--etcd-prefix", "/bench" + strconv.Itoa(n) + "/"}
+		})
+		if err := add(res, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteRatios returns the lines comparing each cairn figure with its
+// engine's, from the results of one writes run.
+func WriteRatios(results []Result) []string {
+	by := map[string]Result{}
+	for _, r := range results {
+		by[r.Server] = r
+	}
+	var out []string
+	ratio := func(a, b string, target float64) {
+		x, y := by[a], by[b]
+		if x.PerSecond == 0 || y.PerSecond == 0 {
+			return
+		}
+		got := x.PerSecond / y.PerSecond
+		verdict := "met"
+		if got < target {
+			verdict = "MISSED"
+		}
+		out = append(out, fmt.Sprintf("%s / %s = %.0f%% (target ≥ %.0f%%: %s)", a, b, 100*got, 100*target, verdict))
+	}
+	ratio("cairn bolt", "raw bbolt DB.Batch", 0.75)
+	ratio("cairn etcd ×1", "raw etcd txn", 0.60)
+	ratio("cairn etcd ×2", "cairn etcd ×1", 1)
+	ratio("cairn etcd ×3", "cairn etcd ×1", 1)
+	for _, n := range []string{"cairn etcd ×2", "cairn etcd ×3"} {
+		if r, ok := by[n]; ok {
+			verdict := "met"
+			if r.P99ms > 100 {
+				verdict = "MISSED"
+			}
+			out = append(out, fmt.Sprintf("%s p99 %.1f ms (target ≤ 100 ms: %s)", n, r.P99ms, verdict))
+		}
+	}
+	return out
+}
+
+// writesMarkdown is the Markdown table of a writes run.
+func writesMarkdown(results []Result) string {
+	var b strings.Builder
+	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors |\n|---|--:|--:|--:|--:|--:|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors)
+	}
+	b.WriteString("\n")
+	for _, l := range WriteRatios(results) {
+		b.WriteString("- " + l + "\n")
+	}
+	return b.String()
+}
