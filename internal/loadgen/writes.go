@@ -147,7 +147,7 @@ func StartEtcd(bin string, log io.Writer) (*Etcd, error) {
 	cmd := exec.Command(bin, "--name", "bench", "--data-dir", filepath.Join(dir, "data"),
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "bench="+peer,
-		"--initial-cluster-state", "new", "--logger", "zap", "--log-level", "warn", "--log-outputs", "stderr")
+		"--initial-cluster-state", "new", "--logger", "zap", "--log-level", "error", "--log-outputs", "stderr")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
