@@ -135,6 +135,10 @@ type EtcdConfig struct {
 	// RequestTimeout bounds each write while etcd is unreachable (default
 	// 5 s), after which it fails with a retryable ServiceUnavailable.
 	DialTimeout, RequestTimeout time.Duration
+	// MaxTxnOps is etcd's --max-txn-ops (default 128): cairn never sends
+	// a transaction of more operations. Set it to etcd's when etcd runs
+	// with a larger limit.
+	MaxTxnOps int
 }
 
 // DefaultConfig returns the defaults of `cairn serve`.
@@ -210,6 +214,9 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.NamespacesPerRegion < 0 || c.Limits.InstancesPerNamespace < 0 || c.Limits.InstancesPerService < 0 {
 		return errors.New("server: limits must not be negative (0 means no limit)")
+	}
+	if c.Etcd.MaxTxnOps != 0 && c.Etcd.MaxTxnOps < 8 {
+		return fmt.Errorf("server: --etcd-max-txn-ops %d is too small: cairn's writes take up to 8 operations (etcd's default is 128)", c.Etcd.MaxTxnOps)
 	}
 	return nil
 }
@@ -405,7 +412,7 @@ func openStore(cfg Config, log *slog.Logger) (store.Store, error) {
 		st, err := etcd.Open(context.Background(), etcd.Options{
 			Endpoints: e.Endpoints, CAFile: e.CAFile, CertFile: e.CertFile, KeyFile: e.KeyFile,
 			Username: e.Username, Password: e.Password, Prefix: e.Prefix,
-			DialTimeout: e.DialTimeout, RequestTimeout: e.RequestTimeout, Logger: log,
+			DialTimeout: e.DialTimeout, RequestTimeout: e.RequestTimeout, MaxTxnOps: e.MaxTxnOps, Logger: log,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("server: open the etcd store: %w", err)

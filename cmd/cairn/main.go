@@ -237,6 +237,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&cfg.Etcd.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
 	s.str(&cfg.Etcd.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username (prefer the environment variable: flags show in ps)")
 	s.str(&cfg.Etcd.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state; servers that share it share the state (default /cairn/)")
+	s.integer(&cfg.Etcd.MaxTxnOps, "etcd-max-txn-ops", "CAIRN_ETCD_MAX_TXN_OPS", "etcd's --max-txn-ops: the most operations cairn puts in one etcd transaction (default 128, etcd's default)")
 	if err := s.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, 0, false

@@ -82,6 +82,7 @@ var serveFlags = map[string]string{
 	"etcd-username":                 "CAIRN_ETCD_USERNAME",
 	"etcd-password":                 "CAIRN_ETCD_PASSWORD",
 	"etcd-prefix":                   "CAIRN_ETCD_PREFIX",
+	"etcd-max-txn-ops":              "CAIRN_ETCD_MAX_TXN_OPS",
 }
 
 func TestServeHelp(t *testing.T) {
@@ -248,6 +249,7 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 		{flag: "etcd-username", bad: "nobody", good: "cairn", unchecked: true, got: func(c server.Config) string { return c.Etcd.Username }},
 		{flag: "etcd-password", bad: "wrong", good: "secret", unchecked: true, got: func(c server.Config) string { return c.Etcd.Password }},
 		{flag: "etcd-prefix", bad: "/other/", good: "/cairn-b/", unchecked: true, got: func(c server.Config) string { return c.Etcd.Prefix }},
+		{flag: "etcd-max-txn-ops", bad: "many", good: "1024", typed: true, got: func(c server.Config) string { return strconv.Itoa(c.Etcd.MaxTxnOps) }},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

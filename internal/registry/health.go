@@ -113,39 +113,12 @@ func (r *Registry) ReportHealth(ctx context.Context, t HealthTarget, healthy boo
 		if err != nil || inst == nil {
 			return err
 		}
-		if probeAddr(&instView{attrs: pairs(inst.Attributes)}) != t.Addr || inst.Probe == status {
+		if probeAddr(&instView{attrs: pairs(inst.Attributes)}) != t.Addr || inst.Probe == status && inst.ProbeGen == svc.HealthGen {
 			return nil
 		}
-		inst.Probe = status
+		inst.Probe, inst.ProbeGen = status, svc.HealthGen
 		return putRecord(tx, instKey(t.ServiceID, t.InstanceID), inst)
 	})
-}
-
-// clearProbes forgets the statuses of a service's health checks, when its
-// health check is replaced or removed: a new check starts healthy.
-func clearProbes(tx store.Tx, svcID string) error {
-	var keys []string
-	err := tx.Scan(instKey(svcID, ""), func(k string, v []byte) bool {
-		keys = append(keys, k)
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		inst, err := getRecord[instRecord](tx, k)
-		if err != nil {
-			return err
-		}
-		if inst == nil || inst.Probe == "" {
-			continue
-		}
-		inst.Probe = ""
-		if err := putRecord(tx, k, inst); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func sameHealthCheck(a, b *cloudmap.HealthCheckConfig) bool { return reflect.DeepEqual(a, b) }

@@ -56,6 +56,8 @@ func parseInstance(b []byte) (rec *instRecord, ok bool) {
 			rec.Forced, ok = p.str()
 		case "forcedUntil":
 			rec.ForcedUntil, ok = p.int()
+		case "probeGen":
+			rec.ProbeGen, ok = p.int()
 		case "attrs":
 			rec.Attributes, ok = p.strMap(rec.Attributes)
 		default:

@@ -66,6 +66,11 @@ type svcRecord struct {
 	Revision   int64             `json:"rev"`
 	Attributes map[string]string `json:"attrs,omitempty"`
 	Tags       []cloudmap.Tag    `json:"tags,omitempty"`
+	// HealthGen counts the replacements of the HealthCheckConfig: an
+	// instance's Probe status counts only if measured under the current
+	// one (instRecord.ProbeGen), so that replacing a check need not
+	// rewrite every instance (one etcd transaction could not hold them).
+	HealthGen int64 `json:"hcGen,omitempty"`
 	// CreatedBy is the account that created the service: the namespace's
 	// owner, or an account the namespace is shared with. Empty means the
 	// owner.
@@ -99,6 +104,8 @@ type instRecord struct {
 	// --health) until ForcedUntil (epoch ms), whatever the checks say.
 	Forced      string `json:"forced,omitempty"`
 	ForcedUntil int64  `json:"forcedUntil,omitempty"`
+	// ProbeGen is the service's HealthGen when Probe was recorded.
+	ProbeGen int64 `json:"probeGen,omitempty"`
 }
 
 // opRecord is an asynchronous operation and the work it carries.

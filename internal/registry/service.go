@@ -443,9 +443,10 @@ func (r *Registry) execUpdateService(tx store.Tx, w *opWork) (*opFailure, error)
 		svc.DNSConfig = &dc
 	}
 	if !sameHealthCheck(svc.HealthCheckConfig, ch.HealthCheckConfig) {
-		if err := clearProbes(tx, svc.ID); err != nil {
-			return nil, err
-		}
+		// The instances' statuses were measured by the old check: a new
+		// check starts healthy. They are forgotten by generation, in this
+		// one record, however many instances the service has.
+		svc.HealthGen++
 	}
 	svc.HealthCheckConfig = ch.HealthCheckConfig
 	return nil, putRecord(tx, svcKey(svc.ID), svc)

@@ -337,6 +337,10 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 		if old == nil {
 			old = &svcView{ns: ns, instances: map[string]*instView{}}
 			v.services[id] = old
+		} else if old.rec.HealthGen != rec.HealthGen {
+			for _, inst := range old.list { // measured by the old check
+				inst.probe = ""
+			}
 		}
 		old.rec = rec
 		ns.byName[rec.Name] = old
@@ -437,7 +441,10 @@ func (s *svcView) put(rec *instRecord) bool {
 	}
 	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
 	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
-		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
+		pending: rec.CustomPending, pendingAt: rec.CustomAt, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
+	if s.rec == nil || rec.ProbeGen == s.rec.HealthGen {
+		iv.probe = rec.Probe
+	}
 	old, replaced := s.instances[rec.ID]
 	if replaced {
 		iv.idx = old.idx
