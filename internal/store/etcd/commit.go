@@ -138,8 +138,10 @@ func (s *Store) commit(batch []*request) (leftover []*request) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	var again *reread
 	for attempt := 1; ; attempt++ {
-		res, left, err := s.attempt(ctx, live)
+		res, left, next, err := s.attempt(ctx, live, again)
+		again = next
 		if err == nil {
 			s.health.ok()
 			for i, r := range live {
@@ -185,20 +187,37 @@ func (e *ambiguousError) Error() string   { return e.err.Error() }
 func (e *ambiguousError) Unwrap() error   { return e.err }
 func (e *ambiguousError) Is(t error) bool { return t == errAmbiguous }
 
-// attempt runs every closure of batch over one snapshot and commits their
-// writes with one etcd Txn. It returns a result for each request that took
-// part (nil for the others, left for the next batch), or an error: a
-// conflict, or etcd's.
-func (s *Store) attempt(ctx context.Context, batch []*request) ([]*result, []*request, error) {
-	pin, err := s.cli.Get(ctx, s.marker)
-	if err != nil {
-		return nil, nil, err
+// reread is what a commit that lost its comparisons read in the same
+// round trip (the etcd Txn's Else: etcd's STM pattern), at the revision it
+// failed at: the next attempt's snapshot, with the keys the batch read
+// already cached, instead of a new linearizable read and new reads of
+// every key.
+type reread struct {
+	rev, markerRev int64
+	entries        map[string]entry
+}
+
+// attempt runs every closure of batch over one snapshot (again's, when
+// the previous attempt lost its comparisons) and commits their writes
+// with one etcd Txn. It returns a result for each request that took part
+// (nil for the others, left for the next batch), or an error: a conflict,
+// with what the Txn read instead, or etcd's.
+func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([]*result, []*request, *reread, error) {
+	var snap *snapshot
+	if again != nil {
+		snap = newSnapshot(s, ctx, again.rev, again.markerRev)
+		maps.Copy(snap.cache, again.entries)
+	} else {
+		pin, err := s.cli.Get(ctx, s.marker)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		var markerRev int64
+		if len(pin.Kvs) > 0 {
+			markerRev = pin.Kvs[0].ModRevision
+		}
+		snap = newSnapshot(s, ctx, pin.Header.Revision, markerRev)
 	}
-	var markerRev int64
-	if len(pin.Kvs) > 0 {
-		markerRev = pin.Kvs[0].ModRevision
-	}
-	snap := newSnapshot(s, ctx, pin.Header.Revision, markerRev)
 	s.prefetch(snap, batch)
 	var (
 		overlay  = map[string][]byte{} // the batch's writes; nil deletes
@@ -213,7 +232,7 @@ func (s *Store) attempt(ctx context.Context, batch []*request) ([]*result, []*re
 		t := &tx{snap: snap, overlay: overlay}
 		ferr := t.run(r.fn)
 		if err := snap.failed(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if ferr == nil {
 			// Does the batch still fit in one etcd transaction?
@@ -260,7 +279,7 @@ func (s *Store) attempt(ctx context.Context, batch []*request) ([]*result, []*re
 		}
 		e, err := snap.get(k)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		reads[k] = e.modRev
 		if e.modRev != 0 {
@@ -273,7 +292,7 @@ func (s *Store) attempt(ctx context.Context, batch []*request) ([]*result, []*re
 				res.rev = snap.markerRev
 			}
 		}
-		return results, left, nil
+		return results, left, nil, nil
 	}
 
 	var cmps []clientv3.Cmp
@@ -290,19 +309,38 @@ func (s *Store) attempt(ctx context.Context, batch []*request) ([]*result, []*re
 		}
 	}
 	ops = append(ops, clientv3.OpPut(s.marker, ""))
-	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	// If the comparisons fail, the Else reads the keys the batch read (as
+	// many as one Txn may hold), for the next attempt.
+	elseOps := []clientv3.Op{clientv3.OpGet(s.marker)}
+	readKeys := slices.Sorted(maps.Keys(reads))
+	readKeys = readKeys[:min(len(readKeys), s.opts.MaxTxnOps-1)]
+	for _, k := range readKeys {
+		elseOps = append(elseOps, clientv3.OpGet(s.kv+k))
+	}
+	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	if err != nil {
-		return nil, nil, &ambiguousError{err}
+		return nil, nil, nil, &ambiguousError{err}
 	}
 	if !resp.Succeeded {
-		return nil, nil, errConflict
+		again := &reread{rev: resp.Header.Revision, entries: make(map[string]entry, len(readKeys))}
+		if m := resp.Responses[0].GetResponseRange(); m != nil && len(m.Kvs) > 0 {
+			again.markerRev = m.Kvs[0].ModRevision
+		}
+		for i, k := range readKeys {
+			var e entry
+			if r := resp.Responses[i+1].GetResponseRange(); r != nil && len(r.Kvs) > 0 {
+				e = entry{value: value(r.Kvs[0].Value), modRev: r.Kvs[0].ModRevision}
+			}
+			again.entries[k] = e
+		}
+		return nil, nil, again, errConflict
 	}
 	for _, res := range results {
 		if res != nil && res.err == nil {
 			res.rev = resp.Header.Revision
 		}
 	}
-	return results, left, nil
+	return results, left, nil, nil
 }
 
 // prefetch runs the closures of a batch concurrently over the snapshot

@@ -30,7 +30,10 @@
 // the pinned revision; keys seen in a scan are compared one by one too, so
 // that a deletion is noticed. When the comparisons fail, another server
 // committed something the batch read: the closures run again on fresh
-// reads, up to MaxAttempts times. When the comparisons would exceed
+// reads, up to MaxAttempts times. The fresh reads come back with the
+// failure, in the same round trip (the Txn's Else reads the keys the batch
+// read, at the revision it failed at: etcd's STM pattern), so a retry
+// needs no new linearizable read and re-reads only what it had not read. When the comparisons would exceed
 // MaxTxnOps, the batch compares the space's revision key instead (any
 // commit to the space since the read fails it), which is safe but retries
 // more under contention.

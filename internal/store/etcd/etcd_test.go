@@ -500,3 +500,43 @@ func TestLoadPages(t *testing.T) {
 		t.Errorf("Scan: %d keys; want %d", count, n)
 	}
 }
+
+// TestConflictRetriesOnWhatTheFailureRead makes a transaction lose its
+// comparison once (another client writes the key it read while it runs):
+// it runs once more, over the values its failed commit read back, and
+// commits from the other client's value.
+func TestConflictRetriesOnWhatTheFailureRead(t *testing.T) {
+	srv := etcdtest.Start(t)
+	prefix := newPrefix(t)
+	a, b := open(t, srv, prefix), open(t, srv, prefix)
+	defer a.Close()
+	defer b.Close()
+	put := func(s *etcd.Store, k, v string) {
+		if _, err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put(k, []byte(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(a, "k", "1")
+	runs := 0
+	_, err := a.Update(context.Background(), func(tx store.Tx) error {
+		runs++
+		v, _, err := tx.Get("k")
+		if err != nil {
+			return err
+		}
+		if runs == 1 {
+			put(b, "k", "2") // a's read is now stale: its commit must fail
+		}
+		return tx.Put("copy", v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	if _, err := a.Load(context.Background(), func(k string, v []byte) error { got[k] = string(v); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || got["copy"] != "2" {
+		t.Errorf("the transaction ran %d times and copied %q; want 2 runs copying \"2\"", runs, got["copy"])
+	}
+}
