@@ -6,64 +6,37 @@ import (
 	"slices"
 
 	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/batch"
 )
 
-// request is one Update call handed to the committer.
-type request struct {
-	fn   func(store.Tx) error
-	done chan result // buffered; receives exactly one result
-}
-
-type result struct {
-	rev int64
-	err error
-}
-
-// run is the committer. It takes every request waiting at that moment, up
-// to MaxBatch, commits them together, and repeats until Close. Requests are
-// taken only between commits, so an Update whose context ends while a
-// commit is in progress is never run.
+// run is the committer: see batch.Run. Requests are taken only between
+// commits, so an Update whose context ends while a commit is in progress
+// is never run.
 func (s *Store) run() {
 	defer close(s.done)
-	batch := make([]*request, 0, s.opts.MaxBatch)
-	for {
-		select {
-		case r := <-s.reqs:
-			batch = append(batch[:0], r)
-		case <-s.quit:
-			return
-		}
-	gather:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		s.commit(batch)
-		clear(batch)
-	}
+	batch.Run(s.reqs, s.quit, s.opts.MaxBatch, func(b []*batch.Request) []*batch.Request {
+		s.commit(b)
+		return nil
+	})
 }
 
 // commit writes batch as one durable commit, publishes it to watchers and
 // answers every request in it.
-func (s *Store) commit(batch []*request) {
-	errs := make([]error, len(batch))
-	changes, err := s.write(batch, errs)
+func (s *Store) commit(reqs []*batch.Request) {
+	errs := make([]error, len(reqs))
+	changes, err := s.write(reqs, errs)
 	if err == nil && len(changes) > 0 {
 		s.rev++
 		s.hub.publish(store.Event{Rev: s.rev, Changes: changes})
 	}
-	for i, r := range batch {
+	for i, r := range reqs {
 		switch {
 		case errs[i] != nil:
-			r.done <- result{err: errs[i]}
+			r.Done <- batch.Result{Err: errs[i]}
 		case err != nil:
-			r.done <- result{err: err}
+			r.Done <- batch.Result{Err: err}
 		default:
-			r.done <- result{rev: s.rev}
+			r.Done <- batch.Result{Rev: s.rev}
 		}
 	}
 }
@@ -73,7 +46,7 @@ func (s *Store) commit(batch []*request) {
 // receives request i's own error. If anything changed it stores the next
 // revision and commits, returning the changes, one per key in key order;
 // otherwise it rolls back and returns none.
-func (s *Store) write(batch []*request, errs []error) ([]store.Change, error) {
+func (s *Store) write(reqs []*batch.Request, errs []error) ([]store.Change, error) {
 	btx, err := s.db.Begin(true)
 	if err != nil {
 		return nil, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
@@ -82,9 +55,9 @@ func (s *Store) write(batch []*request, errs []error) ([]store.Change, error) {
 
 	data := btx.Bucket(dataBucket)
 	changed := make(map[string][]byte)
-	for i, r := range batch {
+	for i, r := range reqs {
 		t := &tx{data: data}
-		if errs[i] = t.run(r.fn); errs[i] != nil {
+		if errs[i] = t.run(r.Fn); errs[i] != nil {
 			continue
 		}
 		if err := t.apply(s.rev+1, changed); err != nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/batch"
 	bbolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -106,10 +107,10 @@ type Store struct {
 	db   *bbolt.DB
 	opts Options
 
-	reqs chan *request // unbuffered: a send is a pickup by the committer
-	quit chan struct{} // closed by Close
-	done chan struct{} // closed when the committer has stopped
-	rev  int64         // owned by the committer
+	reqs chan *batch.Request // unbuffered: a send is a pickup by the committer
+	quit chan struct{}       // closed by Close
+	done chan struct{}       // closed when the committer has stopped
+	rev  int64               // owned by the committer
 	hub  *hub
 
 	closeMu sync.Mutex
@@ -163,7 +164,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s := &Store{
 		db:   db,
 		opts: opts,
-		reqs: make(chan *request),
+		reqs: make(chan *batch.Request),
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		rev:  rev,
@@ -186,7 +187,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	r := &request{fn: fn, done: make(chan result, 1)}
+	r := batch.NewRequest(fn)
 	select {
 	case s.reqs <- r:
 	case <-s.quit:
@@ -194,8 +195,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, 
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	res := <-r.done
-	return res.rev, res.err
+	res := <-r.Done
+	return res.Rev, res.Err
 }
 
 // Load calls fn for every key in ascending order from one snapshot and
@@ -233,7 +234,7 @@ func (s *Store) LoadRevs(ctx context.Context, fn func(key string, value []byte, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			all = append(all, kv{string(k), cloneValue(stored(v)), storedRev(v)})
+			all = append(all, kv{string(k), batch.Clone(stored(v)), storedRev(v)})
 		}
 		return nil
 	})
@@ -324,12 +325,6 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// cloneValue copies a value out of bbolt's memory; an empty value stays
-// non-nil so that it is not mistaken for a deletion.
-func cloneValue(v []byte) []byte {
-	return append(make([]byte, 0, len(v)), v...)
 }
 
 func encodeRev(rev int64) []byte {

@@ -7,21 +7,21 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
-	"strings"
 
 	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/batch"
 	bbolt "go.etcd.io/bbolt"
 )
 
 var errTxDone = errors.New("bolt: transaction used after its closure returned")
 
-// tx is the store.Tx of one Update closure. Its writes are buffered in
-// writes (a nil value marks a deletion) over the batch's bbolt transaction,
-// which already holds the writes of the closures before it in the batch.
-// The buffer reaches bbolt only if the closure succeeds.
+// tx is the store.Tx of one Update closure. Its writes are buffered
+// (batch.Writes) over the batch's bbolt transaction, which already holds
+// the writes of the closures before it in the batch. The buffer reaches
+// bbolt only if the closure succeeds.
 type tx struct {
 	data   *bbolt.Bucket
-	writes map[string][]byte
+	writes batch.Writes
 	done   bool
 }
 
@@ -42,14 +42,14 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 	if t.done {
 		return nil, false, errTxDone
 	}
-	if v, ok := t.writes[key]; ok {
+	if v, ok := t.writes.Get(key); ok {
 		return v, v != nil, nil
 	}
 	v := t.data.Get([]byte(key))
 	if v == nil {
 		return nil, false, nil
 	}
-	return cloneValue(stored(v)), true, nil
+	return batch.Clone(stored(v)), true, nil
 }
 
 func (t *tx) Put(key string, value []byte) error {
@@ -63,7 +63,7 @@ func (t *tx) Put(key string, value []byte) error {
 	case len(value) > bbolt.MaxValueSize-revLen:
 		return fmt.Errorf("bolt: put %q: value longer than %d bytes", key, bbolt.MaxValueSize-revLen)
 	}
-	t.write(key, cloneValue(value))
+	t.writes.Put(key, batch.Clone(value))
 	return nil
 }
 
@@ -71,70 +71,47 @@ func (t *tx) Delete(key string) error {
 	if t.done {
 		return errTxDone
 	}
-	t.write(key, nil)
+	t.writes.Put(key, nil)
 	return nil
 }
 
-func (t *tx) write(key string, value []byte) {
-	if t.writes == nil {
-		t.writes = make(map[string][]byte)
-	}
-	t.writes[key] = value
-}
-
-// Scan merges the buffered writes under prefix, as they are when Scan is
-// called, with a bbolt cursor; a buffered write wins over the stored key.
+// Scan merges the buffered writes under prefix with a bbolt cursor.
 func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 	if t.done {
 		return errTxDone
 	}
-	var own []string
-	for k := range t.writes {
-		if strings.HasPrefix(k, prefix) {
-			own = append(own, k)
-		}
-	}
-	slices.Sort(own)
-	ownVals := make([][]byte, len(own))
-	for i, k := range own {
-		ownVals[i] = t.writes[k]
-	}
+	_, _, err := t.writes.Scan(prefix, &cursor{c: t.data.Cursor(), prefix: []byte(prefix)}, fn, nil)
+	return err
+}
 
-	p := []byte(prefix)
-	c := t.data.Cursor()
-	k, v := c.Seek(p)
-	for i := 0; ; {
-		inStore := k != nil && bytes.HasPrefix(k, p)
-		var key string
-		var value []byte
-		switch {
-		case i < len(own) && (!inStore || own[i] <= string(k)):
-			if inStore && own[i] == string(k) {
-				k, v = c.Next()
-			}
-			key, value = own[i], ownVals[i]
-			i++
-			if value == nil {
-				continue // deleted in this transaction
-			}
-		case inStore:
-			key, value = string(k), cloneValue(stored(v))
-			k, v = c.Next()
-		default:
-			return nil
-		}
-		if !fn(key, value) {
-			return nil
-		}
+// cursor is a bbolt cursor over the keys with a prefix, as a
+// batch.Stored.
+type cursor struct {
+	c       *bbolt.Cursor
+	prefix  []byte
+	started bool
+}
+
+func (c *cursor) Next() (string, []byte, bool, error) {
+	var k, v []byte
+	if c.started {
+		k, v = c.c.Next()
+	} else {
+		k, v = c.c.Seek(c.prefix)
+		c.started = true
 	}
+	if k == nil || !bytes.HasPrefix(k, c.prefix) {
+		return "", nil, false, nil
+	}
+	return string(k), batch.Clone(stored(v)), true, nil
 }
 
 // apply writes t's buffered writes into the bbolt transaction, each value
 // behind the revision rev, and records each key's new state in changed.
 // Deleting an absent key changes nothing.
 func (t *tx) apply(rev int64, changed map[string][]byte) error {
-	for _, k := range slices.Sorted(maps.Keys(t.writes)) {
-		v, bk := t.writes[k], []byte(k)
+	for _, k := range slices.Sorted(maps.Keys(t.writes.Own)) {
+		v, bk := t.writes.Own[k], []byte(k)
 		if v == nil {
 			if t.data.Get(bk) == nil {
 				continue

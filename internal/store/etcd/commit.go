@@ -12,21 +12,10 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/batch"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
-
-// request is one Update call handed to the committer.
-type request struct {
-	fn       func(store.Tx) error
-	deadline time.Time
-	done     chan result // buffered; receives exactly one result
-}
-
-type result struct {
-	rev int64
-	err error
-}
 
 // Update runs fn in a transaction and commits it to etcd, possibly in one
 // etcd transaction with concurrent Update calls. If ctx ends before the
@@ -41,7 +30,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, 
 		return 0, err
 	}
 	deadline := time.Now().Add(s.opts.RequestTimeout)
-	r := &request{fn: fn, deadline: deadline, done: make(chan result, 1)}
+	r := batch.NewRequest(fn)
+	r.Deadline = deadline
 	timer := time.NewTimer(s.opts.RequestTimeout)
 	defer timer.Stop()
 	select {
@@ -53,8 +43,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, 
 	case <-timer.C:
 		return 0, s.unavailable(errors.New("the committer is busy"))
 	}
-	res := <-r.done
-	return res.rev, res.err
+	res := <-r.Done
+	return res.Rev, res.Err
 }
 
 // unavailable is the error of an Update that etcd did not answer in time.
@@ -77,32 +67,11 @@ func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("etcd: no answer from %s within %v (%s); retry later", strings.Join(e.Endpoints, ","), e.Timeout, e.Err)
 }
 
-// run is the committer: it takes every request waiting at that moment, up
-// to MaxBatch, commits them together, and repeats until Close. Requests
-// that did not fit in a batch's etcd transaction start the next batch.
+// run is the committer (see batch.Run). Requests that did not fit in a
+// batch's etcd transaction start the next batch.
 func (s *Store) run() {
 	defer close(s.done)
-	var batch []*request
-	for {
-		if len(batch) == 0 {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			case <-s.ctx.Done():
-				return
-			}
-		}
-	gather:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		batch = s.commit(batch)
-	}
+	batch.Run(s.reqs, s.ctx.Done(), s.opts.MaxBatch, s.commit)
 }
 
 // ErrTooManyOps is returned by an Update that writes more keys than one
@@ -119,18 +88,18 @@ var (
 // commit tries batch until it commits, conflicts too often or etcd does
 // not answer, answers its requests, and returns those left for the next
 // batch.
-func (s *Store) commit(batch []*request) (leftover []*request) {
+func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
 	now := time.Now()
-	live := batch[:0:0]
+	live := reqs[:0:0]
 	deadline := now.Add(s.opts.RequestTimeout)
-	for _, r := range batch {
-		if !now.Before(r.deadline) {
-			r.done <- result{err: s.unavailable(errors.New("the request waited too long for a commit"))}
+	for _, r := range reqs {
+		if !now.Before(r.Deadline) {
+			r.Done <- batch.Result{Err: s.unavailable(errors.New("the request waited too long for a commit"))}
 			continue
 		}
 		live = append(live, r)
-		if r.deadline.Before(deadline) {
-			deadline = r.deadline
+		if r.Deadline.Before(deadline) {
+			deadline = r.Deadline
 		}
 	}
 	if len(live) == 0 {
@@ -146,7 +115,7 @@ func (s *Store) commit(batch []*request) (leftover []*request) {
 			s.health.ok()
 			for i, r := range live {
 				if res[i] != nil {
-					r.done <- *res[i]
+					r.Done <- *res[i]
 				}
 			}
 			return left
@@ -172,7 +141,7 @@ func (s *Store) commit(batch []*request) (leftover []*request) {
 			fail = s.unavailable(err)
 		}
 		for _, r := range live {
-			r.done <- result{err: fail}
+			r.Done <- batch.Result{Err: fail}
 		}
 		return nil
 	}
@@ -202,7 +171,7 @@ type reread struct {
 // with one etcd Txn. It returns a result for each request that took part
 // (nil for the others, left for the next batch), or an error: a conflict,
 // with what the Txn read instead, or etcd's.
-func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([]*result, []*request, *reread, error) {
+func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *reread) ([]*batch.Result, []*batch.Request, *reread, error) {
 	var snap *snapshot
 	if again != nil {
 		snap = newSnapshot(s, ctx, again.rev, again.markerRev)
@@ -218,26 +187,26 @@ func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([
 		}
 		snap = newSnapshot(s, ctx, pin.Header.Revision, markerRev)
 	}
-	s.prefetch(snap, batch)
+	s.prefetch(snap, reqs)
 	var (
 		overlay  = map[string][]byte{} // the batch's writes; nil deletes
 		reads    = map[string]int64{}  // key → ModRevision at snap.rev (0: absent)
 		ranges   []keyRange
 		bytes    int
 		included = 0
-		results  = make([]*result, len(batch))
-		left     []*request
+		results  = make([]*batch.Result, len(reqs))
+		left     []*batch.Request
 	)
-	for i, r := range batch {
-		t := &tx{snap: snap, overlay: overlay}
-		ferr := t.run(r.fn)
+	for i, r := range reqs {
+		t := &tx{snap: snap, writes: batch.Writes{Below: overlay}}
+		ferr := t.run(r.Fn)
 		if err := snap.failed(); err != nil {
 			return nil, nil, nil, err
 		}
 		if ferr == nil {
 			// Does the batch still fit in one etcd transaction?
 			n, b := len(overlay), bytes
-			for k, v := range t.writes {
+			for k, v := range t.writes.Own {
 				if _, ok := overlay[k]; !ok {
 					n++
 				}
@@ -253,7 +222,7 @@ func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([
 				}
 			}
 			if ferr == nil {
-				maps.Copy(overlay, t.writes)
+				maps.Copy(overlay, t.writes.Own)
 				bytes = b
 			}
 		}
@@ -264,7 +233,7 @@ func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([
 			reads[k] = rev
 		}
 		ranges = append(ranges, t.ranges...)
-		results[i] = &result{err: ferr}
+		results[i] = &batch.Result{Err: ferr}
 	}
 
 	// Deleting a key that is absent at the snapshot changes nothing: it is
@@ -288,8 +257,8 @@ func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([
 	}
 	if len(ops) == 0 {
 		for _, res := range results {
-			if res != nil && res.err == nil {
-				res.rev = snap.markerRev
+			if res != nil && res.Err == nil {
+				res.Rev = snap.markerRev
 			}
 		}
 		return results, left, nil, nil
@@ -336,8 +305,8 @@ func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([
 		return nil, nil, again, errConflict
 	}
 	for _, res := range results {
-		if res != nil && res.err == nil {
-			res.rev = resp.Header.Revision
+		if res != nil && res.Err == nil {
+			res.Rev = resp.Header.Revision
 		}
 	}
 	return results, left, nil, nil
@@ -349,17 +318,17 @@ func (s *Store) attempt(ctx context.Context, batch []*request, again *reread) ([
 // real, sequential run. A closure's reads mostly do not depend on the
 // batch's earlier writes, so the sequential run then rarely waits for
 // etcd.
-func (s *Store) prefetch(snap *snapshot, batch []*request) {
-	if len(batch) < 2 {
+func (s *Store) prefetch(snap *snapshot, reqs []*batch.Request) {
+	if len(reqs) < 2 {
 		return
 	}
-	rs := newRounds(snap, len(batch))
+	rs := newRounds(snap, len(reqs))
 	var wg sync.WaitGroup
-	for _, r := range batch {
+	for _, r := range reqs {
 		wg.Go(func() {
 			defer rs.done()
 			t := &tx{snap: snap, rounds: rs}
-			_ = t.run(r.fn)
+			_ = t.run(r.Fn)
 		})
 	}
 	wg.Wait()

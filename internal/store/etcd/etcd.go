@@ -63,6 +63,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/batch"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -159,7 +160,7 @@ type Store struct {
 	kvEnd  string // the end of kv's range
 	marker string // <prefix>rev
 
-	reqs chan *request // unbuffered: a send is a pickup by the committer
+	reqs chan *batch.Request // unbuffered: a send is a pickup by the committer
 	ctx  context.Context
 	stop context.CancelFunc // cancels ctx at Close: ends the watchers
 	done chan struct{}      // closed when the committer has stopped
@@ -224,7 +225,7 @@ func newStore(cli *clientv3.Client, opts Options, log *slog.Logger) *Store {
 	return &Store{
 		cli: cli, opts: opts, log: log,
 		kv: kv, kvEnd: clientv3.GetPrefixRangeEnd(kv), marker: opts.Prefix + "rev",
-		reqs: make(chan *request), ctx: ctx, stop: stop, done: make(chan struct{}),
+		reqs: make(chan *batch.Request), ctx: ctx, stop: stop, done: make(chan struct{}),
 	}
 }
 

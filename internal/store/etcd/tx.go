@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
+	"github.com/cairn-dev/cairn/internal/store/batch"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -239,17 +239,16 @@ func (sn *snapshot) read(key string, opts ...clientv3.OpOption) (*clientv3.GetRe
 }
 
 // tx is the store.Tx of one closure in a batch: its writes are buffered
-// in writes (a nil value marks a deletion) over the writes of the
-// closures before it in the batch (overlay), over the snapshot. It
-// records what it read from the snapshot, for the commit's comparisons.
+// (batch.Writes) over the writes of the closures before it in the batch,
+// over the snapshot. It records what it read from the snapshot, for the
+// commit's comparisons.
 type tx struct {
-	snap    *snapshot
-	rounds  *rounds           // in the prefetch pass: groups the Gets
-	overlay map[string][]byte // not modified by tx
-	writes  map[string][]byte
-	reads   map[string]int64
-	ranges  []keyRange
-	done    bool
+	snap   *snapshot
+	rounds *rounds      // in the prefetch pass: groups the Gets
+	writes batch.Writes // Below is the batch's earlier writes, not modified by tx
+	reads  map[string]int64
+	ranges []keyRange
+	done   bool
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -265,18 +264,6 @@ func (t *tx) run(fn func(store.Tx) error) (err error) {
 	return fn(t)
 }
 
-// local returns key's value in the transaction's own writes or the
-// batch's earlier ones; found is false if neither has it.
-func (t *tx) local(key string) (v []byte, found bool) {
-	if v, ok := t.writes[key]; ok {
-		return v, true
-	}
-	if v, ok := t.overlay[key]; ok {
-		return v, true
-	}
-	return nil, false
-}
-
 func (t *tx) record(key string, modRev int64) {
 	if t.reads == nil {
 		t.reads = make(map[string]int64)
@@ -288,7 +275,7 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 	if t.done {
 		return nil, false, errTxDone
 	}
-	if v, ok := t.local(key); ok {
+	if v, ok := t.writes.Get(key); ok {
 		return v, v != nil, nil
 	}
 	if t.rounds != nil && !t.snap.cached(key) {
@@ -312,7 +299,7 @@ func (t *tx) Put(key string, value []byte) error {
 	case key == "":
 		return errEmptyKey
 	}
-	t.write(key, append(make([]byte, 0, len(value)), value...))
+	t.writes.Put(key, batch.Clone(value))
 	return nil
 }
 
@@ -320,101 +307,74 @@ func (t *tx) Delete(key string) error {
 	if t.done {
 		return errTxDone
 	}
-	t.write(key, nil)
+	t.writes.Put(key, nil)
 	return nil
 }
 
-func (t *tx) write(key string, value []byte) {
-	if t.writes == nil {
-		t.writes = make(map[string][]byte)
-	}
-	t.writes[key] = value
-}
-
-// Scan merges the local writes under prefix, as they are when Scan is
-// called, with the snapshot's keys read page by page; a local write wins
-// over the snapshot's key. It records the range it covered and every
-// snapshot key it passed.
+// Scan merges the local writes under prefix with the snapshot's keys,
+// read page by page. It records the range it covered and every snapshot
+// key it passed.
 func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 	if t.done {
 		return errTxDone
 	}
-	var own []string
-	for k := range t.overlay {
-		if strings.HasPrefix(k, prefix) {
-			own = append(own, k)
-		}
-	}
-	for k := range t.writes {
-		if _, dup := t.overlay[k]; !dup && strings.HasPrefix(k, prefix) {
-			own = append(own, k)
-		}
-	}
-	slices.Sort(own)
-	ownVals := make([][]byte, len(own))
-	for i, k := range own {
-		ownVals[i], _ = t.local(k)
-	}
-
 	s := t.snap.s
 	end := s.kvEnd
 	if prefix != "" {
 		end = clientv3.GetPrefixRangeEnd(s.kv + prefix)
 	}
-	var (
-		keys    []string
-		entries []entry
-		j       int
-		more    = true
-		next    = s.kv + prefix
-	)
-	// fill makes keys[j] the next snapshot key, if there is one.
-	fill := func() error {
-		if j < len(keys) || !more {
-			return nil
+	pages := &pager{snap: t.snap, next: s.kv + prefix, end: end, more: true}
+	stopped, last, err := t.writes.Scan(prefix, pages, fn, func(k string) { t.record(k, pages.modRev(k)) })
+	if err != nil {
+		return fmt.Errorf("etcd: scan %q: %w", prefix, err)
+	}
+	if stopped {
+		t.ranges = append(t.ranges, keyRange{start: prefix, last: last})
+	} else {
+		t.ranges = append(t.ranges, keyRange{start: prefix, whole: true})
+	}
+	return nil
+}
+
+// pager reads the snapshot's keys from next to end, a page at a time, as
+// a batch.Stored.
+type pager struct {
+	snap      *snapshot
+	next, end string // etcd keys
+	more      bool
+	keys      []string
+	entries   []entry
+	j         int
+	lastKey   string
+	lastEntry entry
+}
+
+func (p *pager) Next() (string, []byte, bool, error) {
+	if p.j >= len(p.keys) {
+		if !p.more {
+			return "", nil, false, nil
 		}
 		var err error
-		keys, entries, more, err = t.snap.scanPage(next, end)
+		p.keys, p.entries, p.more, err = p.snap.scanPage(p.next, p.end)
 		if err != nil {
-			return fmt.Errorf("etcd: scan %q: %w", prefix, err)
+			return "", nil, false, err
 		}
-		j = 0
-		if len(keys) > 0 {
-			next = s.kv + keys[len(keys)-1] + "\x00"
-		} else {
-			more = false
+		p.j = 0
+		if len(p.keys) == 0 {
+			p.more = false
+			return "", nil, false, nil
 		}
-		return nil
+		p.next = p.snap.s.kv + p.keys[len(p.keys)-1] + "\x00"
 	}
-	for i := 0; ; {
-		if err := fill(); err != nil {
-			return err
-		}
-		stored := j < len(keys)
-		var key string
-		var value []byte
-		switch {
-		case i < len(own) && (!stored || own[i] <= keys[j]):
-			if stored && own[i] == keys[j] {
-				t.record(keys[j], entries[j].modRev)
-				j++
-			}
-			key, value = own[i], ownVals[i]
-			i++
-			if value == nil {
-				continue // deleted in this batch
-			}
-		case stored:
-			key, value = keys[j], entries[j].value
-			t.record(key, entries[j].modRev)
-			j++
-		default:
-			t.ranges = append(t.ranges, keyRange{start: prefix, whole: true})
-			return nil
-		}
-		if !fn(key, value) {
-			t.ranges = append(t.ranges, keyRange{start: prefix, last: key})
-			return nil
-		}
+	p.lastKey, p.lastEntry = p.keys[p.j], p.entries[p.j]
+	p.j++
+	return p.lastKey, p.lastEntry.value, true, nil
+}
+
+// modRev is the ModRevision of the key Next returned last.
+func (p *pager) modRev(key string) int64 {
+	if key == p.lastKey {
+		return p.lastEntry.modRev
 	}
+	return 0
 }
