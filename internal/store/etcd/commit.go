@@ -203,6 +203,15 @@ func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *rerea
 		if err := snap.failed(); err != nil {
 			return nil, nil, nil, err
 		}
+		// Do the batch's comparisons still fit in one etcd transaction?
+		// Past MaxTxnOps the commit would compare the space's revision
+		// instead, which every other server's commit changes: the
+		// closure waits for the next batch rather than make this one
+		// conflict with every other writer.
+		if included > 0 && comparisons(reads, ranges, t) > s.opts.MaxTxnOps {
+			left = append(left, r)
+			continue
+		}
 		if ferr == nil {
 			// Does the batch still fit in one etcd transaction?
 			n, b := len(overlay), bytes
@@ -310,6 +319,26 @@ func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *rerea
 		}
 	}
 	return results, left, nil, nil
+}
+
+// comparisons is how many comparisons the batch's commit needs with t's
+// reads (and the deletions it may have to compare) added to reads and
+// ranges.
+func comparisons(reads map[string]int64, ranges []keyRange, t *tx) int {
+	n := len(reads) + len(ranges) + len(t.ranges)
+	for k := range t.reads {
+		if _, ok := reads[k]; !ok {
+			n++
+		}
+	}
+	for k, v := range t.writes.Own {
+		if _, ok := reads[k]; !ok && v == nil {
+			if _, ok := t.reads[k]; !ok {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // prefetch runs the closures of a batch concurrently over the snapshot
