@@ -62,3 +62,25 @@ func Example() {
 	}
 	// Output: cart-1 192.0.2.10 UNKNOWN
 }
+
+// The README's Go example: one server for a whole test, reset between
+// its subtests, with a fault for the retry path.
+func TestSharedServerResetBetweenSubtests(t *testing.T) {
+	srv := cairntest.NewServer(t)
+	client := sd.NewFromConfig(srv.AWSConfig)
+	for _, name := range []string{"first", "second"} {
+		t.Run(name, func(t *testing.T) {
+			srv.Reset(t) // every subtest starts from nothing
+			ctx := context.Background()
+			if _, err := client.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")}); err != nil {
+				t.Fatal(err) // the second would be NamespaceAlreadyExists without the reset
+			}
+			srv.FailOperation(t, "ListNamespaces", "ServiceUnavailable")
+			one := srv.AWSConfig.Copy()
+			one.RetryMaxAttempts = 1
+			if _, err := sd.NewFromConfig(one).ListNamespaces(ctx, &sd.ListNamespacesInput{}); err == nil {
+				t.Fatal("the injected ServiceUnavailable did not reach the client")
+			}
+		})
+	}
+}

@@ -583,6 +583,9 @@ func TestJavaScriptSDKv3(t *testing.T) {
 	t.Logf("npm ci: %v", time.Since(started).Round(100*time.Millisecond))
 	modes(t, func(t *testing.T, c *cairn) {
 		runSuite(t, dir, clientEnv(t, c, "js"), 3*time.Minute, node, "--test", "servicediscovery.test.mjs")
+		if !c.Auth { // the README's example resets through /moto-api/reset: development mode
+			runSuite(t, dir, clientEnv(t, c, "js"), 3*time.Minute, node, "--test", "example.test.mjs")
+		}
 	})
 }
 
@@ -636,4 +639,15 @@ func TestBoto3Throttle(t *testing.T) {
 	c := startCairn(t, false, "--throttle", "discover=1:1,other=1:1")
 	env := append(clientEnv(t, c, "throttle"), "PYTHONDONTWRITEBYTECODE=1")
 	runSuite(t, filepath.Join(moduleRoot(t), "compat", "python"), env, 3*time.Minute, python, "-m", "unittest", "-v", "test_throttle")
+}
+
+// TestPytestFixture runs python/test_pytest_fixture.py, the README's pytest
+// example, with the cairn binary the suite built.
+func TestPytestFixture(t *testing.T) {
+	skipRequested(t, "pytest")
+	t.Parallel()
+	python := findPython(t, "import pytest, boto3; print('pytest', pytest.__version__, 'boto3', boto3.__version__)",
+		"apt-get install python3-pytest python3-boto3 (or pip install pytest boto3)")
+	env := append(os.Environ(), "CAIRN_BIN="+cairnBinary(t), "PYTHONDONTWRITEBYTECODE=1")
+	runSuite(t, filepath.Join(moduleRoot(t), "compat", "python"), env, 3*time.Minute, python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_pytest_fixture.py")
 }
