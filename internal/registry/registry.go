@@ -88,7 +88,23 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+
+	// hooks let this package's tests break the view's upkeep on purpose.
+	hooks *testHooks
 }
+
+// testHooks are points where a test of this package injects failures
+// into a real registry over a real store.
+type testHooks struct {
+	// beforeApply runs before follow applies each commit from the watch.
+	// An error fails the commit as an error applying it would;
+	// errRewatch ends the watch and starts another from the last applied
+	// revision, as after a lost connection.
+	beforeApply func(store.Event) error
+}
+
+// errRewatch, from testHooks.beforeApply, restarts the watch.
+var errRewatch = errors.New("registry: watch again")
 
 // Registry is the Cloud Map domain over a store.
 type Registry struct {
@@ -171,20 +187,39 @@ func (r *Registry) setView(v *view) *view {
 	return r.view.Swap(v)
 }
 
-// follow applies the store's commits to the view, reloading the view when
-// the store can no longer replay what the view missed.
+// follow applies the store's commits to the view. When the store can no
+// longer replay what the view missed (ErrCompacted), or a commit fails to
+// apply (a record that does not decode), it loads a new view from the
+// store and replaces the old one, which wakes everyone waiting on it: a
+// view is never left partial, and no writer waits on a view that will not
+// advance.
 func (r *Registry) follow(from int64) {
 	defer r.wg.Done()
 	for r.ctx.Err() == nil {
 		v := r.currentView()
-		compacted := false
-		for ev := range r.st.Watch(r.ctx, from) {
+		wctx, cancel := context.WithCancel(r.ctx)
+		reload, rewatch := false, false
+		for ev := range r.st.Watch(wctx, from) {
 			if ev.Err != nil {
-				compacted = true
+				r.log.Warn("registry: the store cannot replay the changes after the view's revision; reloading the view", "rev", from, "err", ev.Err)
+				reload = true
 				break
 			}
-			if err := v.apply(ev.Rev, ev.Changes); err != nil {
-				r.log.Error("registry: apply change", "rev", ev.Rev, "err", err)
+			var err error
+			if h := r.cfg.hooks; h != nil && h.beforeApply != nil {
+				err = h.beforeApply(ev)
+			}
+			if errors.Is(err, errRewatch) {
+				rewatch = true
+				break
+			}
+			if err == nil {
+				err = v.apply(ev.Rev, ev.Changes)
+			}
+			if err != nil {
+				r.log.Error("registry: apply a commit; reloading the view", "rev", ev.Rev, "err", err)
+				reload = true
+				break
 			}
 			if v.ops.over.Load() {
 				select {
@@ -194,22 +229,41 @@ func (r *Registry) follow(from int64) {
 			}
 			from = ev.Rev
 		}
+		cancel()
 		if r.ctx.Err() != nil {
 			return
 		}
-		if compacted {
-			nv, err := loadView(r.ctx, r.st)
-			if err != nil {
-				r.log.Error("registry: reload view", "err", err)
-				time.Sleep(100 * time.Millisecond)
-				continue
+		switch {
+		case reload:
+			nv := r.reloadView()
+			if nv == nil {
+				return
 			}
-			old := r.setView(nv)
-			close(old.notify) // wake waiters; they re-check the new view
+			r.setView(nv).abandon()
 			from = nv.rev
-			continue
+		case rewatch:
+		default:
+			time.Sleep(50 * time.Millisecond) // the watch ended without error: store closing
 		}
-		time.Sleep(50 * time.Millisecond) // the watch ended without error: store closing
+	}
+}
+
+// reloadView loads a new view from the store, trying again until it
+// succeeds or the registry closes (then it returns nil).
+func (r *Registry) reloadView() *view {
+	wait := 100 * time.Millisecond
+	for {
+		nv, err := loadView(r.ctx, r.st)
+		if err == nil {
+			return nv
+		}
+		r.log.Error("registry: reload the view", "err", err)
+		select {
+		case <-time.After(wait):
+		case <-r.ctx.Done():
+			return nil
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 
@@ -228,7 +282,11 @@ func (r *Registry) update(ctx context.Context, fn func(tx store.Tx) error) error
 	}
 	for {
 		v := r.currentView()
-		if err := v.waitFor(ctx, rev); err != nil {
+		err := v.waitFor(ctx, rev)
+		if errors.Is(err, errAbandoned) {
+			continue // replaced: the new view is current
+		}
+		if err != nil {
 			return err
 		}
 		if r.currentView() == v {

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"sort"
@@ -29,6 +30,11 @@ type view struct {
 	services map[string]*svcView
 	ops      opIndex
 	notify   chan struct{} // closed and replaced at every applied commit
+	// abandoned is closed when the registry replaces the view (after the
+	// store's ErrCompacted, or an error applying a commit): whoever waits
+	// on this view then waits on the new one, as Consul's state store
+	// closes its abandonCh. notify is closed then too, for good.
+	abandoned chan struct{}
 	// revBase is added to store revisions to make InstancesRevision (see
 	// instancesRevision); from the record kRevBase.
 	revBase int64
@@ -156,6 +162,7 @@ func newView() *view {
 		services:   map[string]*svcView{},
 		ops:        newOpIndex(),
 		notify:     make(chan struct{}),
+		abandoned:  make(chan struct{}),
 	}
 }
 
@@ -506,7 +513,12 @@ func (i *instView) customStatus(nowMS int64) string {
 	return cloudmap.HealthStatusHealthy
 }
 
-// waitFor blocks until the view has applied revision rev.
+// errAbandoned is what waitFor returns when the view is replaced before it
+// reaches the revision waited for: wait on the new view.
+var errAbandoned = errors.New("registry: the view was replaced")
+
+// waitFor blocks until the view has applied revision rev, or returns
+// errAbandoned once the view is replaced.
 func (v *view) waitFor(ctx context.Context, rev int64) error {
 	for {
 		v.mu.RLock()
@@ -516,9 +528,30 @@ func (v *view) waitFor(ctx context.Context, rev int64) error {
 			return nil
 		}
 		select {
+		case <-v.abandoned:
+			return errAbandoned
+		default:
+		}
+		select {
 		case <-ch:
+		case <-v.abandoned:
+			return errAbandoned
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// abandon marks the view replaced: it wakes every waiter, which then
+// waits on the new view, and whoever waits for the view's next change.
+func (v *view) abandon() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	select {
+	case <-v.abandoned:
+		return
+	default:
+	}
+	close(v.abandoned)
+	close(v.notify)
 }
