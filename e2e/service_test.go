@@ -45,6 +45,11 @@ func TestService_CreateGet(t *testing.T) {
 			priv, types.ServiceTypeDnsHttp, types.RoutingPolicyWeighted, false, true},
 		{"private SRV", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: &types.DnsConfig{DnsRecords: records("SRV", 10)}},
 			priv, types.ServiceTypeDnsHttp, types.RoutingPolicyMultivalue, false, false},
+		{"private A+SRV", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: &types.DnsConfig{DnsRecords: records("SRV", 10, "A", 60)}},
+			priv, types.ServiceTypeDnsHttp, types.RoutingPolicyMultivalue, false, false},
+		{"public A+AAAA+SRV with health check", sd.CreateServiceInput{NamespaceId: aws.String(pub), DnsConfig: &types.DnsConfig{DnsRecords: records("A", 10, "AAAA", 10, "SRV", 10)},
+			HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp}},
+			pub, types.ServiceTypeDnsHttp, types.RoutingPolicyMultivalue, true, false},
 		{"private CNAME", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: &types.DnsConfig{RoutingPolicy: types.RoutingPolicyWeighted, DnsRecords: records("CNAME", 10)}},
 			priv, types.ServiceTypeDnsHttp, types.RoutingPolicyWeighted, false, false},
 		{"private API-only (Type HTTP)", sd.CreateServiceInput{NamespaceId: aws.String(priv), Type: types.ServiceTypeOptionHttp},
@@ -101,8 +106,8 @@ func TestService_CreateGet(t *testing.T) {
 	}
 	got, err := c.GetNamespace(ctx, &sd.GetNamespaceInput{Id: aws.String(priv)})
 	must(t, err)
-	if n := aws.ToInt32(got.Namespace.ServiceCount); n != 5 {
-		t.Errorf("private namespace ServiceCount = %d, want 5", n)
+	if n := aws.ToInt32(got.Namespace.ServiceCount); n != 6 {
+		t.Errorf("private namespace ServiceCount = %d, want 6", n)
 	}
 	// Special names the pattern allows.
 	for _, name := range []string{"_http._tcp", ".", "a", "a-b_c.d"} {
@@ -135,7 +140,7 @@ func TestService_CreateInvalid(t *testing.T) {
 			HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, FailureThreshold: aws.Int32(11)}}},
 		{"unknown health check type", sd.CreateServiceInput{NamespaceId: aws.String(pub), HealthCheckConfig: &types.HealthCheckConfig{Type: "UDP"}}},
 		{"A and CNAME", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: dns(types.RoutingPolicyWeighted, "A", 60, "CNAME", 60)}},
-		{"SRV and A", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: dns("", "SRV", 60, "A", 60)}},
+		{"CNAME and SRV", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: dns(types.RoutingPolicyWeighted, "SRV", 60, "CNAME", 60)}},
 		{"AAAA and CNAME", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: dns(types.RoutingPolicyWeighted, "AAAA", 60, "CNAME", 60)}},
 		{"A twice", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: dns("", "A", 60, "A", 30)}},
 		{"no records", sd.CreateServiceInput{NamespaceId: aws.String(priv), DnsConfig: &types.DnsConfig{DnsRecords: []types.DnsRecord{}}}},

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,7 +88,7 @@ func checkInstanceAttributes(attrs map[string]string, svc *svcRecord, ns *nsReco
 	}
 	if hasAlias {
 		if records != "A" && records != "AAAA" && records != "A+AAAA" {
-			return invalid("%s requires a service with an A or AAAA record", AttrAlias)
+			return invalid("%s requires a service whose records are A, AAAA or both (no SRV or CNAME)", AttrAlias)
 		}
 		if svc.DNSConfig.RoutingPolicy != cloudmap.RoutingPolicyWeighted {
 			return invalid("%s requires a service with the WEIGHTED routing policy", AttrAlias)
@@ -102,30 +103,36 @@ func checkInstanceAttributes(attrs map[string]string, svc *svcRecord, ns *nsReco
 		}
 		return nil
 	}
-	switch records {
-	case "A":
-		if !hasV4 {
-			return invalid("The service %s has an A record, so %s is required", svc.ID, AttrIPv4)
-		}
-	case "AAAA":
-		if !hasV6 {
-			return invalid("The service %s has an AAAA record, so %s is required", svc.ID, AttrIPv6)
-		}
-	case "A+AAAA":
+	// Each record type the service defines needs its attributes. A and
+	// AAAA together take either address (the developer guide: "an IPv4 IP
+	// address, an IPv6 IP address, or both"); SRV takes a port and either
+	// address, for the A/AAAA records at its target host.
+	types := strings.Split(records, "+")
+	hasType := func(t string) bool { return slices.Contains(types, t) }
+	switch {
+	case hasType("A") && hasType("AAAA"):
 		if !hasV4 && !hasV6 {
 			return invalid("The service %s has A and AAAA records, so %s or %s is required", svc.ID, AttrIPv4, AttrIPv6)
 		}
-	case "SRV":
+	case hasType("A"):
+		if !hasV4 {
+			return invalid("The service %s has an A record, so %s is required", svc.ID, AttrIPv4)
+		}
+	case hasType("AAAA"):
+		if !hasV6 {
+			return invalid("The service %s has an AAAA record, so %s is required", svc.ID, AttrIPv6)
+		}
+	}
+	if hasType("SRV") {
 		if !hasPort {
 			return invalid("The service %s has an SRV record, so %s is required", svc.ID, AttrPort)
 		}
 		if !hasV4 && !hasV6 {
 			return invalid("The service %s has an SRV record, so %s or %s is required", svc.ID, AttrIPv4, AttrIPv6)
 		}
-	case "CNAME":
-		if !hasCNAME {
-			return invalid("The service %s has a CNAME record, so %s is required", svc.ID, AttrCNAME)
-		}
+	}
+	if hasType("CNAME") && !hasCNAME {
+		return invalid("The service %s has a CNAME record, so %s is required", svc.ID, AttrCNAME)
 	}
 	if svc.HealthCheckConfig != nil && !hasPort && !hasEC2 {
 		return invalid("The service %s has a health check, so %s is required", svc.ID, AttrPort)

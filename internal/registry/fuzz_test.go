@@ -2,6 +2,7 @@ package registry
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ var fuzzServices = []struct {
 }{
 	{svcA, nsPrivate}, {svcAAAA, nsPrivate}, {svcBoth, nsPublic}, {svcSRV, nsPrivate}, {svcCNAME, nsPublic},
 	{svcWeighted, nsPublic}, {svcHTTP, nsHTTP}, {svcChecked, nsPublic}, {svcCustom, nsHTTP},
+	{svcASRV, nsPrivate}, {svcAAAASRV, nsPrivate}, {svcAllSRV, nsPublic},
 }
 
 // parseAttrs reads "key=value" lines into a map.
@@ -125,27 +127,27 @@ func FuzzCheckInstanceAttributes(f *testing.F) {
 			}
 			return
 		}
-		switch set {
-		case "A":
-			if !hasV4 {
-				t.Fatalf("A record without IPv4 accepted")
-			}
-		case "AAAA":
-			if !hasV6 {
-				t.Fatalf("AAAA record without IPv6 accepted")
-			}
-		case "A+AAAA":
+		types := strings.Split(set, "+")
+		has := func(t string) bool { return slices.Contains(types, t) }
+		switch {
+		case has("A") && has("AAAA"):
 			if !hasV4 && !hasV6 {
 				t.Fatalf("A+AAAA records without an address accepted")
 			}
-		case "SRV":
-			if !hasPort || (!hasV4 && !hasV6) {
-				t.Fatalf("SRV record without port and address accepted")
+		case has("A"):
+			if !hasV4 {
+				t.Fatalf("A record without IPv4 accepted")
 			}
-		case "CNAME":
-			if !hasCNAME {
-				t.Fatalf("CNAME record without CNAME accepted")
+		case has("AAAA"):
+			if !hasV6 {
+				t.Fatalf("AAAA record without IPv6 accepted")
 			}
+		}
+		if has("SRV") && (!hasPort || (!hasV4 && !hasV6)) {
+			t.Fatalf("SRV record without port and address accepted")
+		}
+		if has("CNAME") && !hasCNAME {
+			t.Fatalf("CNAME record without CNAME accepted")
 		}
 		if s.svc.HealthCheckConfig != nil && !hasPort && !hasEC2 {
 			t.Fatalf("health-checked service without port accepted")

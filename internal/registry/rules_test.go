@@ -39,6 +39,9 @@ var (
 	svcAAAA     = dnsService(cloudmap.RoutingPolicyMultivalue, "AAAA")
 	svcBoth     = dnsService(cloudmap.RoutingPolicyMultivalue, "A", "AAAA")
 	svcSRV      = dnsService(cloudmap.RoutingPolicyMultivalue, "SRV")
+	svcASRV     = dnsService(cloudmap.RoutingPolicyMultivalue, "A", "SRV")
+	svcAAAASRV  = dnsService(cloudmap.RoutingPolicyMultivalue, "AAAA", "SRV")
+	svcAllSRV   = dnsService(cloudmap.RoutingPolicyMultivalue, "A", "AAAA", "SRV")
 	svcCNAME    = dnsService(cloudmap.RoutingPolicyWeighted, "CNAME")
 	svcWeighted = dnsService(cloudmap.RoutingPolicyWeighted, "A")
 	svcHTTP     = &svcRecord{ID: "srv-http", Type: cloudmap.ServiceTypeHttp}
@@ -132,6 +135,17 @@ func TestCheckInstanceAttributes(t *testing.T) {
 		{"SRV with port and IPv6", svcSRV, nsPrivate, attrs(port, "443", v6, "2001:db8::1"), ""},
 		{"SRV without port", svcSRV, nsPrivate, attrs(v4, "192.0.2.44"), "has an SRV record, so AWS_INSTANCE_PORT is required"},
 		{"SRV without address", svcSRV, nsPrivate, attrs(port, "443"), "has an SRV record, so AWS_INSTANCE_IPV4 or AWS_INSTANCE_IPV6"},
+		{"A+SRV with IPv4 and port", svcASRV, nsPrivate, attrs(v4, "192.0.2.44", port, "80"), ""},
+		{"A+SRV with IPv6 only", svcASRV, nsPrivate, attrs(v6, "2001:db8::1", port, "80"), "has an A record, so AWS_INSTANCE_IPV4 is required"},
+		{"A+SRV without port", svcASRV, nsPrivate, attrs(v4, "192.0.2.44"), "has an SRV record, so AWS_INSTANCE_PORT is required"},
+		{"AAAA+SRV with IPv6 and port", svcAAAASRV, nsPrivate, attrs(v6, "2001:db8::1", port, "80"), ""},
+		{"AAAA+SRV with IPv4 only", svcAAAASRV, nsPrivate, attrs(v4, "192.0.2.44", port, "80"), "has an AAAA record, so AWS_INSTANCE_IPV6 is required"},
+		{"AAAA+SRV without port", svcAAAASRV, nsPrivate, attrs(v6, "2001:db8::1"), "has an SRV record, so AWS_INSTANCE_PORT is required"},
+		{"A+AAAA+SRV with IPv4", svcAllSRV, nsPrivate, attrs(v4, "192.0.2.44", port, "80"), ""},
+		{"A+AAAA+SRV with IPv6", svcAllSRV, nsPrivate, attrs(v6, "2001:db8::1", port, "80"), ""},
+		{"A+AAAA+SRV with neither", svcAllSRV, nsPrivate, attrs(port, "80"), "has A and AAAA records"},
+		{"A+AAAA+SRV without port", svcAllSRV, nsPrivate, attrs(v4, "192.0.2.44", v6, "2001:db8::1"), "has an SRV record, so AWS_INSTANCE_PORT is required"},
+		{"alias on A+SRV", dnsService(cloudmap.RoutingPolicyWeighted, "A", "SRV"), nsPublic, attrs(alias, elb), "requires a service whose records are A, AAAA or both"},
 		{"port 0", svcSRV, nsPrivate, attrs(port, "0", v4, "192.0.2.44"), ""},
 		{"port 65535", svcSRV, nsPrivate, attrs(port, "65535", v4, "192.0.2.44"), ""},
 		{"port 65536", svcSRV, nsPrivate, attrs(port, "65536", v4, "192.0.2.44"), "must be a port number"},
@@ -147,9 +161,9 @@ func TestCheckInstanceAttributes(t *testing.T) {
 		{"alias", svcWeighted, nsPublic, attrs(alias, elb), ""},
 		{"alias on A+AAAA", dnsService(cloudmap.RoutingPolicyWeighted, "A", "AAAA"), nsPublic, attrs(alias, elb), ""},
 		{"alias multivalue", svcA, nsPublic, attrs(alias, elb), "requires a service with the WEIGHTED routing policy"},
-		{"alias on SRV", svcSRV, nsPublic, attrs(alias, elb), "requires a service with an A or AAAA record"},
-		{"alias on CNAME", svcCNAME, nsPublic, attrs(alias, elb), "requires a service with an A or AAAA record"},
-		{"alias on HTTP service", svcHTTP, nsHTTP, attrs(alias, elb), "requires a service with an A or AAAA record"},
+		{"alias on SRV", svcSRV, nsPublic, attrs(alias, elb), "requires a service whose records are A, AAAA or both"},
+		{"alias on CNAME", svcCNAME, nsPublic, attrs(alias, elb), "requires a service whose records are A, AAAA or both"},
+		{"alias on HTTP service", svcHTTP, nsHTTP, attrs(alias, elb), "requires a service whose records are A, AAAA or both"},
 		{"alias with IPv4", svcWeighted, nsPublic, attrs(alias, elb, v4, "192.0.2.44"), "no AWS_INSTANCE_ attribute"},
 		{"alias with port", svcWeighted, nsPublic, attrs(alias, elb, port, "80"), "no AWS_INSTANCE_ attribute"},
 		{"alias not a domain", svcWeighted, nsPublic, attrs(alias, "my lb"), "must be a load balancer's DNS name"},
@@ -228,9 +242,12 @@ func TestRecordSet(t *testing.T) {
 		{[]string{"SRV"}, "SRV", ""},
 		{[]string{"CNAME"}, "CNAME", ""},
 		{[]string{"A", "A"}, "", "lists the record type A more than once"},
-		{[]string{"SRV", "A"}, "", `"A+SRV" is not allowed`},
+		{[]string{"SRV", "A"}, "A+SRV", ""},
+		{[]string{"AAAA", "SRV"}, "AAAA+SRV", ""},
+		{[]string{"SRV", "AAAA", "A"}, "A+AAAA+SRV", ""},
 		{[]string{"CNAME", "A"}, "", `"A+CNAME" is not allowed`},
-		{[]string{"A", "AAAA", "SRV"}, "", "is not allowed"},
+		{[]string{"CNAME", "SRV"}, "", `"CNAME+SRV" is not allowed`},
+		{[]string{"A", "AAAA", "CNAME", "SRV"}, "", `"A+AAAA+CNAME+SRV" is not allowed`},
 		{[]string{}, "", `"" is not allowed`},
 		{nil, "", "is not allowed"},
 	} {

@@ -10,8 +10,16 @@ import (
 	"github.com/cairn-dev/cairn/internal/store"
 )
 
-// recordSets are the DNS record combinations a service may define.
-var recordSets = map[string]bool{"A": true, "AAAA": true, "A+AAAA": true, "SRV": true, "CNAME": true}
+// recordSets are the DNS record combinations a service may define, each
+// written as its sorted types joined by "+". The API reference lists A,
+// AAAA, A+AAAA, SRV and CNAME; the service also accepts SRV beside A
+// and/or AAAA (ECS's service discovery guide: "any combination of A or SRV
+// records"; aws-cdk issue 18894), which users depend on. CNAME combines
+// with nothing.
+var recordSets = map[string]bool{
+	"A": true, "AAAA": true, "A+AAAA": true, "SRV": true, "CNAME": true,
+	"A+SRV": true, "AAAA+SRV": true, "A+AAAA+SRV": true,
+}
 
 func recordSet(records []cloudmap.DnsRecord) (string, error) {
 	seen := map[string]bool{}
@@ -26,7 +34,7 @@ func recordSet(records []cloudmap.DnsRecord) (string, error) {
 	sort.Strings(types)
 	set := strings.Join(types, "+")
 	if !recordSets[set] {
-		return "", invalid("DnsConfig.DnsRecords must be one of A, AAAA, A and AAAA, SRV, or CNAME; %q is not allowed", set)
+		return "", invalid("DnsConfig.DnsRecords must be A, AAAA or SRV records, alone or together, or one CNAME record; %q is not allowed", set)
 	}
 	return set, nil
 }
