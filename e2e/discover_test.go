@@ -337,6 +337,14 @@ func TestDiscover_Errors(t *testing.T) {
 			checkErr[*types.ServiceNotFound](t, call("shop", "WEB", nil)) // HTTP namespaces are case-sensitive
 			checkErr[*types.ServiceNotFound](t, call("shop", "api", nil)) // api is in the namespace whose HttpName is shop-…
 			checkErr[*types.ServiceNotFound](t, call("corp.internal", "web", nil))
+			// The caller gave names: AWS's messages say "not found", not
+			// "No service exists with the specified ID".
+			if e := wantErr[*types.ServiceNotFound](t, call("shop", "nothing", nil)); e.ErrorMessage() != "Service not found" {
+				t.Errorf("ServiceNotFound message %q, want %q", e.ErrorMessage(), "Service not found")
+			}
+			if e := wantErr[*types.NamespaceNotFound](t, call("nowhere", "web", nil)); e.ErrorMessage() != "Namespace not found" {
+				t.Errorf("NamespaceNotFound message %q, want %q", e.ErrorMessage(), "Namespace not found")
+			}
 
 			checkErr[*types.InvalidInput](t, call("my shop", "web", nil))
 			checkErr[*types.InvalidInput](t, call(long(1025), "web", nil))

@@ -770,3 +770,26 @@ func TestNamespace_ListFilters(t *testing.T) {
 		return err
 	})
 }
+
+// TestNamespace_HTTPDnsProperties: an HTTP namespace shows an empty
+// DnsProperties in GetNamespace, and DnsProperties with an empty SOA in
+// ListNamespaces, as the AWS CLI's current examples of each show.
+func TestNamespace_HTTPDnsProperties(t *testing.T) {
+	t.Parallel()
+	c, _ := newClient(t)
+	ctx := t.Context()
+	id := mustNamespace(t, c, httpNS, "shop")
+	got, err := c.GetNamespace(ctx, &sd.GetNamespaceInput{Id: aws.String(id)})
+	must(t, err)
+	if dns := got.Namespace.Properties.DnsProperties; dns == nil || dns.SOA != nil || dns.HostedZoneId != nil {
+		t.Errorf("GetNamespace DnsProperties = %+v, want {}", dns)
+	}
+	list, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{})
+	must(t, err)
+	if len(list.Namespaces) != 1 {
+		t.Fatalf("ListNamespaces = %d namespaces, want 1", len(list.Namespaces))
+	}
+	if dns := list.Namespaces[0].Properties.DnsProperties; dns == nil || dns.SOA == nil || dns.SOA.TTL != nil || dns.HostedZoneId != nil {
+		t.Errorf("ListNamespaces DnsProperties = %+v, want {SOA: {}}", dns)
+	}
+}

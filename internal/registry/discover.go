@@ -13,20 +13,25 @@ import (
 // namespace HttpName and service name. In DNS namespaces, where service
 // names are unique regardless of case, the name also matches in any case.
 // The view's read lock must be held.
+//
+// The caller gave names, not IDs, and AWS's messages say so: DiscoverInstances
+// answers "Namespace not found" (as users report it, e.g. external-dns issue
+// 5180, aws-otel-collector issue 2784), and in the same words "Service not
+// found".
 func (v *view) discoverTarget(c Caller, owner, nsName, svcName string) (*svcView, error) {
 	if owner == "" {
 		owner = c.Account
 	}
 	ns := v.byHTTPName[scope{Account: owner, Region: c.Region}.String()+"/"+nsName]
 	if ns == nil || owner != c.Account && !ns.rec.sharedWith(c.Account) {
-		return nil, notFound(ResNamespace, nsName)
+		return nil, &Error{Kind: KindNotFound, Resource: ResNamespace, Message: "Namespace not found"}
 	}
 	svc := ns.byName[svcName]
 	if svc == nil && ns.rec.isDNS() {
 		svc = ns.byLower[strings.ToLower(svcName)]
 	}
 	if svc == nil {
-		return nil, notFound(ResService, svcName)
+		return nil, &Error{Kind: KindNotFound, Resource: ResService, Message: "Service not found"}
 	}
 	return svc, nil
 }

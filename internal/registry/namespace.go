@@ -462,6 +462,12 @@ func (r *Registry) ListNamespaces(ctx context.Context, c Caller, in *cloudmap.Li
 	out := &cloudmap.ListNamespacesResponse{Namespaces: []cloudmap.NamespaceSummary{}, NextToken: next}
 	for _, ns := range page {
 		n := namespaceOut(ns)
+		if !ns.isDNS() {
+			// AWS lists an HTTP namespace with an empty SOA (the CLI's
+			// list-namespaces examples), though GetNamespace shows it
+			// without one.
+			n.Properties.DnsProperties.SOA = &cloudmap.SOA{}
+		}
 		out.Namespaces = append(out.Namespaces, cloudmap.NamespaceSummary{
 			Id: n.Id, Arn: n.Arn, ResourceOwner: n.ResourceOwner, Name: n.Name, Type: n.Type, Description: n.Description,
 			ServiceCount: n.ServiceCount, Properties: n.Properties, CreateDate: n.CreateDate,
