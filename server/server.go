@@ -30,6 +30,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/registry"
+	"github.com/cairn-dev/cairn/internal/route53"
 	"github.com/cairn-dev/cairn/internal/sigv4"
 	"github.com/cairn-dev/cairn/internal/statefile"
 	"github.com/cairn-dev/cairn/internal/store"
@@ -247,6 +248,7 @@ type Server struct {
 	dns      *dns.Server
 	http     *http.Server
 	auth     *sigv4.Auth
+	r53Auth  *sigv4.Auth // the same credentials, for Route 53's signing name
 	checker  *health.Checker
 	stop     context.CancelFunc
 	checking chan struct{}
@@ -279,6 +281,7 @@ func Start(cfg Config) (*Server, error) {
 		creds = c
 	}
 	s.auth = sigv4.NewAuth(api.SigningName, cfg.Region, cfg.AccountID, creds)
+	s.r53Auth = sigv4.NewAuth(route53.SigningName, route53.SigningRegion, cfg.AccountID, creds)
 	if s.st == nil {
 		st, err := openStore(cfg, log)
 		if err != nil {
@@ -330,8 +333,14 @@ func Start(cfg Config) (*Server, error) {
 		s.dns = d
 		log.Info("serving DNS", "addr", d.Addr())
 	}
-	handler := api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
-		DevMode: creds == nil, Throttle: cfg.Throttle, Faults: s.faults})
+	nameserver := cfg.DNSNameserver
+	if nameserver == "" {
+		nameserver = dns.DefaultNameserver
+	}
+	handler := routeByPath(
+		api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
+			DevMode: creds == nil, Throttle: cfg.Throttle, Faults: s.faults}),
+		route53.New(route53.Config{Registry: reg, Auth: s.r53Auth, Nameserver: nameserver, Logger: log}))
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -498,6 +507,7 @@ func (s *Server) ReloadCredentials() error {
 		return fmt.Errorf("server: reload: %w", err)
 	}
 	s.auth.SetCredentials(creds)
+	s.r53Auth.SetCredentials(creds)
 	s.log.Info("credentials reloaded", "credentials", s.cfg.Credentials, "identities", len(creds))
 	return nil
 }
@@ -564,4 +574,17 @@ func (s *Server) closeStore() error {
 		return fmt.Errorf("server: close the store: %w", err)
 	}
 	return nil
+}
+
+// routeByPath sends Route 53's requests (under /2013-04-01/) to r53 and
+// everything else to the Cloud Map API, on the same port, as AWS serves
+// each at its own endpoint.
+func routeByPath(cloudMap, r53 http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(req.URL.Path, route53.PathPrefix) {
+			r53.ServeHTTP(w, req)
+			return
+		}
+		cloudMap.ServeHTTP(w, req)
+	})
 }

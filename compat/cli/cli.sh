@@ -309,7 +309,7 @@ full_lifecycle() {
 	done
 	expect_err ServiceNotFound "get-service after delete" get-service --id "$api"
 	for ns in "$ns_http" "$ns_priv" "$ns_pub"; do
-		op=$(q OperationId delete-namespace --id "$ns")
+		op=$(q OperationId delete-namespace --id "$r53ns")
 		op_done "delete-namespace $ns" "$op" DELETE_NAMESPACE
 	done
 	expect_err NamespaceNotFound "get-namespace after delete" get-namespace --id "$ns_http"
@@ -330,6 +330,59 @@ if [[ ${CAIRN_CLI_QUICK:-0} == 1 ]]; then
 else
 	full_lifecycle
 fi
+
+# --- Route 53's read side on the same port: the zone of a DNS namespace,
+# its record sets (paged), the health checks of its instances. Run in both
+# modes: in SigV4 mode the CLI signs for route53 with the same keys.
+r53() { "$AWS" --endpoint-url "$EP" route53 "$@"; }
+route53_read() {
+	local name="$PREFIX-r53.test" op r53ns zone svc i
+	op=$(q OperationId create-public-dns-namespace --name "$name")
+	op_done "route53: create-public-dns-namespace" "$op" CREATE_NAMESPACE r53ns
+	zone=$(q Namespace.Properties.DnsProperties.HostedZoneId get-namespace --id "$r53ns")
+	svc=$(q Service.Id create-service --name web --namespace-id "$r53ns" \
+		--dns-config 'RoutingPolicy=WEIGHTED,DnsRecords=[{Type=A,TTL=60}]' \
+		--health-check-config "Type=HTTP,ResourcePath=/healthz")
+	for i in 1 2 3; do
+		op=$(q OperationId register-instance --service-id "$svc" --instance-id "w-$i" \
+			--attributes "AWS_INSTANCE_IPV4=127.0.0.1,AWS_INSTANCE_PORT=$API_PORT")
+		op_done "route53: register w-$i" "$op" REGISTER_INSTANCE
+	done
+	eq "route53 get-hosted-zone" "$(r53 get-hosted-zone --id "$zone" --query '[HostedZone.Name, HostedZone.Config.PrivateZone, HostedZone.LinkedService.ServicePrincipal, HostedZone.ResourceRecordSetCount]' --output text)" \
+		"$name.	False	servicediscovery.amazonaws.com	5"
+	eq "route53 list-hosted-zones-by-name" "$(r53 list-hosted-zones-by-name --dns-name "$name" --max-items 1 --query 'HostedZones[0].Id' --output text)" "/hostedzone/$zone"
+	# The CLI pages with MaxItems 1 and, with JSON output, merges the pages
+	# before the query.
+	eq "route53 list-resource-record-sets, paged" "$(r53 list-resource-record-sets --hosted-zone-id "$zone" --page-size 1 --query 'join(`,`, ResourceRecordSets[].join(`:`, [Type, to_string(SetIdentifier)]))' --output json | sed -e 's/^"//' -e 's/"$//')" \
+		"NS:null,SOA:null,A:w-1,A:w-2,A:w-3"
+	eq "route53 weighted record" "$(r53 list-resource-record-sets --hosted-zone-id "$zone" --query "ResourceRecordSets[?SetIdentifier=='w-2'].[Weight, TTL, ResourceRecords[0].Value]" --output text)" "1	60	127.0.0.1"
+	local hc
+	hc=$(r53 list-resource-record-sets --hosted-zone-id "$zone" --query "ResourceRecordSets[?SetIdentifier=='w-1'].HealthCheckId" --output text)
+	eq "route53 get-health-check" "$(r53 get-health-check --health-check-id "$hc" --query '[HealthCheck.HealthCheckConfig.Type, HealthCheck.HealthCheckConfig.Port, HealthCheck.HealthCheckConfig.ResourcePath]' --output text)" \
+		"HTTP	$API_PORT	/healthz"
+	eq "route53 list-health-checks, paged" "$(r53 list-health-checks --page-size 1 --query "length(HealthChecks[?HealthCheckConfig.ResourcePath=='/healthz' && HealthCheckConfig.Port==\`$API_PORT\`])" --output json)" 3
+	eq "route53 get-health-check-status" "$(r53 get-health-check-status --health-check-id "$hc" --query 'HealthCheckObservations[0].StatusReport.Status' --output text | cut -d: -f1)" Success
+	local err rc
+	err=$(r53 delete-hosted-zone --id "$zone" 2>&1 >/dev/null)
+	rc=$?
+	[[ $rc -eq $ERR_RC && "$err" == *"(AccessDenied)"* ]] && ok "route53 delete-hosted-zone: AccessDenied" || bad "route53 delete-hosted-zone: exit $rc: $err"
+	err=$(r53 get-hosted-zone --id Z0000000000000000000 2>&1 >/dev/null)
+	rc=$?
+	[[ $rc -eq $ERR_RC && "$err" == *"(NoSuchHostedZone)"* ]] && ok "route53 unknown zone: NoSuchHostedZone" || bad "route53 unknown zone: exit $rc: $err"
+	if [[ $AUTH == 1 ]]; then
+		err=$(AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-}x" r53 get-hosted-zone-count 2>&1 >/dev/null)
+		rc=$?
+		[[ $rc -eq $ERR_RC && "$err" == *"(SignatureDoesNotMatch)"* ]] && ok "route53 wrong secret: SignatureDoesNotMatch" || bad "route53 wrong secret: exit $rc: $err"
+	fi
+	for i in 1 2 3; do
+		op=$(q OperationId deregister-instance --service-id "$svc" --instance-id "w-$i")
+		op_done "route53: deregister w-$i" "$op" DEREGISTER_INSTANCE
+	done
+	sd delete-service --id "$svc" >/dev/null
+	op=$(q OperationId delete-namespace --id "$r53ns")
+	op_done "route53: delete-namespace" "$op" DELETE_NAMESPACE
+}
+route53_read
 
 # --- SigV4: the keys of the environment work (every call above); others are refused
 if [[ $AUTH == 1 ]]; then

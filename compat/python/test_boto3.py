@@ -476,5 +476,117 @@ class Policies(unittest.TestCase):
         self.denied(c.delete_namespace, "operator", "DeleteNamespace", ns_arn, explicit=True, Id=ns_id)
 
 
+class Route53(unittest.TestCase):
+    """The read side of Route 53, on the same port: the hosted zone of a DNS
+    namespace, the record sets Cloud Map created in it, and the health check
+    of each instance of a service with a HealthCheckConfig."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.r53 = boto3.session.Session().client(
+            "route53", endpoint_url=ENDPOINT, region_name="us-east-1",
+            config=Config(retries={"max_attempts": 2}))
+        cls.name = PREFIX + "-r53.test"
+        op = SD.create_public_dns_namespace(Name=cls.name)["OperationId"]
+        cls.ns = wait_op(op)["Targets"]["NAMESPACE"]
+        props = SD.get_namespace(Id=cls.ns)["Namespace"]["Properties"]
+        cls.zone = props["DnsProperties"]["HostedZoneId"]
+        # Health-checked instances point at cairn itself: probes stay on
+        # loopback.
+        cls.svc = SD.create_service(
+            Name="web", NamespaceId=cls.ns,
+            DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 60}, {"Type": "SRV", "TTL": 60}]},
+            HealthCheckConfig={"Type": "HTTP", "ResourcePath": "/healthz"})["Service"]["Id"]
+        cls.instances = ["w-%d" % i for i in range(3)]
+        for i, inst in enumerate(cls.instances):
+            wait_op(SD.register_instance(
+                ServiceId=cls.svc, InstanceId=inst,
+                Attributes={"AWS_INSTANCE_IPV4": "127.0.0.1", "AWS_INSTANCE_PORT": str(API_PORT)})["OperationId"])
+
+    @classmethod
+    def tearDownClass(cls):
+        for inst in cls.instances:
+            wait_op(SD.deregister_instance(ServiceId=cls.svc, InstanceId=inst)["OperationId"])
+        SD.delete_service(Id=cls.svc)
+        wait_op(SD.delete_namespace(Id=cls.ns)["OperationId"])
+
+    def test_hosted_zone(self):
+        z = self.r53.get_hosted_zone(Id=self.zone)
+        hz = z["HostedZone"]
+        self.assertEqual(hz["Id"], "/hostedzone/" + self.zone)
+        self.assertEqual(hz["Name"], self.name + ".")
+        self.assertFalse(hz["Config"]["PrivateZone"])
+        self.assertEqual(hz["LinkedService"]["ServicePrincipal"], "servicediscovery.amazonaws.com")
+        self.assertTrue(hz["LinkedService"]["Description"].endswith(":namespace/" + self.ns))
+        # NS, SOA, 3 A, 3 SRV and the 3 SRV targets' A records.
+        self.assertEqual(hz["ResourceRecordSetCount"], 11)
+        self.assertGreaterEqual(self.r53.get_hosted_zone_count()["HostedZoneCount"], 1)
+        listed = [z["Id"] for page in self.r53.get_paginator("list_hosted_zones").paginate(PaginationConfig={"PageSize": 1})
+                  for z in page["HostedZones"]]
+        self.assertIn("/hostedzone/" + self.zone, listed)
+        self.assertEqual(len(listed), len(set(listed)))
+        by_name = self.r53.list_hosted_zones_by_name(DNSName=self.name, MaxItems="1")["HostedZones"]
+        self.assertEqual(by_name[0]["Name"], self.name + ".")
+
+    def test_record_sets_paged(self):
+        whole = self.r53.list_resource_record_sets(HostedZoneId=self.zone)["ResourceRecordSets"]
+        self.assertEqual(len(whole), 11)
+        paged = [rs for page in self.r53.get_paginator("list_resource_record_sets").paginate(
+            HostedZoneId=self.zone, PaginationConfig={"PageSize": 2}) for rs in page["ResourceRecordSets"]]
+        self.assertEqual(paged, whole)
+        name = "web." + self.name + "."
+        a = [rs for rs in whole if rs["Name"] == name and rs["Type"] == "A"]
+        self.assertEqual(sorted(rs["SetIdentifier"] for rs in a), self.instances)
+        for rs in a:
+            self.assertTrue(rs["MultiValueAnswer"])
+            self.assertEqual(rs["TTL"], 60)
+            self.assertEqual(rs["ResourceRecords"], [{"Value": "127.0.0.1"}])
+            self.assertIn("HealthCheckId", rs)
+        srv = [rs for rs in whole if rs["Type"] == "SRV"]
+        self.assertEqual(sorted(rs["ResourceRecords"][0]["Value"] for rs in srv),
+                         ["1 1 %d %s.%s" % (API_PORT, i, name) for i in self.instances])
+        # By hand, from a name, type and identifier.
+        out = self.r53.list_resource_record_sets(HostedZoneId=self.zone, StartRecordName=name, StartRecordType="A",
+                                                 StartRecordIdentifier="w-1", MaxItems="1")
+        self.assertEqual(out["ResourceRecordSets"][0]["SetIdentifier"], "w-1")
+        self.assertTrue(out["IsTruncated"])
+        self.assertEqual((out["NextRecordName"], out["NextRecordType"], out["NextRecordIdentifier"]), (name, "A", "w-2"))
+
+    def test_health_checks(self):
+        ids = {rs["SetIdentifier"]: rs["HealthCheckId"]
+               for rs in self.r53.list_resource_record_sets(HostedZoneId=self.zone)["ResourceRecordSets"]
+               if rs["Type"] == "A" and "SetIdentifier" in rs}
+        listed = {hc["Id"] for page in self.r53.get_paginator("list_health_checks").paginate(PaginationConfig={"PageSize": 1})
+                  for hc in page["HealthChecks"]}
+        self.assertTrue(set(ids.values()) <= listed, (ids, listed))
+        self.assertGreaterEqual(self.r53.get_health_check_count()["HealthCheckCount"], 3)
+        hc = self.r53.get_health_check(HealthCheckId=ids["w-0"])["HealthCheck"]
+        cfg = hc["HealthCheckConfig"]
+        self.assertEqual((cfg["Type"], cfg["IPAddress"], cfg["Port"], cfg["ResourcePath"], cfg["FailureThreshold"]),
+                         ("HTTP", "127.0.0.1", API_PORT, "/healthz", 3))
+        self.assertTrue(hc["LinkedService"]["Description"].endswith(":service/" + self.svc))
+        obs = self.r53.get_health_check_status(HealthCheckId=ids["w-0"])["HealthCheckObservations"]
+        self.assertTrue(obs[0]["StatusReport"]["Status"].startswith("Success"), obs)
+
+    def test_errors(self):
+        with self.assertRaises(self.r53.exceptions.NoSuchHostedZone):
+            self.r53.get_hosted_zone(Id="Z0000000000000000000")
+        with self.assertRaises(self.r53.exceptions.NoSuchHealthCheck):
+            self.r53.get_health_check(HealthCheckId="00000000-0000-0000-0000-000000000000")
+        with self.assertRaises(ClientError) as cm:
+            self.r53.delete_hosted_zone(Id=self.zone)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDenied")
+        self.assertIn("servicediscovery.amazonaws.com", cm.exception.response["Error"]["Message"])
+        with self.assertRaises(ClientError) as cm:
+            self.r53.create_hosted_zone(Name="new.test", CallerReference="x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidAction")
+        if AUTH:
+            bad = boto3.session.Session(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key="wrong").client(
+                "route53", endpoint_url=ENDPOINT, region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+            with self.assertRaises(ClientError) as cm:
+                bad.get_hosted_zone_count()
+            self.assertEqual(cm.exception.response["Error"]["Code"], "SignatureDoesNotMatch")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,0 +1,486 @@
+// Package route53 serves the read side of the Amazon Route 53 API (REST-XML,
+// API version 2013-04-01) for what cairn manages: each DNS namespace as the
+// hosted zone Cloud Map creates for it, with the record sets Cloud Map
+// creates in it, and one health check per instance of a service with a
+// HealthCheckConfig, with the status cairn's checker settled on.
+//
+// # Basics
+//
+// The handler answers GetHostedZone, ListHostedZones,
+// ListHostedZonesByName, GetHostedZoneCount, ListResourceRecordSets,
+// GetHealthCheck, ListHealthChecks, GetHealthCheckCount and
+// GetHealthCheckStatus under the path prefix /2013-04-01/, from the
+// registry's in-memory view. Requests are SigV4-signed for the signing
+// name route53 and the region us-east-1, and verified with the same
+// credentials as the Cloud Map API. Route 53 is global: an account sees the
+// zones and health checks of its namespaces in every region, and nothing
+// of other accounts (a namespace shared with it stays its owner's zone).
+//
+// # Caveats
+//
+// Every other Route 53 operation is refused: writes to a zone or health
+// check cairn manages with Route 53's own AccessDenied ("can only be
+// managed through servicediscovery.amazonaws.com"), the rest with
+// InvalidAction. Errors are Route 53's XML ErrorResponse documents.
+package route53
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cairn-dev/cairn/internal/registry"
+	"github.com/cairn-dev/cairn/internal/sigv4"
+)
+
+// PathPrefix is the path every Route 53 request starts with.
+const PathPrefix = "/2013-04-01/"
+
+// SigningName is the service name of Route 53's SigV4 credential scope.
+const SigningName = "route53"
+
+// SigningRegion is the one region Route 53 requests are signed for.
+const SigningRegion = "us-east-1"
+
+// servicePrincipal is the LinkedService of everything Cloud Map creates.
+const servicePrincipal = "servicediscovery.amazonaws.com"
+
+// Config configures a Handler.
+type Config struct {
+	// Registry is what the handler reads.
+	Registry *registry.Registry
+	// Auth verifies requests; it must be made for SigningName.
+	Auth *sigv4.Auth
+	// Nameserver is the host name in every zone's NS and SOA records.
+	Nameserver string
+	// Logger receives failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// Handler serves Route 53's read operations over HTTP.
+type Handler struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, log: log}
+}
+
+// apiError is a Route 53 error: its HTTP status, code and message.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func invalidInput(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidInput", fmt.Sprintf(format, args...)}
+}
+
+// ServeHTTP answers one Route 53 request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	reqID := requestID()
+	w.Header().Set("x-amzn-RequestId", reqID)
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("route53: panic serving request", "request_id", reqID, "panic", p)
+			writeError(w, reqID, &apiError{http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error"})
+		}
+	}()
+	out, err := h.serve(req)
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = &apiError{http.StatusInternalServerError, "InternalFailure", "The request processing has failed because of an unknown error"}
+			h.log.Error("route53: request failed", "request_id", reqID, "err", err)
+		}
+		writeError(w, reqID, ae)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	_, _ = io.WriteString(w, xml.Header)
+	if err := xml.NewEncoder(w).Encode(out); err != nil {
+		h.log.Warn("route53: write response", "request_id", reqID, "err", err)
+	}
+}
+
+func writeError(w http.ResponseWriter, reqID string, e *apiError) {
+	typ := "Sender"
+	if e.status >= 500 {
+		typ = "Receiver"
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(e.status)
+	_, _ = io.WriteString(w, xml.Header)
+	_ = xml.NewEncoder(w).Encode(errorResponse{Xmlns: xmlns, Error: errorBody{Type: typ, Code: e.code, Message: e.message}, RequestID: reqID})
+}
+
+// authErrors maps cairn's SigV4 refusals to the codes Route 53 (an XML
+// protocol service) sends for them.
+var authErrors = map[string]string{
+	sigv4.CodeMissingToken:       "MissingAuthenticationToken",
+	sigv4.CodeIncomplete:         "IncompleteSignature",
+	sigv4.CodeInvalidSignature:   "SignatureDoesNotMatch",
+	sigv4.CodeUnrecognizedClient: "InvalidClientTokenId",
+}
+
+// serve authenticates req and runs its operation.
+func (h *Handler) serve(req *http.Request) (any, error) {
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	if err != nil {
+		return nil, invalidInput("The request body could not be read: %v", err)
+	}
+	account, region, err := h.cfg.Auth.Authenticate(req, body)
+	if err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			code := authErrors[se.Code]
+			if code == "" {
+				code = se.Code
+			}
+			return nil, &apiError{http.StatusForbidden, code, se.Message}
+		}
+		return nil, err
+	}
+	if req.Header.Get("Authorization") != "" && region != SigningRegion {
+		return nil, &apiError{http.StatusForbidden, "SignatureDoesNotMatch",
+			fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region)}
+	}
+	path := strings.TrimPrefix(req.URL.Path, strings.TrimSuffix(PathPrefix, "/"))
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	q := req.URL.Query()
+	if req.Method == http.MethodGet {
+		switch {
+		case len(parts) == 1 && parts[0] == "hostedzone":
+			return h.listHostedZones(account, q)
+		case len(parts) == 1 && parts[0] == "hostedzonesbyname":
+			return h.listHostedZonesByName(account, q)
+		case len(parts) == 1 && parts[0] == "hostedzonecount":
+			return &getHostedZoneCountResponse{Xmlns: xmlns, HostedZoneCount: int64(len(h.cfg.Registry.Zones(account)))}, nil
+		case len(parts) == 2 && parts[0] == "hostedzone":
+			return h.getHostedZone(account, parts[1])
+		case len(parts) == 3 && parts[0] == "hostedzone" && parts[2] == "rrset":
+			return h.listResourceRecordSets(account, parts[1], q)
+		case len(parts) == 1 && parts[0] == "healthcheck":
+			return h.listHealthChecks(account, q)
+		case len(parts) == 1 && parts[0] == "healthcheckcount":
+			return &getHealthCheckCountResponse{Xmlns: xmlns, HealthCheckCount: int64(len(h.cfg.Registry.HealthChecks(account)))}, nil
+		case len(parts) == 2 && parts[0] == "healthcheck":
+			return h.getHealthCheck(account, parts[1])
+		case len(parts) == 3 && parts[0] == "healthcheck" && parts[2] == "status":
+			return h.getHealthCheckStatus(account, parts[1])
+		}
+	}
+	return nil, h.refuse(account, req.Method, parts)
+}
+
+// refuse answers every other operation: a change to a zone or health
+// check that cairn manages gets Route 53's AccessDenied for resources
+// another service owns; anything else InvalidAction.
+func (h *Handler) refuse(account, method string, parts []string) error {
+	if method != http.MethodGet {
+		// The zone or health check a write names: hostedzone/{Id}/…,
+		// healthcheck/{Id}/…, tags/{type}/{Id}.
+		for i := 0; i+1 < len(parts); i++ {
+			id := parts[i+1]
+			switch parts[i] {
+			case "hostedzone":
+				if z, ok := h.zone(account, id); ok {
+					return &apiError{http.StatusForbidden, "AccessDenied",
+						fmt.Sprintf("The resource hostedzone/%s can only be managed through %s (%s)", z.HostedZoneID, servicePrincipal, z.NamespaceARN)}
+				}
+			case "healthcheck":
+				if hc, ok := h.healthCheck(account, id); ok {
+					return &apiError{http.StatusForbidden, "AccessDenied",
+						fmt.Sprintf("The resource healthcheck/%s can only be managed through %s (%s)", hc.ID, servicePrincipal, hc.Service.ARN)}
+				}
+			}
+		}
+	}
+	return &apiError{http.StatusBadRequest, "InvalidAction",
+		fmt.Sprintf("cairn serves only the read side of Route 53 for what Cloud Map manages; %s %s is not supported", method, PathPrefix+strings.Join(parts, "/"))}
+}
+
+// maxItems reads a MaxItems parameter: def when absent, at most limit.
+func maxItems(q map[string][]string, def int) (int, error) {
+	v := ""
+	if vs := q["maxitems"]; len(vs) > 0 {
+		v = vs[0]
+	}
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, invalidInput("MaxItems must be a positive number, not %q", v)
+	}
+	return min(n, def), nil
+}
+
+func first(q map[string][]string, k string) string {
+	if vs := q[k]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// zoneID strips the /hostedzone/ prefix some clients leave on an ID.
+func zoneID(id string) string { return strings.TrimPrefix(id, "/hostedzone/") }
+
+func (h *Handler) zone(account, id string) (*registry.Zone, bool) {
+	id = zoneID(id)
+	zones := h.cfg.Registry.Zones(account)
+	for i := range zones {
+		if zones[i].HostedZoneID == id {
+			return &zones[i], true
+		}
+	}
+	return nil, false
+}
+
+func noSuchZone(id string) error {
+	return &apiError{http.StatusNotFound, "NoSuchHostedZone", "No hosted zone found with ID: " + zoneID(id)}
+}
+
+// hostedZoneOut shapes a zone as Route 53 shows it.
+func (h *Handler) hostedZoneOut(z *registry.Zone) hostedZone {
+	return hostedZone{
+		ID: "/hostedzone/" + z.HostedZoneID, Name: fqdn(z.Name), CallerReference: z.NamespaceID,
+		Config:                 zoneConfig{Comment: z.Description, PrivateZone: z.Private},
+		ResourceRecordSetCount: int64(len(zoneRecords(z, h.cfg.Nameserver))),
+		LinkedService:          &linkedService{ServicePrincipal: servicePrincipal, Description: z.NamespaceARN},
+	}
+}
+
+func (h *Handler) getHostedZone(account, id string) (any, error) {
+	z, ok := h.zone(account, id)
+	if !ok {
+		return nil, noSuchZone(id)
+	}
+	out := &getHostedZoneResponse{Xmlns: xmlns, HostedZone: h.hostedZoneOut(z)}
+	if z.Private {
+		out.VPCs = []vpc{{VPCRegion: z.Region, VPCId: z.VPC}}
+	} else {
+		out.DelegationSet = &delegationSet{NameServers: []string{strings.TrimSuffix(h.cfg.Nameserver, ".")}}
+	}
+	return out, nil
+}
+
+func (h *Handler) listHostedZones(account string, q map[string][]string) (any, error) {
+	n, err := maxItems(q, 100)
+	if err != nil {
+		return nil, err
+	}
+	if id := first(q, "delegationsetid"); id != "" {
+		return nil, &apiError{http.StatusBadRequest, "NoSuchDelegationSet", "A reusable delegation set with the specified ID does not exist: " + id}
+	}
+	privateOnly := false
+	switch t := first(q, "hostedzonetype"); t {
+	case "":
+	case "PrivateHostedZone":
+		privateOnly = true
+	default:
+		return nil, invalidInput("HostedZoneType must be PrivateHostedZone, not %q", t)
+	}
+	marker := zoneID(first(q, "marker"))
+	out := &listHostedZonesResponse{Xmlns: xmlns, HostedZones: []hostedZone{}, Marker: marker, MaxItems: strconv.Itoa(n)}
+	for _, z := range h.cfg.Registry.Zones(account) { // sorted by ID
+		if z.HostedZoneID < marker || privateOnly && !z.Private {
+			continue
+		}
+		if len(out.HostedZones) == n {
+			out.IsTruncated, out.NextMarker = true, z.HostedZoneID
+			break
+		}
+		out.HostedZones = append(out.HostedZones, h.hostedZoneOut(&z))
+	}
+	return out, nil
+}
+
+func (h *Handler) listHostedZonesByName(account string, q map[string][]string) (any, error) {
+	n, err := maxItems(q, 100)
+	if err != nil {
+		return nil, err
+	}
+	name, id := first(q, "dnsname"), zoneID(first(q, "hostedzoneid"))
+	if id != "" && name == "" {
+		return nil, invalidInput("The hosted zone ID %s needs a DNSName", id)
+	}
+	zones := h.cfg.Registry.Zones(account)
+	type keyed struct {
+		key string
+		z   *registry.Zone
+	}
+	sorted := make([]keyed, len(zones))
+	for i := range zones {
+		sorted[i] = keyed{sortKey(fqdn(zones[i].Name)), &zones[i]}
+	}
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].key != sorted[j].key {
+			return sorted[i].key < sorted[j].key
+		}
+		return sorted[i].z.HostedZoneID < sorted[j].z.HostedZoneID
+	})
+	out := &listHostedZonesByNameResponse{Xmlns: xmlns, HostedZones: []hostedZone{}, MaxItems: strconv.Itoa(n)}
+	startKey := ""
+	if name != "" {
+		out.DNSName = canonical(name)
+		startKey = sortKey(out.DNSName)
+		out.HostedZoneID = id
+	}
+	for _, k := range sorted {
+		if k.key < startKey || k.key == startKey && k.z.HostedZoneID < id {
+			continue
+		}
+		if len(out.HostedZones) == n {
+			out.IsTruncated, out.NextDNSName, out.NextHostedZoneID = true, fqdn(k.z.Name), k.z.HostedZoneID
+			break
+		}
+		out.HostedZones = append(out.HostedZones, h.hostedZoneOut(k.z))
+	}
+	return out, nil
+}
+
+// recordTypes are the types StartRecordType may name.
+var recordTypes = map[string]bool{"SOA": true, "A": true, "TXT": true, "NS": true, "CNAME": true, "MX": true, "NAPTR": true,
+	"PTR": true, "SRV": true, "SPF": true, "AAAA": true, "CAA": true, "DS": true, "TLSA": true, "SSHFP": true, "SVCB": true, "HTTPS": true}
+
+func (h *Handler) listResourceRecordSets(account, id string, q map[string][]string) (any, error) {
+	n, err := maxItems(q, 300)
+	if err != nil {
+		return nil, err
+	}
+	name, typ, ident := first(q, "name"), first(q, "type"), first(q, "identifier")
+	if typ != "" && name == "" {
+		return nil, invalidInput("StartRecordType needs StartRecordName")
+	}
+	if ident != "" && typ == "" {
+		return nil, invalidInput("StartRecordIdentifier needs StartRecordName and StartRecordType")
+	}
+	if typ != "" && !recordTypes[typ] {
+		return nil, invalidInput("%q is not a record type (StartRecordType)", typ)
+	}
+	z, ok := h.zone(account, id)
+	if !ok {
+		return nil, noSuchZone(id)
+	}
+	start := recordSet{}
+	if name != "" {
+		start = recordSet{key: sortKey(canonical(name)), rrs: resourceRecordSet{Type: typ, SetIdentifier: ident}}
+	}
+	out := &listResourceRecordSetsResponse{Xmlns: xmlns, ResourceRecordSets: []resourceRecordSet{}, MaxItems: strconv.Itoa(n)}
+	for _, rs := range zoneRecords(z, h.cfg.Nameserver) {
+		if name != "" && less(&rs, &start) {
+			continue
+		}
+		if len(out.ResourceRecordSets) == n {
+			out.IsTruncated = true
+			out.NextRecordName, out.NextRecordType, out.NextRecordIdentifier = rs.rrs.Name, rs.rrs.Type, rs.rrs.SetIdentifier
+			break
+		}
+		out.ResourceRecordSets = append(out.ResourceRecordSets, rs.rrs)
+	}
+	return out, nil
+}
+
+func (h *Handler) healthCheck(account, id string) (*registry.HealthCheck, bool) {
+	for _, hc := range h.cfg.Registry.HealthChecks(account) {
+		if hc.ID == id {
+			return &hc, true
+		}
+	}
+	return nil, false
+}
+
+func noSuchHealthCheck(id string) error {
+	return &apiError{http.StatusNotFound, "NoSuchHealthCheck", "No health check exists with the specified ID " + id}
+}
+
+// healthCheckOut shapes a health check as Route 53 shows it.
+func healthCheckOut(hc *registry.HealthCheck) healthCheck {
+	cfg := hc.Service.HealthCheck
+	c := healthCheckConfig{Type: cfg.Type, RequestInterval: 30, FailureThreshold: 3}
+	if cfg.FailureThreshold != nil {
+		c.FailureThreshold = int(*cfg.FailureThreshold)
+	}
+	if cfg.Type != "TCP" {
+		c.ResourcePath = cfg.ResourcePath
+		if c.ResourcePath == "" {
+			c.ResourcePath = "/"
+		}
+	}
+	attrs := hc.Instance.Attributes
+	c.IPAddress = attrs[registry.AttrIPv4]
+	if c.IPAddress == "" {
+		c.IPAddress = attrs[registry.AttrIPv6]
+	}
+	c.Port, _ = strconv.Atoi(attrs[registry.AttrPort])
+	return healthCheck{ID: hc.ID, CallerReference: hc.Instance.ID, HealthCheckConfig: c, HealthCheckVersion: 1,
+		LinkedService: &linkedService{ServicePrincipal: servicePrincipal, Description: hc.Service.ARN}}
+}
+
+func (h *Handler) getHealthCheck(account, id string) (any, error) {
+	hc, ok := h.healthCheck(account, id)
+	if !ok {
+		return nil, noSuchHealthCheck(id)
+	}
+	return &getHealthCheckResponse{Xmlns: xmlns, HealthCheck: healthCheckOut(hc)}, nil
+}
+
+func (h *Handler) listHealthChecks(account string, q map[string][]string) (any, error) {
+	n, err := maxItems(q, 100)
+	if err != nil {
+		return nil, err
+	}
+	marker := first(q, "marker")
+	out := &listHealthChecksResponse{Xmlns: xmlns, HealthChecks: []healthCheck{}, Marker: marker, MaxItems: strconv.Itoa(n)}
+	for _, hc := range h.cfg.Registry.HealthChecks(account) { // sorted by ID
+		if hc.ID < marker {
+			continue
+		}
+		if len(out.HealthChecks) == n {
+			out.IsTruncated, out.NextMarker = true, hc.ID
+			break
+		}
+		out.HealthChecks = append(out.HealthChecks, healthCheckOut(&hc))
+	}
+	return out, nil
+}
+
+// getHealthCheckStatus reports the one checker cairn has, with the status
+// it settled on.
+func (h *Handler) getHealthCheckStatus(account, id string) (any, error) {
+	hc, ok := h.healthCheck(account, id)
+	if !ok {
+		return nil, noSuchHealthCheck(id)
+	}
+	status := "Success: the endpoint is healthy"
+	if hc.Instance.Health == "UNHEALTHY" {
+		status = "Failure: the endpoint is unhealthy"
+	}
+	return &getHealthCheckStatusResponse{Xmlns: xmlns, Observations: []observation{{
+		Region: SigningRegion, IPAddress: "127.0.0.1", StatusReport: statusReport{Status: status}}}}, nil
+}
+
+func requestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
