@@ -278,7 +278,7 @@ var (
 func startCairn(t *testing.T, auth bool, extra ...string) *cairn {
 	t.Helper()
 	dir := t.TempDir()
-	args := []string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
+	args := []string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--health-interval", "1s"}
 	if auth {
 		creds := filepath.Join(dir, "credentials")

@@ -19,16 +19,20 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/cairn-dev/cairn/internal/admin"
 	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/internal/awsid"
 	"github.com/cairn-dev/cairn/internal/cluster"
+	"github.com/cairn-dev/cairn/internal/console"
 	"github.com/cairn-dev/cairn/internal/dns"
 	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/health"
+	"github.com/cairn-dev/cairn/internal/metrics"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/route53"
 	"github.com/cairn-dev/cairn/internal/sigv4"
@@ -113,7 +117,24 @@ type Config struct {
 	// MemberTTL is how long a server that stops renewing its membership
 	// (a crash) keeps the health checks it was assigned; default 5 s.
 	MemberTTL time.Duration
+	// AdminAddr is the address of the admin listener (Prometheus metrics
+	// at /metrics, profiles at /debug/pprof/, the console at /); empty
+	// turns it off. `cairn serve` listens on DefaultAdminAddr.
+	AdminAddr string
+	// AdminTokenFile is a file holding the bearer token every admin
+	// request must carry; without it the admin listener only listens on
+	// loopback addresses.
+	AdminTokenFile string
+	// AccessLog logs one line per API request to Logger.
+	AccessLog bool
+	// DNSQueryLog logs one line per DNS query to Logger.
+	DNSQueryLog bool
 }
+
+// DefaultAdminAddr is the admin listener's address in `cairn serve`.
+// DefaultConfig leaves the admin listener off, so that servers embedded
+// in tests do not compete for the port.
+const DefaultAdminAddr = "127.0.0.1:9081"
 
 // Store kinds.
 const (
@@ -172,6 +193,15 @@ func (c Config) Validate() error {
 	if c.DNSAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DNSAddr); err != nil {
 			return fmt.Errorf("server: the DNS address %q is not host:port: %w", c.DNSAddr, err)
+		}
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			return fmt.Errorf("server: the admin address %q is not host:port: %w", c.AdminAddr, err)
+		}
+		if c.AdminTokenFile == "" && !loopback(c.AdminAddr) {
+			return fmt.Errorf("server: the admin listener %s is not a loopback address, and it serves profiles and the whole registry; "+
+				"give --admin-token-file FILE so that every admin request must carry its token, or listen on 127.0.0.1", c.AdminAddr)
 		}
 	}
 	if c.Credentials == "" && !c.InsecureNoAuth {
@@ -259,6 +289,10 @@ type Server struct {
 	storeErr   atomic.Pointer[storeStatus]
 	ready      atomic.Bool
 	served     chan error
+	// The admin listener, when on.
+	metrics *metrics.Metrics
+	adminLn net.Listener
+	admin   *http.Server
 }
 
 // Start opens the store, loads the registry and starts serving. It returns
@@ -282,17 +316,32 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.auth = sigv4.NewAuth(api.SigningName, cfg.Region, cfg.AccountID, creds)
 	s.r53Auth = sigv4.NewAuth(route53.SigningName, route53.SigningRegion, cfg.AccountID, creds)
+	var adminToken string
+	if cfg.AdminAddr != "" {
+		if cfg.AdminTokenFile != "" {
+			t, err := readToken(cfg.AdminTokenFile)
+			if err != nil {
+				return nil, err
+			}
+			adminToken = t
+		}
+		s.metrics = metrics.New()
+	}
 	if s.st == nil {
-		st, err := openStore(cfg, log)
+		st, err := openStore(cfg, log, s.commitObserver())
 		if err != nil {
 			return nil, err
 		}
 		s.st, s.ownStore = st, true
 	}
 	started := time.Now()
+	var viewObs registry.Observer
+	if s.metrics != nil {
+		viewObs = s.metrics.View()
+	}
 	reg, err := registry.New(context.Background(), s.st, registry.Config{
 		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention, MaxOperationsPerAccount: cfg.MaxOperationsPerAccount,
-		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log,
+		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log, Observer: viewObs,
 	})
 	if err != nil {
 		s.closeStore()
@@ -322,8 +371,15 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.APIAddr, err)
 	}
 	s.apiLn = ln
+	dnsCfg := dns.HandlerConfig{Nameserver: cfg.DNSNameserver}
+	if s.metrics != nil {
+		dnsCfg.Observer = s.metrics.DNS()
+	}
+	if cfg.DNSQueryLog {
+		dnsCfg.QueryLog = log
+	}
 	if cfg.DNSAddr != "" {
-		d, err := dns.Listen(cfg.DNSAddr, dns.NewHandler(reg, cfg.DNSNameserver).WithFaults(s.faults))
+		d, err := dns.Listen(cfg.DNSAddr, dns.NewHandlerConfig(reg, dnsCfg).WithFaults(s.faults))
 		if err != nil {
 			_ = ln.Close()
 			reg.Close()
@@ -337,9 +393,15 @@ func Start(cfg Config) (*Server, error) {
 	if nameserver == "" {
 		nameserver = dns.DefaultNameserver
 	}
-	handler := routeByPath(
-		api.New(api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
-			DevMode: creds == nil, Throttle: cfg.Throttle, Faults: s.faults}),
+	apiCfg := api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
+		DevMode: creds == nil, Throttle: cfg.Throttle, Faults: s.faults}
+	if s.metrics != nil {
+		apiCfg.Observer = s.metrics.API()
+	}
+	if cfg.AccessLog {
+		apiCfg.AccessLog = log
+	}
+	handler := routeByPath(api.New(apiCfg),
 		route53.New(route53.Config{Registry: reg, Auth: s.r53Auth, Nameserver: nameserver, Logger: log}))
 	s.http = &http.Server{
 		Handler:           handler,
@@ -370,13 +432,31 @@ func Start(cfg Config) (*Server, error) {
 			s.monitorStore(ctx, es)
 		}()
 	}
+	var healthObs health.Observer
+	if s.metrics != nil {
+		healthObs = s.metrics.Health()
+	}
 	s.checker = health.New(src, health.Config{Interval: cfg.HealthInterval, Concurrency: cfg.HealthConcurrency,
-		Timeouts: cfg.HealthTimeouts, Logger: log, Owns: owns})
+		Timeouts: cfg.HealthTimeouts, Logger: log, Owns: owns, Observer: healthObs})
 	s.stop, s.checking = stop, make(chan struct{})
 	go func() {
 		defer close(s.checking)
 		s.checker.Run(ctx)
 	}()
+	if cfg.AdminAddr != "" {
+		if err := s.serveAdmin(reg, dnsCfg, adminToken); err != nil {
+			stop()
+			<-s.checking
+			if s.monitoring != nil {
+				<-s.monitoring
+			}
+			if s.members != nil {
+				s.members.Close()
+			}
+			s.shutdownEarly()
+			return nil, err
+		}
+	}
 	s.ready.Store(true)
 	if creds == nil {
 		log.Warn("development mode: requests are not verified and every caller is the development account; give --credentials to verify signatures",
@@ -414,21 +494,90 @@ func (s *Server) init(path string) error {
 	return nil
 }
 
+// commitObserver is the observer of the store's commits, or nil without
+// metrics.
+func (s *Server) commitObserver() store.CommitObserver {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.Store()
+}
+
+// readToken reads the admin token file: its content without surrounding
+// white space, which must not be empty.
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("server: read the admin token file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("server: the admin token file %s is empty; put a long random token in it", path)
+	}
+	if strings.ContainsAny(t, " \t\r\n") {
+		return "", fmt.Errorf("server: the admin token in %s holds white space; use one line of printable characters", path)
+	}
+	return t, nil
+}
+
+// serveAdmin starts the admin listener: metrics, profiles and the console.
+func (s *Server) serveAdmin(reg *registry.Registry, dnsCfg dns.HandlerConfig, token string) error {
+	m := s.metrics
+	m.WatchRegistry(reg)
+	m.WatchHealth(s.checker.Stats)
+	if s.members != nil {
+		members := s.members
+		m.WatchCluster(func() int { return len(members.Live()) })
+	}
+	ln, err := net.Listen("tcp", s.cfg.AdminAddr)
+	if err != nil {
+		return fmt.Errorf("server: listen for the admin listener on %s: %w", s.cfg.AdminAddr, err)
+	}
+	dnsCfg.Observer, dnsCfg.QueryLog = nil, nil // the console's own queries are not traffic
+	con := console.New(console.Config{Registry: reg, DNS: dns.NewHandlerConfig(reg, dnsCfg), LastProbe: s.checker.LastProbe,
+		APIEndpoint: s.Endpoint(), Logger: s.log})
+	s.adminLn = ln
+	s.admin = &http.Server{
+		Handler:           admin.Handler(admin.Config{Metrics: m.Handler(), Console: con, Token: token}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = s.admin.Serve(ln) }()
+	s.log.Info("serving the admin listener", "addr", ln.Addr().String(), "token", token != "")
+	return nil
+}
+
+// AdminAddr is the address of the admin listener, or "" when it is off.
+func (s *Server) AdminAddr() string {
+	if s.adminLn == nil {
+		return ""
+	}
+	return s.adminLn.Addr().String()
+}
+
+// Metrics are the server's metrics, or nil when the admin listener is
+// off.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
 // openStore opens the store that cfg names.
-func openStore(cfg Config, log *slog.Logger) (store.Store, error) {
+func openStore(cfg Config, log *slog.Logger, obs store.CommitObserver) (store.Store, error) {
 	if cfg.StoreKind == StoreEtcd {
 		e := cfg.Etcd
 		st, err := etcd.Open(context.Background(), etcd.Options{
 			Endpoints: e.Endpoints, CAFile: e.CAFile, CertFile: e.CertFile, KeyFile: e.KeyFile,
 			Username: e.Username, Password: e.Password, Prefix: e.Prefix,
-			DialTimeout: e.DialTimeout, RequestTimeout: e.RequestTimeout, MaxTxnOps: e.MaxTxnOps, Logger: log,
+			DialTimeout: e.DialTimeout, RequestTimeout: e.RequestTimeout, MaxTxnOps: e.MaxTxnOps, Logger: log, Observer: obs,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("server: open the etcd store: %w", err)
 		}
 		return st, nil
 	}
-	st, err := bolt.Open(cfg.DataDir, bolt.DefaultOptions())
+	opts := bolt.DefaultOptions()
+	opts.Observer = obs
+	st, err := bolt.Open(cfg.DataDir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("server: open the store in %s: %w", cfg.DataDir, err)
 	}
@@ -545,6 +694,10 @@ func (s *Server) Close(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		_ = s.http.Close()
+	}
+	if s.admin != nil {
+		// The console's live refresh keeps connections busy: close at once.
+		_ = s.admin.Close()
 	}
 	if s.dns != nil {
 		if derr := s.dns.Shutdown(ctx); derr != nil && err == nil {

@@ -167,7 +167,7 @@ func startChild(t *testing.T, args ...string) *child {
 // taken by someone else in between.
 func startServer(t *testing.T, dataDir string, extra ...string) *child {
 	t.Helper()
-	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", dataDir,
+	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir,
 		"--limit-instances-per-service", "0", "--limit-instances-per-namespace", "0"}, extra...)
 	c := startChild(t, args...)
 	var addr string
@@ -829,7 +829,7 @@ func TestServeDataDirInUse(t *testing.T) {
 	dataDir := t.TempDir()
 	first := startServer(t, dataDir)
 	start := time.Now()
-	second := startChild(t, "serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--data-dir", dataDir)
+	second := startChild(t, "serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir)
 	code := second.wait(5 * time.Second)
 	out := second.log.String()
 	if code == 0 {

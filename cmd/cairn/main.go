@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/logging"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -202,7 +203,8 @@ wait:
 // asked) it has said why on stderr, and returns false with the exit code.
 func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (server.Config, int, bool) {
 	cfg := server.DefaultConfig()
-	logLevel := "info"
+	cfg.AdminAddr = server.DefaultAdminAddr
+	logLevel, logFormat := "info", logging.FormatText
 	s := &settings{fs: flag.NewFlagSet("cairn serve", flag.ContinueOnError), getenv: getenv}
 	s.fs.SetOutput(stderr)
 	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
@@ -227,6 +229,11 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&cfg.FaultsFile, "faults", "CAIRN_FAULTS", "file of faults (JSON or YAML: a Faults list of what cairn fault add takes) injected from the start")
 	s.str(&cfg.InitFile, "init", "CAIRN_INIT", "state file (JSON or YAML, the format of cairn export) whose namespaces, services and instances are created at start unless they exist")
 	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
+	s.str(&logFormat, "log-format", "CAIRN_LOG_FORMAT", "log format: text (key=value) or json (one JSON object a line)")
+	s.boolean(&cfg.AccessLog, "access-log", "CAIRN_ACCESS_LOG", "log one line per API request: request ID, account, region, operation, status, error type, latency")
+	s.boolean(&cfg.DNSQueryLog, "dns-query-log", "CAIRN_DNS_QUERY_LOG", "log one line per DNS query: client, name, type, rcode, answers, latency")
+	s.str(&cfg.AdminAddr, "admin-addr", "CAIRN_ADMIN_ADDR", "address of the admin listener: Prometheus metrics at /metrics, profiles at /debug/pprof/, the web console at /; empty or off turns it off")
+	s.str(&cfg.AdminTokenFile, "admin-token-file", "CAIRN_ADMIN_TOKEN_FILE", "file holding a bearer token every admin request must carry; required for an admin address beyond loopback")
 	cfg.StoreKind = server.StoreBolt
 	endpoints := ""
 	s.str(&cfg.StoreKind, "store", "CAIRN_STORE", "where the state is kept: bolt (the embedded store in --data-dir) or etcd (--etcd-endpoints; any number of servers can share it)")
@@ -253,6 +260,9 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
 		return cfg, 2, false
 	}
+	if cfg.AdminAddr == "off" {
+		cfg.AdminAddr = "" // an empty CAIRN_ADMIN_ADDR counts as unset, as for every variable
+	}
 	if endpoints != "" {
 		for _, e := range strings.Split(endpoints, ",") {
 			if e = strings.TrimSpace(e); e != "" {
@@ -271,7 +281,12 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)
 		return cfg, 2, false
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := logging.New(stderr, logFormat, level)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn serve: log format %q is not text or json\n", logFormat)
+		return cfg, 2, false
+	}
+	cfg.Logger = log
 	for _, w := range ignored {
 		cfg.Logger.Warn("malformed environment variable overridden by its flag", "err", w)
 	}

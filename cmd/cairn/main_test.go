@@ -83,6 +83,11 @@ var serveFlags = map[string]string{
 	"etcd-password":                 "CAIRN_ETCD_PASSWORD",
 	"etcd-prefix":                   "CAIRN_ETCD_PREFIX",
 	"etcd-max-txn-ops":              "CAIRN_ETCD_MAX_TXN_OPS",
+	"log-format":                    "CAIRN_LOG_FORMAT",
+	"access-log":                    "CAIRN_ACCESS_LOG",
+	"dns-query-log":                 "CAIRN_DNS_QUERY_LOG",
+	"admin-addr":                    "CAIRN_ADMIN_ADDR",
+	"admin-token-file":              "CAIRN_ADMIN_TOKEN_FILE",
 }
 
 func TestServeHelp(t *testing.T) {
@@ -173,7 +178,7 @@ func TestServeSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vars := map[string]string{"CAIRN_DATA_DIR": dir, "CAIRN_API_ADDR": "127.0.0.1:0"}
+			vars := map[string]string{"CAIRN_DATA_DIR": dir, "CAIRN_API_ADDR": "127.0.0.1:0", "CAIRN_ADMIN_ADDR": "127.0.0.1:0"}
 			for k, v := range tt.env {
 				vars[k] = v
 			}

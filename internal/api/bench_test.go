@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/logging"
+	"github.com/cairn-dev/cairn/internal/metrics"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 )
@@ -17,6 +22,12 @@ import (
 // benchHandler is an API handler over a real registry and a durable bolt
 // store in a temporary folder.
 func benchHandler(b *testing.B, limits registry.Limits) http.Handler {
+	return benchHandlerWith(b, limits, nil)
+}
+
+// benchHandlerWith is benchHandler with the handler's configuration
+// changed by with.
+func benchHandlerWith(b *testing.B, limits registry.Limits, with func(*api.Config)) http.Handler {
 	b.Helper()
 	st, err := bolt.Open(b.TempDir(), bolt.DefaultOptions())
 	if err != nil {
@@ -27,7 +38,11 @@ func benchHandler(b *testing.B, limits registry.Limits) http.Handler {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { reg.Close(); _ = st.Close() })
-	return api.New(api.Config{Registry: reg, DefaultRegion: "us-east-1", AccountID: "000000000000"})
+	cfg := api.Config{Registry: reg, DefaultRegion: "us-east-1", AccountID: "000000000000"}
+	if with != nil {
+		with(&cfg)
+	}
+	return api.New(cfg)
 }
 
 // discardWriter is the cheapest http.ResponseWriter: the benchmark
@@ -86,6 +101,23 @@ func BenchmarkDiscoverInstances(b *testing.B) {
 	benchDiscover(b, benchHandler(b, registry.DefaultLimits()))
 }
 
+// BenchmarkDiscoverInstancesMetrics is BenchmarkDiscoverInstances with
+// the Prometheus metrics on, as `cairn serve` runs by default: the pair
+// measures what the metrics cost.
+func BenchmarkDiscoverInstancesMetrics(b *testing.B) {
+	benchDiscover(b, benchHandlerWith(b, registry.DefaultLimits(), func(c *api.Config) { c.Observer = metrics.New().API() }))
+}
+
+// BenchmarkDiscoverInstancesAccessLog is BenchmarkDiscoverInstances with
+// the metrics and a JSON access log (to io.Discard, so that the
+// benchmark measures the logging, not a disk).
+func BenchmarkDiscoverInstancesAccessLog(b *testing.B) {
+	log, _ := logging.New(io.Discard, logging.FormatJSON, nil)
+	benchDiscover(b, benchHandlerWith(b, registry.DefaultLimits(), func(c *api.Config) {
+		c.Observer, c.AccessLog = metrics.New().API(), log
+	}))
+}
+
 // BenchmarkRegisterInstance: durable registrations from 64 concurrent
 // writers (b.SetParallelism(32) on 2 cores), each a new instance.
 func BenchmarkRegisterInstance(b *testing.B) {
@@ -113,6 +145,8 @@ func benchDiscover(b *testing.B, h http.Handler) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
+	defer reportCPU(b, cpu)
 	b.RunParallel(func(pb *testing.PB) {
 		w := &discardWriter{h: http.Header{}}
 		rd := bytes.NewReader(body)
@@ -160,4 +194,18 @@ func benchRegister(b *testing.B, h http.Handler) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "registrations/s")
+}
+
+// cpuTime is the CPU time the process has used, user and system: a
+// benchmark reports it per operation (cpu-ns/op), which other work on a
+// shared machine disturbs far less than the wall-clock ns/op.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
@@ -111,4 +112,27 @@ func authError(err error) *wireError {
 
 func serialization(msg string) *wireError {
 	return &wireError{status: statusClientError, Type: "SerializationException", Message: msg}
+}
+
+// authReason names why SigV4 verification refused a request, as an
+// observer counts it: one of AuthReasons.
+func authReason(err error) string {
+	var se *sigv4.Error
+	if !errors.As(err, &se) {
+		return AuthOther
+	}
+	switch se.Code {
+	case sigv4.CodeMissingToken:
+		return AuthMissing
+	case sigv4.CodeIncomplete:
+		return AuthIncomplete
+	case sigv4.CodeUnrecognizedClient:
+		return AuthUnrecognized
+	case sigv4.CodeInvalidSignature:
+		if strings.HasPrefix(se.Message, "Signature expired") || strings.HasPrefix(se.Message, "Signature not yet current") {
+			return AuthExpired
+		}
+		return AuthMismatch
+	}
+	return AuthOther
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/fault"
+	"github.com/cairn-dev/cairn/internal/logging"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
 )
@@ -65,7 +66,56 @@ type Config struct {
 	// Faults, when set, are the injected faults the API applies, and
 	// manages through its admin operations.
 	Faults *fault.Set
+	// Observer, when set, is told about every request (see package
+	// metrics).
+	Observer Observer
+	// AccessLog, when set, receives one line per request: its request
+	// ID, account, region, operation, HTTP status, error type and
+	// latency.
+	AccessLog *slog.Logger
 }
+
+// Observer is told about the requests the handler serves. Its methods
+// are called on the request's goroutine and must be quick.
+type Observer interface {
+	// Operation returns the observer of one operation. The handler calls
+	// it once per operation name when it is built, and once with
+	// UnknownOperation for requests that name none.
+	Operation(name string) OperationObserver
+	// AuthRefused is called for each request that SigV4 verification
+	// refuses, with the reason (see AuthReasons).
+	AuthRefused(reason string)
+	// Throttled is called for each request of the operation refused by
+	// --throttle, and FaultInjected for each answered with an injected
+	// error (cairn fault add); both are also Served with their error type.
+	Throttled(operation string)
+	FaultInjected(operation string)
+}
+
+// OperationObserver is told about each request of one operation.
+type OperationObserver interface {
+	// Served is called once the response is written, with the error type
+	// sent ("" for success) and the time taken.
+	Served(errType string, took time.Duration)
+}
+
+// UnknownOperation is the operation name observers and the access log
+// see for requests whose X-Amz-Target names no operation.
+const UnknownOperation = "unknown"
+
+// The reasons AuthRefused reports.
+const (
+	AuthMissing      = "missing_authentication"
+	AuthIncomplete   = "incomplete_signature"
+	AuthMismatch     = "signature_mismatch"
+	AuthExpired      = "signature_expired"
+	AuthUnrecognized = "unrecognized_client"
+	AuthOther        = "other"
+)
+
+// AuthReasons lists every reason AuthRefused reports, so that an
+// observer can prepare one counter per reason.
+var AuthReasons = []string{AuthMissing, AuthIncomplete, AuthMismatch, AuthExpired, AuthUnrecognized, AuthOther}
 
 // Authenticator decides who a request is.
 type Authenticator interface {
@@ -80,12 +130,34 @@ type identifier interface {
 
 // Handler serves the Cloud Map API over HTTP.
 type Handler struct {
-	cfg   Config
-	ops   map[string]operation
-	admin map[string]operation
-	log   *slog.Logger
+	cfg     Config
+	ops     map[string]*opEntry
+	admin   map[string]*opEntry
+	unknown *opEntry
+	log     *slog.Logger
 	// throttle is nil unless Config.Throttle is set.
 	throttle *throttle
+}
+
+// opEntry is one operation with its observer, resolved when the handler
+// is built so that a request costs no lookup beyond finding its entry.
+type opEntry struct {
+	name string
+	fn   operation
+	obs  OperationObserver
+}
+
+// entries pairs each operation with its observer.
+func entries(ops map[string]operation, obs Observer) map[string]*opEntry {
+	out := make(map[string]*opEntry, len(ops))
+	for name, fn := range ops {
+		e := &opEntry{name: name, fn: fn}
+		if obs != nil {
+			e.obs = obs.Operation(name)
+		}
+		out[name] = e
+	}
+	return out
 }
 
 // New returns the API handler.
@@ -97,18 +169,42 @@ func New(cfg Config) *Handler {
 	if cfg.Auth == nil {
 		cfg.Auth = sigv4.NewAuth(SigningName, cfg.DefaultRegion, cfg.AccountID, nil)
 	}
-	h := &Handler{cfg: cfg, ops: operations(cfg.Registry), admin: adminOperations(cfg.Registry, cfg.DevMode, cfg.Faults), log: log}
+	h := &Handler{cfg: cfg, ops: entries(operations(cfg.Registry), cfg.Observer),
+		admin: entries(adminOperations(cfg.Registry, cfg.DevMode, cfg.Faults), cfg.Observer), log: log,
+		unknown: &opEntry{name: UnknownOperation}}
+	if cfg.Observer != nil {
+		h.unknown.obs = cfg.Observer.Operation(UnknownOperation)
+	}
 	if cfg.Throttle != nil {
 		h.throttle = newThrottle(*cfg.Throttle, cfg.Now)
 	}
 	return h
 }
 
+// lookup finds the operation an X-Amz-Target names, or nil.
+func (h *Handler) lookup(target string) *opEntry {
+	if name, ok := strings.CutPrefix(target, TargetPrefix); ok {
+		return h.ops[name]
+	}
+	if name, ok := strings.CutPrefix(target, AdminTargetPrefix); ok {
+		return h.admin[name]
+	}
+	return nil
+}
+
+// exchange is what the handler learns of one request as it serves it, for
+// the observer and the access log.
+type exchange struct {
+	op              *opEntry
+	account, region string
+}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := time.Now()
 	reqID := requestID()
 	hdr := w.Header()
 	hdr.Set("x-amzn-RequestId", reqID)
-	hdr.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	hdr.Set("Date", start.UTC().Format(http.TimeFormat))
 	if req.URL.Path == "/healthz" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		h.healthz(w)
 		return
@@ -117,18 +213,56 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		h.motoReset(w, req)
 		return
 	}
+	var ex exchange
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.Error("api: panic serving request", "request_id", reqID, "panic", p)
-			writeError(w, &wireError{status: statusInternal, Type: "InternalFailure",
-				Message: "The request processing has failed because of an unknown error (request " + reqID + ")"})
+			werr := &wireError{status: statusInternal, Type: "InternalFailure",
+				Message: "The request processing has failed because of an unknown error (request " + reqID + ")"}
+			writeError(w, werr)
+			h.done(req, &ex, werr, reqID, start)
 		}
 	}()
-	if werr := h.serve(w, req); werr != nil {
+	werr := h.serve(w, req, reqID, &ex)
+	if werr != nil {
 		if werr.status >= 500 {
-			h.log.Error("api: request failed", "request_id", reqID, "type", werr.Type, "message", werr.Message)
+			h.log.Error("api: request failed", "request_id", reqID, "operation", ex.opName(),
+				"type", werr.Type, "message", werr.Message)
 		}
 		writeError(w, werr)
+	}
+	h.done(req, &ex, werr, reqID, start)
+}
+
+func (ex *exchange) opName() string {
+	if ex.op == nil {
+		return UnknownOperation
+	}
+	return ex.op.name
+}
+
+// done reports a served request to the observer and the access log.
+func (h *Handler) done(req *http.Request, ex *exchange, werr *wireError, reqID string, start time.Time) {
+	if h.cfg.Observer == nil && h.cfg.AccessLog == nil {
+		return
+	}
+	took := time.Since(start)
+	op := ex.op
+	if op == nil {
+		op = h.unknown
+	}
+	errType, status := "", http.StatusOK
+	if werr != nil {
+		errType, status = werr.Type, werr.status
+	}
+	if op.obs != nil {
+		op.obs.Served(errType, took)
+	}
+	if h.cfg.AccessLog != nil {
+		h.cfg.AccessLog.LogAttrs(req.Context(), slog.LevelInfo, "request",
+			slog.String("request_id", reqID), slog.String("account", ex.account), slog.String("region", ex.region),
+			slog.String("operation", op.name), slog.Int("status", status), slog.String("error_type", errType),
+			slog.Float64("latency_ms", float64(took.Microseconds())/1000), slog.String("remote", req.RemoteAddr))
 	}
 }
 
@@ -147,7 +281,9 @@ func (h *Handler) healthz(w http.ResponseWriter) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
-func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
+func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, ex *exchange) *wireError {
+	target := req.Header.Get("X-Amz-Target")
+	ex.op = h.lookup(target)
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return &wireError{status: http.StatusMethodNotAllowed, Type: "UnknownOperationException",
@@ -181,37 +317,40 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request) *wireError {
 		id.AccountID, region, err = h.cfg.Auth.Authenticate(req, body)
 	}
 	if err != nil {
+		if h.cfg.Observer != nil {
+			h.cfg.Observer.AuthRefused(authReason(err))
+		}
 		return authError(err)
 	}
-	target := req.Header.Get("X-Amz-Target")
-	name, ok := strings.CutPrefix(target, TargetPrefix)
-	op := h.ops[name]
-	if !ok {
-		name, ok = strings.CutPrefix(target, AdminTargetPrefix)
-		op = h.admin[name]
-	}
-	if !ok || op == nil {
+	ex.account, ex.region = id.AccountID, region
+	if ex.op == nil {
 		return &wireError{status: statusClientError, Type: "UnknownOperationException",
 			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
 	}
 	if h.throttle != nil && strings.HasPrefix(target, TargetPrefix) {
-		if werr := h.throttle.allow(name, id.AccountID, region); werr != nil {
+		if werr := h.throttle.allow(ex.op.name, id.AccountID, region); werr != nil {
+			if h.cfg.Observer != nil {
+				h.cfg.Observer.Throttled(ex.op.name)
+			}
 			return werr
 		}
 	}
 	if h.cfg.Faults != nil && h.cfg.Faults.Active() && strings.HasPrefix(target, TargetPrefix) {
-		if werr := h.injectFault(req.Context(), name, id.AccountID, body); werr != nil {
+		if werr := h.injectFault(req.Context(), ex.op.name, id.AccountID, body); werr != nil {
+			if h.cfg.Observer != nil {
+				h.cfg.Observer.FaultInjected(ex.op.name)
+			}
 			return werr
 		}
 	}
 	caller := registry.Caller{Account: id.AccountID, Region: region}
-	ctx := req.Context()
+	ctx := logging.WithRequestID(req.Context(), reqID)
 	if id.Policy != nil {
 		p := newPrincipal(h.cfg.Registry, id, region, req)
-		p.op = name
+		p.op = ex.op.name
 		ctx = context.WithValue(ctx, principalKey{}, p)
 	}
-	out, werr := op(ctx, caller, body)
+	out, werr := ex.op.fn(ctx, caller, body)
 	if werr != nil {
 		return werr
 	}

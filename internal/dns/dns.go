@@ -20,6 +20,8 @@
 package dns
 
 import (
+	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +44,8 @@ type Handler struct {
 	reg        *registry.Registry
 	nameserver string
 	faults     *fault.Set
+	obs        Observer
+	queryLog   *slog.Logger
 }
 
 // WithFaults makes the handler apply the DNS faults of faults (SERVFAIL,
@@ -51,21 +55,61 @@ func (h *Handler) WithFaults(faults *fault.Set) *Handler {
 	return h
 }
 
+// Observer is told about every query answered (see package metrics). Its
+// method is called on the query's goroutine and must be quick.
+type Observer interface {
+	// Answered is called once the reply to a query of qtype (0 when the
+	// query had no question) is written, with the reply's rcode, whether
+	// it was truncated, and the time from the query's arrival at the
+	// handler to the reply written.
+	Answered(qtype uint16, rcode int, truncated bool, took time.Duration)
+	// FaultInjected is called for each query a DNS fault applies to
+	// (cairn fault add), with its action: SERVFAIL and NOANSWER replace
+	// the answer (and the query is not Answered), DELAY only delays it.
+	FaultInjected(action string)
+}
+
+// HandlerConfig configures a Handler.
+type HandlerConfig struct {
+	// Nameserver is the host name the NS records name
+	// (DefaultNameserver when empty).
+	Nameserver string
+	// Observer, when set, is told about every query.
+	Observer Observer
+	// QueryLog, when set, receives one line per query: the client, the
+	// name and type asked, the rcode, the number of answers and the time
+	// taken.
+	QueryLog *slog.Logger
+}
+
 // NewHandler returns a handler over reg whose NS records name nameserver
 // (DefaultNameserver when empty).
 func NewHandler(reg *registry.Registry, nameserver string) *Handler {
-	if nameserver == "" {
-		nameserver = DefaultNameserver
+	return NewHandlerConfig(reg, HandlerConfig{Nameserver: nameserver})
+}
+
+// NewHandlerConfig returns a handler over reg configured by cfg.
+func NewHandlerConfig(reg *registry.Registry, cfg HandlerConfig) *Handler {
+	if cfg.Nameserver == "" {
+		cfg.Nameserver = DefaultNameserver
 	}
-	return &Handler{reg: reg, nameserver: dns.Fqdn(nameserver)}
+	return &Handler{reg: reg, nameserver: dns.Fqdn(cfg.Nameserver), obs: cfg.Observer, queryLog: cfg.QueryLog}
 }
 
 // ServeDNS answers one query. The reply is built in pooled buffers,
 // reused once it is written.
 func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	watched := h.obs != nil || h.queryLog != nil
+	var start time.Time
+	if watched {
+		start = time.Now()
+	}
 	if h.faults != nil && h.faults.Active() && len(req.Question) == 1 {
 		name := strings.ToLower(strings.TrimSuffix(req.Question[0].Name, "."))
 		if action, delay, ok := h.faults.DNS(name); ok {
+			if h.obs != nil {
+				h.obs.FaultInjected(action)
+			}
 			switch action {
 			case fault.DNSNoAnswer:
 				return // the client times out
@@ -80,9 +124,43 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	s := scratches.Get().(*scratch)
-	_ = w.WriteMsg(h.answer(req, isUDP(w), s))
+	m := h.answer(req, isUDP(w), s)
+	_ = w.WriteMsg(m)
+	if watched {
+		h.observe(w, req, m, time.Since(start))
+	}
 	s.release()
 	scratches.Put(s)
+}
+
+// observe reports one answered query to the observer and the query log.
+func (h *Handler) observe(w dns.ResponseWriter, req, reply *dns.Msg, took time.Duration) {
+	var qtype uint16
+	if len(req.Question) > 0 {
+		qtype = req.Question[0].Qtype
+	}
+	if h.obs != nil {
+		h.obs.Answered(qtype, reply.Rcode, reply.Truncated, took)
+	}
+	if h.queryLog != nil {
+		name := ""
+		if len(req.Question) > 0 {
+			name = req.Question[0].Name
+		}
+		proto := "tcp"
+		if isUDP(w) {
+			proto = "udp"
+		}
+		client := ""
+		if ra := w.RemoteAddr(); ra != nil {
+			client = ra.String()
+		}
+		h.queryLog.LogAttrs(context.Background(), slog.LevelInfo, "dns query",
+			slog.String("client", client), slog.String("proto", proto), slog.String("name", name),
+			slog.String("type", dns.TypeToString[qtype]), slog.String("rcode", dns.RcodeToString[reply.Rcode]),
+			slog.Int("answers", len(reply.Answer)), slog.Bool("truncated", reply.Truncated),
+			slog.Float64("latency_ms", float64(took.Microseconds())/1000))
+	}
 }
 
 // scratch is what one reply is built in: the message, the registry's

@@ -54,6 +54,33 @@ type Config struct {
 	Owns func(key string) bool
 	// Logger receives status changes; nil discards them.
 	Logger *slog.Logger
+	// Observer, when set, is told about every probe (see package
+	// metrics).
+	Observer Observer
+}
+
+// Observer is told about a Checker's work. Its methods are called from
+// the probes' goroutines and must be quick.
+type Observer interface {
+	// Probed is called after each probe of type kind (HTTP, HTTPS or
+	// TCP) that ran to its end, with its result and how long it took.
+	Probed(kind string, healthy bool, took time.Duration)
+	// Flipped is called when a check's status changes.
+	Flipped(healthy bool)
+	// Lagged is called as each probe starts, with how late it starts
+	// after its due time.
+	Lagged(lag time.Duration)
+}
+
+// Probe is the last result of one instance's health check.
+type Probe struct {
+	// At is when the probe ended.
+	At time.Time
+	// Healthy is the probe's result; Err says why it failed.
+	Healthy bool
+	Err     string
+	// Took is how long the probe took.
+	Took time.Duration
 }
 
 // DefaultConfig returns Route 53's interval and timeouts.
@@ -70,6 +97,7 @@ type Checker struct {
 	mu      sync.Mutex
 	targets map[string]*target
 	queue   schedule
+	last    map[string]Probe // by target key
 
 	sem   chan struct{}
 	stats counters
@@ -100,7 +128,8 @@ func New(src Source, cfg Config) *Checker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Checker{src: src, cfg: cfg, log: log, targets: map[string]*target{}, sem: make(chan struct{}, cfg.Concurrency)}
+	return &Checker{src: src, cfg: cfg, log: log, targets: map[string]*target{}, last: map[string]Probe{},
+		sem: make(chan struct{}, cfg.Concurrency)}
 }
 
 // Run probes until ctx ends, then waits for probes in flight.
@@ -118,7 +147,11 @@ func (c *Checker) Run(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
-			c.stats.lag(time.Since(tg.due))
+			lag := time.Since(tg.due)
+			c.stats.lag(lag)
+			if c.cfg.Observer != nil {
+				c.cfg.Observer.Lagged(lag)
+			}
 			inflight.Add(1)
 			go func() {
 				defer inflight.Done()
@@ -173,6 +206,7 @@ func (c *Checker) sync(now time.Time) <-chan struct{} {
 		if !seen[key] {
 			heap.Remove(&c.queue, tg.index)
 			delete(c.targets, key)
+			delete(c.last, key)
 		}
 	}
 	c.stats.targets.Store(int64(len(c.targets)))
@@ -234,11 +268,16 @@ func (c *Checker) nextWait(now time.Time) time.Duration {
 
 // check probes one target and applies the result.
 func (c *Checker) check(ctx context.Context, snap *target) {
+	start := time.Now()
 	err := probe(ctx, snap.t, c.cfg.Timeouts)
+	end := time.Now()
 	if ctx.Err() != nil {
 		// Stopping: the probe was cut short, so its result says nothing
 		// about the target and must not be recorded as a failure.
 		return
+	}
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.Probed(snap.t.Type, err == nil, end.Sub(start))
 	}
 	c.stats.probes.Add(1)
 	if err != nil {
@@ -253,6 +292,7 @@ func (c *Checker) check(ctx context.Context, snap *target) {
 	}
 	tg.running = false
 	ok := err == nil
+	c.last[key] = Probe{At: end, Healthy: ok, Err: errString(err), Took: end.Sub(start)}
 	if ok == tg.healthy {
 		tg.streak = 0
 		c.mu.Unlock()
@@ -267,6 +307,9 @@ func (c *Checker) check(ctx context.Context, snap *target) {
 	t := tg.t
 	c.mu.Unlock()
 	c.stats.flips.Add(1)
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.Flipped(ok)
+	}
 	c.log.Info("health status changed", "service", t.ServiceID, "instance", t.InstanceID, "addr", t.Addr.String(), "healthy", ok, "reason", errString(err))
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -309,6 +352,15 @@ func (s *schedule) Pop() any {
 	*s = old[:len(old)-1]
 	tg.index = -1
 	return tg
+}
+
+// LastProbe returns the last result of the health check of the instance
+// with key ("<service-id>/<instance-id>"), if this Checker has probed it.
+func (c *Checker) LastProbe(key string) (Probe, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.last[key]
+	return p, ok
 }
 
 // Stats are a Checker's counters since it started.

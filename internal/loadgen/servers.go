@@ -137,7 +137,7 @@ func StartCairn(o CairnOptions) (*Server, error) {
 			return nil, err
 		}
 	}
-	args := []string{"serve", "--api-addr", "127.0.0.1:0", "--data-dir", dataDir, "--credentials", credsPath,
+	args := []string{"serve", "--api-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dataDir, "--credentials", credsPath,
 		"--region", o.Region, "--account-id", o.Account, "--log-level", "info", "--dns-addr", ""}
 	if o.DNS {
 		args[len(args)-1] = "127.0.0.1:0"

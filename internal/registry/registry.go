@@ -91,6 +91,20 @@ type Config struct {
 
 	// hooks let this package's tests break the view's upkeep on purpose.
 	hooks *testHooks
+	// Observer, when set, is told how long the view takes to apply
+	// commits and when it is rebuilt (see package metrics).
+	Observer Observer
+}
+
+// Observer is told about the in-memory view's work.
+type Observer interface {
+	// ViewApplied is called once a write's commit is in the view, with
+	// the time from the store acknowledging the commit to the view
+	// holding it: how stale reads can be right after a write.
+	ViewApplied(lag time.Duration)
+	// ViewReloaded is called when the view is rebuilt from the store
+	// because the store could no longer replay what it missed.
+	ViewReloaded()
 }
 
 // testHooks are points where a test of this package injects failures
@@ -240,6 +254,9 @@ func (r *Registry) follow(from int64) {
 				return
 			}
 			r.setView(nv).abandon()
+			if r.cfg.Observer != nil {
+				r.cfg.Observer.ViewReloaded()
+			}
 			from = nv.rev
 		case rewatch:
 		default:
@@ -280,6 +297,10 @@ func (r *Registry) update(ctx context.Context, fn func(tx store.Tx) error) error
 		}
 		return &Error{Kind: KindUnavailable, Message: fmt.Sprintf("the store could not commit the change: %v", err)}
 	}
+	var committed time.Time
+	if r.cfg.Observer != nil {
+		committed = time.Now()
+	}
 	for {
 		v := r.currentView()
 		err := v.waitFor(ctx, rev)
@@ -290,6 +311,9 @@ func (r *Registry) update(ctx context.Context, fn func(tx store.Tx) error) error
 			return err
 		}
 		if r.currentView() == v {
+			if r.cfg.Observer != nil {
+				r.cfg.Observer.ViewApplied(time.Since(committed))
+			}
 			return nil
 		}
 	}

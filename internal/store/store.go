@@ -33,6 +33,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrClosed is returned by every method called after Close.
@@ -109,3 +110,19 @@ type Change struct {
 
 // Deleted reports whether the change removed its key.
 func (c Change) Deleted() bool { return c.Value == nil }
+
+// CommitObserver is told about a store's commits (see package metrics).
+// Its methods are called from the store's committer and must be quick.
+type CommitObserver interface {
+	// Committed is called after each durable commit attempt that
+	// succeeded: batch Update calls shared it, it took took in all, of
+	// which sync writing and syncing to disk (zero where the store cannot
+	// tell, as with etcd, which syncs on its own side).
+	Committed(batch int, took, sync time.Duration)
+	// Conflicted is called when an optimistic commit lost to another
+	// writer; retried says whether it is tried again.
+	Conflicted(retried bool)
+	// WatchRestarted is called when the store's change stream reconnects
+	// after losing its connection.
+	WatchRestarted()
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/batch"
@@ -24,7 +25,11 @@ func (s *Store) run() {
 // answers every request in it.
 func (s *Store) commit(reqs []*batch.Request) {
 	errs := make([]error, len(reqs))
-	changes, err := s.write(reqs, errs)
+	start := time.Now()
+	changes, sync, err := s.write(reqs, errs)
+	if err == nil && len(changes) > 0 && s.opts.Observer != nil {
+		s.opts.Observer.Committed(len(reqs), time.Since(start), sync)
+	}
 	if err == nil && len(changes) > 0 {
 		s.rev++
 		s.hub.publish(store.Event{Rev: s.rev, Changes: changes})
@@ -44,12 +49,13 @@ func (s *Store) commit(reqs []*batch.Request) {
 // write runs each request's closure in one bbolt read-write transaction,
 // each over its own tx, and keeps the writes of those that succeed; errs[i]
 // receives request i's own error. If anything changed it stores the next
-// revision and commits, returning the changes, one per key in key order;
-// otherwise it rolls back and returns none.
-func (s *Store) write(reqs []*batch.Request, errs []error) ([]store.Change, error) {
+// revision and commits, returning the changes, one per key in key order,
+// and the time bbolt spent writing and syncing them to disk; otherwise it
+// rolls back and returns none.
+func (s *Store) write(reqs []*batch.Request, errs []error) (changes []store.Change, sync time.Duration, err error) {
 	btx, err := s.db.Begin(true)
 	if err != nil {
-		return nil, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
+		return nil, 0, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
 	}
 	defer btx.Rollback() // a no-op once committed
 
@@ -61,21 +67,23 @@ func (s *Store) write(reqs []*batch.Request, errs []error) ([]store.Change, erro
 			continue
 		}
 		if err := t.apply(s.rev+1, changed); err != nil {
-			return nil, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
+			return nil, 0, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
 		}
 	}
 	if len(changed) == 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if err := btx.Bucket(metaBucket).Put(revKey, encodeRev(s.rev+1)); err != nil {
-		return nil, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
+		return nil, 0, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
 	}
 	if err := btx.Commit(); err != nil {
-		return nil, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
+		return nil, 0, fmt.Errorf("bolt: commit %s: %w", s.db.Path(), err)
 	}
-	changes := make([]store.Change, 0, len(changed))
+	stats := btx.Stats()
+	sync = stats.GetWriteTime()
+	changes = make([]store.Change, 0, len(changed))
 	for _, k := range slices.Sorted(maps.Keys(changed)) {
 		changes = append(changes, store.Change{Key: k, Value: changed[k]})
 	}
-	return changes, nil
+	return changes, sync, nil
 }

@@ -71,6 +71,8 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release
 	// the data directory before failing with store.ErrLocked.
 	LockTimeout time.Duration
+	// Observer, when set, is told about every commit.
+	Observer store.CommitObserver
 }
 
 // DefaultOptions returns the options Open uses for zero fields.

@@ -108,10 +108,15 @@ func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	var again *reread
+	obs := s.opts.Observer
 	for attempt := 1; ; attempt++ {
+		start := time.Now()
 		res, left, next, err := s.attempt(ctx, live, again)
 		again = next
 		if err == nil {
+			if obs != nil {
+				obs.Committed(len(live)-len(left), time.Since(start), 0)
+			}
 			s.health.ok()
 			for i, r := range live {
 				if res[i] != nil {
@@ -121,6 +126,9 @@ func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
 			return left
 		}
 		retry := errors.Is(err, errConflict) || errors.Is(err, rpctypes.ErrCompacted) || errors.Is(err, rpctypes.ErrFutureRev)
+		if obs != nil && errors.Is(err, errConflict) {
+			obs.Conflicted(attempt < s.opts.MaxAttempts && ctx.Err() == nil)
+		}
 		var fail error
 		switch {
 		case retry && attempt >= s.opts.MaxAttempts:

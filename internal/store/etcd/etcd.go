@@ -103,6 +103,9 @@ type Options struct {
 	MaxAttempts int
 	// Logger receives the store's warnings; nil discards them.
 	Logger *slog.Logger
+	// Observer, when set, is told about commits, conflicts and watch
+	// restarts.
+	Observer store.CommitObserver
 }
 
 // DefaultOptions returns the defaults that Open uses for zero fields.

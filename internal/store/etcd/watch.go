@@ -44,7 +44,10 @@ func (s *Store) watch(ctx context.Context, from int64, ch chan<- store.Event) {
 	defer stop()
 
 	next := from // the etcd revision the watch starts after
-	for wctx.Err() == nil {
+	for restarts := 0; wctx.Err() == nil; restarts++ {
+		if restarts > 0 && s.opts.Observer != nil {
+			s.opts.Observer.WatchRestarted()
+		}
 		// WithRequireLeader ends the watch when its member loses the
 		// leader, so that a partitioned member is not watched forever.
 		// No progress notifications: etcd before 3.4.24 may send one
