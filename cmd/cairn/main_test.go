@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/logging"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -246,6 +248,11 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 			}
 			return fmt.Sprint(c.Throttle)
 		}},
+		{flag: "log-format", bad: "xml", good: "json", got: func(c server.Config) string { return logging.FormatOf(c.Logger) }},
+		{flag: "access-log", bad: "sometimes", good: "true", typed: true, got: func(c server.Config) string { return strconv.FormatBool(c.AccessLog) }},
+		{flag: "dns-query-log", bad: "often", good: "true", typed: true, got: func(c server.Config) string { return strconv.FormatBool(c.DNSQueryLog) }},
+		{flag: "admin-addr", bad: "9081", good: "127.0.0.1:9091", refused: `admin address "9081"`, got: func(c server.Config) string { return c.AdminAddr }},
+		{flag: "admin-token-file", bad: "/no/such/token", good: "/etc/cairn/admin-token", unchecked: true, got: func(c server.Config) string { return c.AdminTokenFile }},
 		{flag: "store", bad: "redis", good: "bolt", refused: `store "redis"`, got: func(c server.Config) string { return c.StoreKind }},
 		{flag: "etcd-endpoints", bad: " , ", good: "http://127.0.0.1:2379", refused: "set --etcd-endpoints", got: func(c server.Config) string { return strings.Join(c.Etcd.Endpoints, ",") }},
 		{flag: "etcd-ca", bad: "/no/such/ca.pem", good: "/etc/cairn/ca.pem", unchecked: true, got: func(c server.Config) string { return c.Etcd.CAFile }},
@@ -306,7 +313,7 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 				if ok || code != 2 || !strings.Contains(errOut.String(), envName+"=") || !strings.Contains(errOut.String(), "--"+tt.flag) {
 					t.Errorf("%s=%q alone: exit %d, stderr %q; want 2 and a message naming %s and --%s", envName, tt.bad, code, errOut.String(), envName, tt.flag)
 				}
-			case tt.flag == "log-level" || tt.flag == "throttle":
+			case tt.flag == "log-level" || tt.flag == "throttle" || tt.flag == "log-format":
 				if ok || code != 2 || !strings.Contains(errOut.String(), tt.bad) {
 					t.Errorf("%s=%q alone: exit %d, stderr %q; want 2 and a message naming %q", envName, tt.bad, code, errOut.String(), tt.bad)
 				}
@@ -326,5 +333,26 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAdminAddrOff: the admin listener is on by default and "off" turns
+// it off (an empty variable counts as unset).
+func TestAdminAddrOff(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, nil, server.DefaultAdminAddr},
+		{map[string]string{"CAIRN_ADMIN_ADDR": "off"}, nil, ""},
+		{nil, []string{"--admin-addr", ""}, ""},
+		{nil, []string{"--admin-addr", "off"}, ""},
+		{map[string]string{"CAIRN_ADMIN_ADDR": "127.0.0.1:9999"}, nil, "127.0.0.1:9999"},
+	} {
+		cfg, code, ok := serveConfig(tt.args, env(tt.env), io.Discard)
+		if !ok || cfg.AdminAddr != tt.want {
+			t.Errorf("env %v args %q: admin address %q (exit %d); want %q", tt.env, tt.args, cfg.AdminAddr, code, tt.want)
+		}
 	}
 }

@@ -72,3 +72,19 @@ func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h requestIDHandler) WithGroup(name string) slog.Handler {
 	return requestIDHandler{h.Handler.WithGroup(name)}
 }
+
+// FormatOf returns the format of a logger made by New (FormatText or
+// FormatJSON), or "" for another logger.
+func FormatOf(l *slog.Logger) string {
+	h, ok := l.Handler().(requestIDHandler)
+	if !ok {
+		return ""
+	}
+	switch h.Handler.(type) {
+	case *slog.JSONHandler:
+		return FormatJSON
+	case *slog.TextHandler:
+		return FormatText
+	}
+	return ""
+}

@@ -47,13 +47,12 @@ const OutcomeOK = "ok"
 type Metrics struct {
 	reg *prometheus.Registry
 
-	apiRequests *prometheus.CounterVec
-	apiLatency  *prometheus.HistogramVec
+	api         *apiCollector
 	authRefused *prometheus.CounterVec
 	throttled   *prometheus.CounterVec
 	injected    *prometheus.CounterVec
 
-	dns dnsMetrics
+	dns *dnsMetrics
 
 	probes      *prometheus.CounterVec
 	probeTime   *prometheus.HistogramVec
@@ -85,12 +84,12 @@ func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{reg: reg}
 	f := factory{reg}
-	m.apiRequests = f.counterVec("api_requests_total", "Cloud Map API requests, by operation and outcome (ok, or the AWS error type sent).", "operation", "outcome")
-	m.apiLatency = f.histogramVec("api_request_duration_seconds", "Time from a Cloud Map API request's arrival to its response written, by operation.", apiBuckets, "operation")
+	m.api, m.dns = newAPICollector(), newDNSMetrics()
+	reg.MustRegister(m.api, m.dns)
 	m.authRefused = f.counterVec("api_auth_refusals_total", "Requests refused by SigV4 verification, by reason.", "reason")
 	m.throttled = f.counterVec("api_throttled_total", "Requests refused by --throttle (RequestLimitExceeded, ThrottlingException), by operation.", "operation")
 	m.injected = f.counterVec("api_injected_faults_total", "Requests answered with an injected error (cairn fault add), by operation.", "operation")
-	m.dns = newDNSMetrics(f)
+	m.dns.injected = f.counterVec("dns_injected_faults_total", "DNS queries an injected fault applied to (cairn fault add), by action: SERVFAIL, NOANSWER, DELAY.", "action")
 	m.probes = f.counterVec("health_probes_total", "Route 53-style health probes that ran to their end, by type (HTTP, HTTPS, TCP) and result (healthy, unhealthy).", "type", "result")
 	m.probeTime = f.histogramVec("health_probe_duration_seconds", "Time a health probe took, by type.", probeBuckets, "type")
 	m.flips = f.counterVec("health_status_changes_total", "Health check status changes, by the status changed to (healthy, unhealthy).", "to")
@@ -165,34 +164,12 @@ func (m *Metrics) API() api.Observer { return apiObserver{m} }
 
 type apiObserver struct{ m *Metrics }
 
-func (o apiObserver) Operation(name string) api.OperationObserver {
-	return &opObserver{
-		ok:      o.m.apiRequests.WithLabelValues(name, OutcomeOK),
-		errs:    o.m.apiRequests.MustCurryWith(prometheus.Labels{"operation": name}),
-		latency: o.m.apiLatency.WithLabelValues(name),
-	}
-}
+func (o apiObserver) Operation(name string) api.OperationObserver { return o.m.api.op(name) }
 
 func (o apiObserver) AuthRefused(reason string) { o.m.authRefused.WithLabelValues(reason).Inc() }
 
 func (o apiObserver) Throttled(operation string)     { o.m.throttled.WithLabelValues(operation).Inc() }
 func (o apiObserver) FaultInjected(operation string) { o.m.injected.WithLabelValues(operation).Inc() }
-
-// opObserver is one operation's metrics, resolved once.
-type opObserver struct {
-	ok      prometheus.Counter
-	errs    *prometheus.CounterVec
-	latency prometheus.Observer
-}
-
-func (o *opObserver) Served(errType string, took time.Duration) {
-	if errType == "" {
-		o.ok.Inc()
-	} else {
-		o.errs.WithLabelValues(errType).Inc()
-	}
-	o.latency.Observe(took.Seconds())
-}
 
 // Health returns the observer of the health checker.
 func (m *Metrics) Health() health.Observer { return healthObserver{m} }
@@ -294,4 +271,4 @@ func (m *Metrics) WatchCluster(live func() int) {
 }
 
 // DNS returns the observer of the DNS server.
-func (m *Metrics) DNS() dns.Observer { return &m.dns }
+func (m *Metrics) DNS() dns.Observer { return m.dns }
