@@ -79,6 +79,25 @@ func (s *shots) take(name string) {
 	}
 }
 
+// takeView saves what a window of w×h pixels shows (the README's small
+// picture, docs/console.png, is one), then restores the window's size.
+func (s *shots) takeView(name string, w, h int64) {
+	s.t.Helper()
+	if err := chromedp.Do(s.ctx, chromedp.EmulateViewport(w, h)); err != nil {
+		s.t.Fatal(err)
+	}
+	png, err := chromedp.Run(s.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, name+".png"), png, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := chromedp.Do(s.ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // eval runs a JavaScript expression in the page.
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
@@ -175,6 +194,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("cart-2's badge says %q", badge)
 	}
 	shot.take("service")
+	shot.takeView("service-small", 960, 430)
 
 	// A DNS service shows what DNS answers now, as dig prints it.
 	visit(t, ctx, base+"/services/"+*web.Service.Id, `section.dig`)

@@ -19,9 +19,23 @@ const (
 
 type requestIDKey struct{}
 
-// WithRequestID returns ctx carrying a request ID.
+// WithRequestID returns ctx carrying a request ID. It costs one small
+// allocation (context.WithValue would cost two: the string is boxed).
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return &requestCtx{Context: ctx, id: id}
+}
+
+// requestCtx is a context that carries a request ID.
+type requestCtx struct {
+	context.Context
+	id string
+}
+
+func (c *requestCtx) Value(key any) any {
+	if _, ok := key.(requestIDKey); ok {
+		return c.id
+	}
+	return c.Context.Value(key)
 }
 
 // RequestID returns the request ID ctx carries, or "".
