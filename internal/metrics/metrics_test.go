@@ -29,6 +29,9 @@ func TestObservers(t *testing.T) {
 	op.Served("", time.Millisecond)
 	op.Served("ServiceNotFound", time.Millisecond)
 	m.API().AuthRefused("signature_expired")
+	m.API().Throttled("DiscoverInstances")
+	m.API().FaultInjected("RegisterInstance")
+	m.DNS().FaultInjected("SERVFAIL")
 	d := m.DNS()
 	d.Answered(mdns.TypeA, mdns.RcodeSuccess, false, time.Microsecond)
 	d.Answered(mdns.TypeSRV, mdns.RcodeSuccess, true, time.Microsecond)
@@ -66,6 +69,9 @@ func TestObservers(t *testing.T) {
 		`cairn_store_watch_restarts_total 1`,
 		`cairn_view_apply_lag_seconds_count 1`,
 		`cairn_view_reloads_total 1`,
+		`cairn_api_throttled_total{operation="DiscoverInstances"} 1`,
+		`cairn_api_injected_faults_total{operation="RegisterInstance"} 1`,
+		`cairn_dns_injected_faults_total{action="SERVFAIL"} 1`,
 		`# TYPE go_goroutines gauge`,
 	} {
 		if !strings.Contains(out, want+"\n") {
