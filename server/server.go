@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -67,6 +68,9 @@ type Config struct {
 	Region string
 	// AccountID is the 12-digit account every request acts as.
 	AccountID string
+	// Regions are the region names a request may act in; nil means the
+	// regions of the AWS partitions cairn serves (sigv4.AWSRegions).
+	Regions []string
 	// OperationDelay makes asynchronous operations take this long from
 	// SUBMITTED to SUCCESS, as on AWS; zero completes them before the call
 	// returns.
@@ -228,6 +232,17 @@ func (c Config) Validate() error {
 	if !awsid.IsRegion(c.Region) {
 		return fmt.Errorf("server: the region %q is not a region name such as us-east-1", c.Region)
 	}
+	for _, r := range c.Regions {
+		if !awsid.IsRegion(r) {
+			return fmt.Errorf("server: %q in --regions is not a region name such as us-east-1 (lower-case letters, digits and hyphens)", r)
+		}
+	}
+	if allowed := c.allowedRegions(); !slices.Contains(allowed, c.Region) {
+		if c.Regions != nil {
+			return fmt.Errorf("server: the region %q is not among --regions %s", c.Region, strings.Join(c.Regions, ","))
+		}
+		return fmt.Errorf("server: the region %q is not an AWS region name such as us-east-1; give --regions to serve other names", c.Region)
+	}
 	if !awsid.IsAccountID(c.AccountID) {
 		return fmt.Errorf("server: the account ID %q must be 12 digits, such as 000000000000", c.AccountID)
 	}
@@ -264,6 +279,14 @@ func loopback(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// allowedRegions are the regions requests may act in.
+func (c Config) allowedRegions() []string {
+	if c.Regions != nil {
+		return c.Regions
+	}
+	return sigv4.AWSRegions()
 }
 
 // Server is a running cairn.
@@ -327,6 +350,7 @@ func Start(cfg Config) (*Server, error) {
 		}
 		s.metrics = metrics.New()
 	}
+	s.auth.SetRegions(cfg.Regions)
 	if s.st == nil {
 		st, err := openStore(cfg, log, s.commitObserver())
 		if err != nil {

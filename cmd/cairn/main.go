@@ -201,6 +201,23 @@ wait:
 // serveConfig reads the settings of cairn serve from its flags and their
 // environment twins. When they don't make a configuration (or -h was
 // asked) it has said why on stderr, and returns false with the exit code.
+// list binds a comma-separated list; an unset flag leaves *p nil.
+func (s *settings) list(p *[]string, name, envName, help string) {
+	set := func(v string) error {
+		*p = nil
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				*p = append(*p, e)
+			}
+		}
+		return nil
+	}
+	if v, ok := s.env(envName); ok {
+		_ = set(v)
+	}
+	s.fs.Func(name, help+" (env "+envName+")", set)
+}
+
 func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (server.Config, int, bool) {
 	cfg := server.DefaultConfig()
 	cfg.AdminAddr = server.DefaultAdminAddr
@@ -214,6 +231,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
 	s.boolean(&cfg.InsecureNoAuth, "insecure-no-auth", "CAIRN_INSECURE_NO_AUTH", "allow development mode (no signature verification) on non-loopback addresses")
 	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
+	s.list(&cfg.Regions, "regions", "CAIRN_REGIONS", "region names requests may act in, comma-separated; default: the regions of AWS's aws, aws-cn and aws-us-gov partitions")
 	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
 	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
 	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")

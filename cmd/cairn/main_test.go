@@ -65,6 +65,7 @@ var serveFlags = map[string]string{
 	"custom-health-delay":           "CAIRN_CUSTOM_HEALTH_DELAY",
 	"data-dir":                      "CAIRN_DATA_DIR",
 	"region":                        "CAIRN_REGION",
+	"regions":                       "CAIRN_REGIONS",
 	"account-id":                    "CAIRN_ACCOUNT_ID",
 	"operation-delay":               "CAIRN_OPERATION_DELAY",
 	"operation-retention":           "CAIRN_OPERATION_RETENTION",

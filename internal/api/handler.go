@@ -128,6 +128,12 @@ type identifier interface {
 	Identify(req *http.Request, body []byte) (sigv4.Identity, string, error)
 }
 
+// HeaderChecker is an Authenticator that can refuse a request on its
+// headers alone, before its body is read.
+type HeaderChecker interface {
+	CheckHeaders(req *http.Request) error
+}
+
 // Handler serves the Cloud Map API over HTTP.
 type Handler struct {
 	cfg     Config
@@ -299,6 +305,17 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 			return &wireError{status: http.StatusUnsupportedMediaType, Type: "SerializationException",
 				Message: fmt.Sprintf("The Content-Type %q is not supported; send application/x-amz-json-1.1", ct)}
 		}
+	}
+	if hc, ok := h.cfg.Auth.(HeaderChecker); ok {
+		// Refused on its headers alone (no signature, an unknown key, an
+		// expired date): the body is never read.
+		if err := hc.CheckHeaders(req); err != nil {
+			return authError(err)
+		}
+	}
+	if req.ContentLength > MaxBodyBytes {
+		return &wireError{status: http.StatusRequestEntityTooLarge, Type: "SerializationException",
+			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes", MaxBodyBytes)}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
 	if err != nil {

@@ -45,6 +45,28 @@ func (a *Auth) lookup(key string) (Identity, bool) {
 	return id, ok
 }
 
+// SetRegions limits the regions a credential scope may name (and the
+// default region) to names; nil restores AWS's regions. Call it before
+// serving.
+func (a *Auth) SetRegions(names []string) { a.verifier.Regions = names }
+
+// CheckHeaders refuses, with an *Error, a request that its headers alone
+// show to be refused: with credentials, a missing or malformed
+// Authorization, an expired date, a wrong scope, headers that must be
+// signed and are not, an unknown access key or a wrong session token; in
+// development mode, a malformed signature. It lets a server refuse before
+// reading the body.
+func (a *Auth) CheckHeaders(req *http.Request) error {
+	if a.DevelopmentMode() {
+		if req.Header.Get("Authorization") == "" {
+			return nil
+		}
+		_, err := a.verifier.CheckForm(req)
+		return err
+	}
+	return a.verifier.CheckHeaders(req)
+}
+
 // Authenticate returns the account and region a request acts in, or an
 // *Error.
 func (a *Auth) Authenticate(req *http.Request, body []byte) (account, region string, err error) {

@@ -6,7 +6,9 @@
 // A Verifier checks a request's Authorization header (AWS4-HMAC-SHA256),
 // its date (X-Amz-Date, or Date) against the clock with at most 15 minutes
 // of skew, its credential scope (date, region, service "servicediscovery",
-// "aws4_request"), that the signed headers include host, the payload hash,
+// "aws4_request"; the region one of AWS's, or of a list given), that the
+// signed headers include host, the date header, X-Amz-Target and, when
+// sent, X-Amz-Security-Token (as AWS's SDKs sign them), the payload hash,
 // the session token where the identity has one, and finally the signature,
 // compared in constant time. Derived signing keys are cached per key, day,
 // region and service.
@@ -16,11 +18,19 @@
 // InvalidSignatureException or UnrecognizedClientException. Messages never
 // say how close a wrong signature was.
 //
+// CheckHeaders checks all of that but the payload and the signature, so that
+// a server can refuse a request before reading its body.
+//
+// The region names come from botocore's endpoints data (regions_gen.go,
+// written by tools/regionsgen).
+//
 // # Caveats
 //
 // Only header-signed requests are accepted (AWS SDKs sign Cloud Map calls
 // so); presigned query strings are not.
 package sigv4
+
+//go:generate sh -c "go run ../../tools/regionsgen -out regions_gen.go -endpoints $(python3 -c 'import botocore,os;print(os.path.dirname(botocore.__file__))')/data/endpoints.json"
 
 import (
 	"crypto/hmac"
@@ -210,6 +220,9 @@ type Verifier struct {
 	Lookup func(accessKeyID string) (Identity, bool)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Regions are the region names a credential scope may name; nil
+	// means the regions of the AWS partitions cairn serves (AWSRegions).
+	Regions []string
 
 	keys sync.Map // cacheKey → []byte
 	size int64
@@ -225,19 +238,9 @@ func (v *Verifier) Verify(req *http.Request, body []byte) (Identity, string, err
 	if h == "" {
 		return Identity{}, "", &Error{Code: CodeMissingToken, Message: "Missing Authentication Token"}
 	}
-	a, err := ParseAuthorization(h)
+	a, id, err := v.checkHeaders(req, h)
 	if err != nil {
 		return Identity{}, "", err
-	}
-	if err := v.checkRequest(req, a); err != nil {
-		return Identity{}, "", err
-	}
-	id, ok := v.Lookup(a.AccessKeyID)
-	if !ok {
-		return Identity{}, "", &Error{Code: CodeUnrecognizedClient, Message: "The security token included in the request is invalid."}
-	}
-	if id.SessionToken != "" && subtle.ConstantTimeCompare([]byte(id.SessionToken), []byte(req.Header.Get("X-Amz-Security-Token"))) != 1 {
-		return Identity{}, "", &Error{Code: CodeUnrecognizedClient, Message: "The security token included in the request is invalid."}
 	}
 	var payloadHash [64]byte
 	sum := sha256.Sum256(body)
@@ -272,6 +275,88 @@ func (v *Verifier) Verify(req *http.Request, body []byte) (Identity, string, err
 	return id, a.Region, nil
 }
 
+// CheckHeaders checks everything about a request that its headers decide,
+// before its body is read: the Authorization header's form, the date and
+// its skew, the scope, the signed headers, the access key and the session
+// token. Verify checks all of it again, and then the signature.
+func (v *Verifier) CheckHeaders(req *http.Request) error {
+	h := req.Header.Get("Authorization")
+	if h == "" {
+		return &Error{Code: CodeMissingToken, Message: "Missing Authentication Token"}
+	}
+	_, _, err := v.checkHeaders(req, h)
+	return err
+}
+
+func (v *Verifier) checkHeaders(req *http.Request, h string) (*Authorization, Identity, error) {
+	a, err := ParseAuthorization(h)
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	if err := v.checkRequest(req, a); err != nil {
+		return nil, Identity{}, err
+	}
+	if err := checkSigned(req, a); err != nil {
+		return nil, Identity{}, err
+	}
+	id, ok := v.Lookup(a.AccessKeyID)
+	if !ok {
+		return nil, Identity{}, &Error{Code: CodeUnrecognizedClient, Message: "The security token included in the request is invalid."}
+	}
+	if id.SessionToken != "" && subtle.ConstantTimeCompare([]byte(id.SessionToken), []byte(req.Header.Get("X-Amz-Security-Token"))) != 1 {
+		return nil, Identity{}, &Error{Code: CodeUnrecognizedClient, Message: "The security token included in the request is invalid."}
+	}
+	return a, id, nil
+}
+
+// checkSigned requires the headers that decide what a request does and
+// when it was made to be covered by its signature, as AWS's SDKs sign
+// them: the date (X-Amz-Date, or Date when it comes from there), the
+// operation (X-Amz-Target) and, when sent, the session token. Otherwise a
+// captured request could be replayed as another operation.
+func checkSigned(req *http.Request, a *Authorization) error {
+	need := func(canonical, lower string) error {
+		if !slices.Contains(a.SignedHeaders, lower) {
+			return incomplete("'%s' must be a 'SignedHeader' in the AWS Authorization.", canonical)
+		}
+		return nil
+	}
+	if req.Header.Get("X-Amz-Date") != "" {
+		if err := need("X-Amz-Date", "x-amz-date"); err != nil {
+			return err
+		}
+	} else if err := need("Date", "date"); err != nil {
+		return err
+	}
+	if _, ok := req.Header["X-Amz-Target"]; ok {
+		if err := need("X-Amz-Target", "x-amz-target"); err != nil {
+			return err
+		}
+	}
+	if _, ok := req.Header["X-Amz-Security-Token"]; ok {
+		if err := need("X-Amz-Security-Token", "x-amz-security-token"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AWSRegions returns the region names of the AWS partitions cairn serves
+// (aws, aws-cn and aws-us-gov), as botocore's endpoints data lists them.
+func AWSRegions() []string { return awsRegions() }
+
+// RegionName reports whether s has the form of a region name (us-east-1):
+// lower-case letters, digits and hyphens, at most 32 characters.
+func RegionName(s string) bool { return validRegion(s) }
+
+// regionAllowed reports whether a credential scope may name region.
+func (v *Verifier) regionAllowed(region string) bool {
+	if v.Regions == nil {
+		return awsPartition(region) != ""
+	}
+	return slices.Contains(v.Regions, region)
+}
+
 // bufPool holds the buffers canonical requests are built in.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
@@ -290,7 +375,7 @@ func (v *Verifier) checkRequest(req *http.Request, a *Authorization) error {
 	if a.Service != v.Service {
 		return &Error{Code: CodeInvalidSignature, Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", v.Service)}
 	}
-	if !validRegion(a.Region) {
+	if !validRegion(a.Region) || !v.regionAllowed(a.Region) {
 		return &Error{Code: CodeInvalidSignature, Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", clip(a.Region))}
 	}
 	if !slices.Contains(a.SignedHeaders, "host") {
