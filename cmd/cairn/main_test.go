@@ -228,6 +228,7 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 		{flag: "credentials", bad: "/no/such/file", good: "/etc/cairn/credentials", unchecked: true, got: func(c server.Config) string { return c.Credentials }},
 		{flag: "insecure-no-auth", bad: "maybe", good: "true", typed: true, got: func(c server.Config) string { return strconv.FormatBool(c.InsecureNoAuth) }},
 		{flag: "region", bad: "Mars_1", good: "eu-west-1", refused: `region "Mars_1"`, got: func(c server.Config) string { return c.Region }},
+		{flag: "regions", bad: "Edge_1", good: "us-east-1,edge-2", refused: `"Edge_1" in --regions is not a region name`, got: func(c server.Config) string { return strings.Join(c.Regions, ",") }},
 		{flag: "account-id", bad: "42", good: "111111111111", refused: `account ID "42"`, got: func(c server.Config) string { return c.AccountID }},
 		{flag: "operation-delay", bad: "soon", good: "2s", typed: true, got: func(c server.Config) string { return c.OperationDelay.String() }},
 		{flag: "operation-retention", bad: "3 days", good: "1h0m0s", typed: true, got: func(c server.Config) string { return c.OperationRetention.String() }},
