@@ -128,6 +128,14 @@ type identifier interface {
 	Identify(req *http.Request, body []byte) (sigv4.Identity, string, error)
 }
 
+// authRefused tells the observer, if any, why SigV4 refused a request,
+// whether on its headers alone or on its signature.
+func (h *Handler) authRefused(err error) {
+	if h.cfg.Observer != nil {
+		h.cfg.Observer.AuthRefused(authReason(err))
+	}
+}
+
 // HeaderChecker is an Authenticator that can refuse a request on its
 // headers alone, before its body is read.
 type HeaderChecker interface {
@@ -310,6 +318,7 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 		// Refused on its headers alone (no signature, an unknown key, an
 		// expired date): the body is never read.
 		if err := hc.CheckHeaders(req); err != nil {
+			h.authRefused(err)
 			return authError(err)
 		}
 	}
@@ -334,9 +343,7 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 		id.AccountID, region, err = h.cfg.Auth.Authenticate(req, body)
 	}
 	if err != nil {
-		if h.cfg.Observer != nil {
-			h.cfg.Observer.AuthRefused(authReason(err))
-		}
+		h.authRefused(err)
 		return authError(err)
 	}
 	ex.account, ex.region = id.AccountID, region
