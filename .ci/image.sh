@@ -38,7 +38,7 @@ if file "$work/cairn" 2>/dev/null | grep -q 'dynamically linked'; then
 fi
 "$work/cairn" version
 mkdir "$work/data"
-CAIRN_API_ADDR=127.0.0.1:0 CAIRN_DNS_ADDR=127.0.0.1:0 CAIRN_DATA_DIR="$work/data" "$work/cairn" serve >"$work/serve.log" 2>&1 &
+CAIRN_API_ADDR=127.0.0.1:0 CAIRN_DNS_ADDR=127.0.0.1:0 CAIRN_ADMIN_ADDR=127.0.0.1:0 CAIRN_DATA_DIR="$work/data" "$work/cairn" serve >"$work/serve.log" 2>&1 &
 pid=$!
 endpoint=""
 for _ in $(seq 200); do

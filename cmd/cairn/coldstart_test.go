@@ -66,7 +66,7 @@ func TestColdStart(t *testing.T) {
 	var moto time.Duration
 	cairn := measure("cairn serve", func(port int) *exec.Cmd {
 		dir := filepath.Join(t.TempDir(), "data")
-		return exec.Command(bin, "serve", "--api-addr", "127.0.0.1:"+strconv.Itoa(port), "--dns-addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn")
+		return exec.Command(bin, "serve", "--api-addr", "127.0.0.1:"+strconv.Itoa(port), "--dns-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warn")
 	}, "/healthz")
 	if motoBin, err := exec.LookPath("moto_server"); err == nil {
 		moto = measure("moto_server", func(port int) *exec.Cmd {
