@@ -53,6 +53,10 @@ type Config struct {
 	DNSAddr string
 	// DNSNameserver is the host name the NS record of every zone names.
 	DNSNameserver string
+	// DNSVPCs are DNS listeners of one VPC each: each answers that VPC's
+	// private namespaces and the public ones, and DNSAddr then answers the
+	// private namespaces of the other VPCs only.
+	DNSVPCs []DNSVPC
 	// DataDir is the folder of the embedded store. It is created if
 	// absent and locked while the server runs.
 	DataDir string
@@ -140,6 +144,26 @@ type Config struct {
 // in tests do not compete for the port.
 const DefaultAdminAddr = "127.0.0.1:9081"
 
+// DNSVPC is the DNS listener of one VPC.
+type DNSVPC struct {
+	// VPC is the VPC ID namespaces name (CreatePrivateDnsNamespace's Vpc).
+	VPC string
+	// Addr is the address it listens on, UDP and TCP (host:port).
+	Addr string
+}
+
+// ParseDNSVPC parses "vpc-…=host:port".
+func ParseDNSVPC(s string) (DNSVPC, error) {
+	vpc, addr, ok := strings.Cut(strings.TrimSpace(s), "=")
+	if !ok || vpc == "" || addr == "" {
+		return DNSVPC{}, fmt.Errorf("server: the DNS listener %q is not VPC=host:port, such as vpc-0abc=10.0.1.2:53", s)
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return DNSVPC{}, fmt.Errorf("server: the DNS listener address of %s, %q, is not host:port: %w", vpc, addr, err)
+	}
+	return DNSVPC{VPC: vpc, Addr: addr}, nil
+}
+
 // Store kinds.
 const (
 	StoreBolt = "bolt"
@@ -208,8 +232,22 @@ func (c Config) Validate() error {
 				"give --admin-token-file FILE so that every admin request must carry its token, or listen on 127.0.0.1", c.AdminAddr)
 		}
 	}
+	seen := map[string]bool{}
+	for _, d := range c.DNSVPCs {
+		if _, err := ParseDNSVPC(d.VPC + "=" + d.Addr); err != nil {
+			return err
+		}
+		if seen[d.VPC] {
+			return fmt.Errorf("server: the VPC %s has two DNS listeners; give one --dns-vpc per VPC", d.VPC)
+		}
+		seen[d.VPC] = true
+	}
 	if c.Credentials == "" && !c.InsecureNoAuth {
-		for _, addr := range []string{c.APIAddr, c.DNSAddr} {
+		addrs := []string{c.APIAddr, c.DNSAddr}
+		for _, d := range c.DNSVPCs {
+			addrs = append(addrs, d.Addr)
+		}
+		for _, addr := range addrs {
 			if addr != "" && !loopback(addr) {
 				return fmt.Errorf("server: %s is not a loopback address, and without --credentials cairn accepts every request unverified "+
 					"(development mode); give --credentials FILE to verify signatures, listen on 127.0.0.1, "+
@@ -299,6 +337,7 @@ type Server struct {
 	faults   *fault.Set
 	apiLn    net.Listener
 	dns      *dns.Server
+	vpcDNS   map[string]*dns.Server
 	http     *http.Server
 	auth     *sigv4.Auth
 	r53Auth  *sigv4.Auth // the same credentials, for Route 53's signing name
@@ -366,6 +405,7 @@ func Start(cfg Config) (*Server, error) {
 	reg, err := registry.New(context.Background(), s.st, registry.Config{
 		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention, MaxOperationsPerAccount: cfg.MaxOperationsPerAccount,
 		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log, Observer: viewObs,
+		DNSListenerVPCs: cfg.dnsVPCIDs(),
 	})
 	if err != nil {
 		s.closeStore()
@@ -402,16 +442,12 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.DNSQueryLog {
 		dnsCfg.QueryLog = log
 	}
-	if cfg.DNSAddr != "" {
-		d, err := dns.Listen(cfg.DNSAddr, dns.NewHandlerConfig(reg, dnsCfg).WithFaults(s.faults))
-		if err != nil {
-			_ = ln.Close()
-			reg.Close()
-			s.closeStore()
-			return nil, fmt.Errorf("server: %w", err)
-		}
-		s.dns = d
-		log.Info("serving DNS", "addr", d.Addr())
+	if err := s.listenDNS(dnsCfg); err != nil {
+		_ = s.closeDNS(context.Background())
+		_ = ln.Close()
+		reg.Close()
+		s.closeStore()
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	nameserver := cfg.DNSNameserver
 	if nameserver == "" {
@@ -585,6 +621,58 @@ func (s *Server) AdminAddr() string {
 // off.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
+// dnsVPCIDs are the VPCs with DNS listeners of their own.
+func (c Config) dnsVPCIDs() []string {
+	var ids []string
+	for _, d := range c.DNSVPCs {
+		ids = append(ids, d.VPC)
+	}
+	return ids
+}
+
+// listenDNS starts the shared DNS listener and those of single VPCs.
+func (s *Server) listenDNS(dnsCfg dns.HandlerConfig) error {
+	h := dns.NewHandlerConfig(s.reg, dnsCfg).WithFaults(s.faults)
+	own := s.cfg.dnsVPCIDs()
+	if s.cfg.DNSAddr != "" {
+		shared := h
+		if len(own) > 0 {
+			shared = h.ForZones(func(private bool, vpc string) bool { return !private || !slices.Contains(own, vpc) })
+		}
+		d, err := dns.Listen(s.cfg.DNSAddr, shared)
+		if err != nil {
+			return err
+		}
+		s.dns = d
+		s.log.Info("serving DNS", "addr", d.Addr())
+	}
+	for _, v := range s.cfg.DNSVPCs {
+		vpc := v.VPC
+		d, err := dns.Listen(v.Addr, h.ForZones(func(private bool, nsVPC string) bool { return !private || nsVPC == vpc }))
+		if err != nil {
+			return err
+		}
+		if s.vpcDNS == nil {
+			s.vpcDNS = map[string]*dns.Server{}
+		}
+		s.vpcDNS[vpc] = d
+		s.log.Info("serving DNS for one VPC", "vpc", vpc, "addr", d.Addr())
+	}
+	return nil
+}
+
+// closeDNS stops every DNS listener.
+func (s *Server) closeDNS(ctx context.Context) error {
+	var errs []error
+	if s.dns != nil {
+		errs = append(errs, s.dns.Shutdown(ctx))
+	}
+	for _, d := range s.vpcDNS {
+		errs = append(errs, d.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
+
 // openStore opens the store that cfg names.
 func openStore(cfg Config, log *slog.Logger, obs store.CommitObserver) (store.Store, error) {
 	if cfg.StoreKind == StoreEtcd {
@@ -611,9 +699,7 @@ func openStore(cfg Config, log *slog.Logger, obs store.CommitObserver) (store.St
 // shutdownEarly undoes a Start that failed after the API began serving.
 func (s *Server) shutdownEarly() {
 	_ = s.http.Close()
-	if s.dns != nil {
-		_ = s.dns.Shutdown(context.Background())
-	}
+	_ = s.closeDNS(context.Background())
 	s.reg.Close()
 	s.closeStore()
 }
@@ -664,6 +750,15 @@ func (s *Server) DNSAddr() string {
 		return ""
 	}
 	return s.dns.Addr()
+}
+
+// DNSVPCAddr is the address of the DNS listener of vpc (--dns-vpc), or ""
+// when it has none.
+func (s *Server) DNSVPCAddr(vpc string) string {
+	if d := s.vpcDNS[vpc]; d != nil {
+		return d.Addr()
+	}
+	return ""
 }
 
 // Endpoint is the API's base URL, for an SDK's endpoint setting.
@@ -723,10 +818,8 @@ func (s *Server) Close(ctx context.Context) error {
 		// The console's live refresh keeps connections busy: close at once.
 		_ = s.admin.Close()
 	}
-	if s.dns != nil {
-		if derr := s.dns.Shutdown(ctx); derr != nil && err == nil {
-			err = derr
-		}
+	if derr := s.closeDNS(ctx); derr != nil && err == nil {
+		err = derr
 	}
 	s.stop()
 	<-s.checking

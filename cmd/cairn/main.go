@@ -201,10 +201,15 @@ wait:
 // serveConfig reads the settings of cairn serve from its flags and their
 // environment twins. When they don't make a configuration (or -h was
 // asked) it has said why on stderr, and returns false with the exit code.
-// list binds a comma-separated list; an unset flag leaves *p nil.
+// list binds a comma-separated list; an unset flag leaves *p nil. The
+// flag may be repeated: the command line's values replace the
+// environment's, and add up.
 func (s *settings) list(p *[]string, name, envName, help string) {
+	fromEnv := false
 	set := func(v string) error {
-		*p = nil
+		if fromEnv {
+			*p, fromEnv = nil, false
+		}
 		for _, e := range strings.Split(v, ",") {
 			if e = strings.TrimSpace(e); e != "" {
 				*p = append(*p, e)
@@ -214,6 +219,7 @@ func (s *settings) list(p *[]string, name, envName, help string) {
 	}
 	if v, ok := s.env(envName); ok {
 		_ = set(v)
+		fromEnv = true
 	}
 	s.fs.Func(name, help+" (env "+envName+")", set)
 }
@@ -226,6 +232,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.fs.SetOutput(stderr)
 	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
 	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
+	var dnsVPCs []string
+	s.list(&dnsVPCs, "dns-vpc", "CAIRN_DNS_VPC", "DNS listeners of single VPCs, VPC=host:port, comma-separated or repeated: each answers its VPC's private namespaces and the public ones")
 	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
 	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
 	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
@@ -294,6 +302,14 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 		return cfg, 2, false
 	}
 	cfg.Throttle = t
+	for _, v := range dnsVPCs {
+		d, err := server.ParseDNSVPC(v)
+		if err != nil {
+			fmt.Fprintf(stderr, "cairn serve: %v\n", err)
+			return cfg, 2, false
+		}
+		cfg.DNSVPCs = append(cfg.DNSVPCs, d)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)

@@ -58,6 +58,7 @@ var serveFlags = map[string]string{
 	"api-addr":                      "CAIRN_API_ADDR",
 	"dns-addr":                      "CAIRN_DNS_ADDR",
 	"dns-nameserver":                "CAIRN_DNS_NAMESERVER",
+	"dns-vpc":                       "CAIRN_DNS_VPC",
 	"credentials":                   "CAIRN_CREDENTIALS",
 	"insecure-no-auth":              "CAIRN_INSECURE_NO_AUTH",
 	"health-interval":               "CAIRN_HEALTH_INTERVAL",

@@ -45,7 +45,7 @@ type env struct {
 	clients map[string]*sd.Client
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T, opts ...func(*server.Config)) *env {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "credentials")
 	var b bytes.Buffer
@@ -55,7 +55,12 @@ func start(t *testing.T) *env {
 	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) { c.Credentials = file }))
+	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
+		c.Credentials = file
+		for _, o := range opts {
+			o(c)
+		}
+	}))
 	e := &env{srv: srv, clients: map[string]*sd.Client{}}
 	for account, k := range keys {
 		cfg := cairntest.AWSConfig(srv.Endpoint, "us-east-1")

@@ -16,7 +16,9 @@
 // UDP answers larger than the client's EDNS0 buffer (512 bytes without
 // EDNS0) are truncated with the TC bit set; the client retries over TCP for
 // the whole answer. Zone transfers are refused. When namespaces of several
-// accounts or regions share a name, the oldest one answers.
+// accounts or regions share a name, the oldest one answers. A handler
+// limited with ForZones (a listener of one VPC) answers only the
+// namespaces its filter selects.
 package dns
 
 import (
@@ -43,6 +45,7 @@ const maxUDPSize = 1232
 type Handler struct {
 	reg        *registry.Registry
 	nameserver string
+	zones      registry.ZoneFilter
 	faults     *fault.Set
 	obs        Observer
 	queryLog   *slog.Logger
@@ -94,6 +97,15 @@ func NewHandlerConfig(reg *registry.Registry, cfg HandlerConfig) *Handler {
 		cfg.Nameserver = DefaultNameserver
 	}
 	return &Handler{reg: reg, nameserver: dns.Fqdn(cfg.Nameserver), obs: cfg.Observer, queryLog: cfg.QueryLog}
+}
+
+// ForZones returns a handler like h that answers only for the namespaces
+// zones selects (nil: all), as a listener of one VPC does: names of other
+// namespaces are REFUSED, or answered by a less specific selected zone.
+func (h *Handler) ForZones(zones registry.ZoneFilter) *Handler {
+	c := *h
+	c.zones = zones
+	return &c
 }
 
 // ServeDNS answers one query. The reply is built in pooled buffers,
@@ -291,7 +303,7 @@ func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
 	}
 	qtype := dns.TypeToString[q.Qtype]
 	ans := &s.ans
-	h.reg.LookupDNSInto(ans, q.Name, qtype)
+	h.reg.LookupDNSFor(ans, q.Name, qtype, h.zones)
 	if ans.Zone == nil {
 		m.Authoritative = false
 		m.Rcode = dns.RcodeRefused

@@ -77,6 +77,17 @@ func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
 // then allocates nothing when the lookup finds the records, and ans.Zone
 // points into ans.
 func (r *Registry) LookupDNSInto(ans *DNSAnswer, name, qtype string) {
+	r.LookupDNSFor(ans, name, qtype, nil)
+}
+
+// ZoneFilter selects the namespaces a DNS listener answers for, from the
+// namespace's type (private or public) and its VPC.
+type ZoneFilter func(private bool, vpc string) bool
+
+// LookupDNSFor is LookupDNSInto over the namespaces that answers selects
+// (nil: every one): the most specific selected zone that holds the name
+// answers, the oldest of a name first.
+func (r *Registry) LookupDNSFor(ans *DNSAnswer, name, qtype string, answers ZoneFilter) {
 	*ans = DNSAnswer{Answer: ans.Answer[:0], Extra: ans.Extra[:0]}
 	name = canonicalName(name)
 	if name == "" || name[0] == '.' || strings.Contains(name, "..") {
@@ -85,7 +96,7 @@ func (r *Registry) LookupDNSInto(ans *DNSAnswer, name, qtype string) {
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	ns, rel := v.zoneOf(name)
+	ns, rel := v.zoneOf(name, answers)
 	if ns == nil {
 		return
 	}
@@ -213,14 +224,17 @@ func nextDot(s string, i int) int {
 	return i + 1 + j
 }
 
-// zoneOf finds the DNS namespace whose name is the longest suffix of name,
-// and the part of name before it ("" at the apex). The read lock must be
+// zoneOf finds the DNS namespace, among those answers selects (nil: all),
+// whose name is the longest suffix of name, and the part of name before it
+// ("" at the apex). The read lock must be
 // held.
-func (v *view) zoneOf(name string) (*nsView, string) {
+func (v *view) zoneOf(name string, answers ZoneFilter) (*nsView, string) {
 	for rest := name; ; {
-		if list := v.zones[rest]; len(list) > 0 {
-			rel := strings.TrimSuffix(strings.TrimSuffix(name, rest), ".")
-			return list[0], rel
+		for _, ns := range v.zones[rest] {
+			if answers == nil || answers(ns.rec.Type == cloudmap.NamespaceTypeDnsPrivate, ns.rec.Vpc) {
+				rel := strings.TrimSuffix(strings.TrimSuffix(name, rest), ".")
+				return ns, rel
+			}
 		}
 		i := strings.IndexByte(rest, '.')
 		if i < 0 {

@@ -192,6 +192,15 @@ func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate)
 }
 
 func (r *Registry) execCreateNamespace(tx store.Tx, ns *nsRecord) (*opFailure, error) {
+	if ns.isDNS() {
+		fail, err := r.checkTenancy(tx, ns)
+		if err != nil {
+			return nil, err
+		}
+		if fail != nil {
+			return fail, releaseNamespaceNames(tx, ns)
+		}
+	}
 	if ns.Type == cloudmap.NamespaceTypeDnsPrivate {
 		var clash string
 		prefix := dnsNamePrefix(ns.scope, ns.Name)

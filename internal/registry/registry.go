@@ -88,6 +88,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// DNSListenerVPCs are the VPCs with DNS listeners of their own: their
+	// private namespaces may overlap other accounts' namespaces, except
+	// public ones and those of the same VPC (see checkTenancy).
+	DNSListenerVPCs []string
 
 	// hooks let this package's tests break the view's upkeep on purpose.
 	hooks *testHooks
