@@ -206,3 +206,61 @@ func TestTenancy_ListenerPerVPC(t *testing.T) {
 		t.Errorf("listener addresses %q %q", aAddr, bAddr)
 	}
 }
+
+// Issue 12: a consumer of a shared namespace set the custom health of the
+// owner's instance, though it could neither register nor deregister it.
+// As for deregistering, an instance's status is its registrant's and the
+// namespace owner's to set.
+func TestSharing_ConsumerCustomHealthOfOthersInstances(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := t.Context()
+	o, c := e.clients[owner], e.clients[consumer]
+	out, err := o.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := o.GetOperation(ctx, &sd.GetOperationInput{OperationId: out.OperationId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsID := op.Operation.Targets["NAMESPACE"]
+	svc, err := o.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("web"), NamespaceId: aws.String(nsID),
+		HealthCheckCustomConfig: &types.HealthCheckCustomConfig{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: svc.Service.Id, InstanceId: aws.String("owners"),
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := e.admin(t, owner, "ShareNamespace", map[string]any{"NamespaceId": nsID, "Accounts": []string{consumer}}); code != 200 {
+		t.Fatalf("ShareNamespace: %d %s", code, body)
+	}
+	arn := svc.Service.Arn
+	_, err = c.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{ServiceId: arn,
+		InstanceId: aws.String("owners"), Status: types.CustomHealthStatusUnhealthy})
+	wantCode(t, err, "AccessDeniedException")
+	_, err = c.DeregisterInstance(ctx, &sd.DeregisterInstanceInput{ServiceId: arn, InstanceId: aws.String("owners")})
+	wantCode(t, err, "AccessDeniedException")
+	st, err := o.GetInstancesHealthStatus(ctx, &sd.GetInstancesHealthStatusInput{ServiceId: svc.Service.Id})
+	if err != nil || st.Status["owners"] != types.HealthStatusHealthy {
+		t.Fatalf("owner's instance health = %v, %v; want HEALTHY", st.Status, err)
+	}
+	// The consumer sets the status of the instance it registered; the
+	// owner sets any.
+	if _, err := c.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: arn, InstanceId: aws.String("consumers"),
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.2"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who  *sd.Client
+		id   string
+		what string
+	}{{c, "consumers", "the consumer, its own"}, {o, "consumers", "the owner, the consumer's"}, {o, "owners", "the owner, its own"}} {
+		if _, err := tc.who.UpdateInstanceCustomHealthStatus(ctx, &sd.UpdateInstanceCustomHealthStatusInput{ServiceId: arn,
+			InstanceId: aws.String(tc.id), Status: types.CustomHealthStatusUnhealthy}); err != nil {
+			t.Errorf("%s: %v", tc.what, err)
+		}
+	}
+}

@@ -400,6 +400,12 @@ func (r *Registry) UpdateInstanceCustomHealthStatus(ctx context.Context, c Calle
 		if inst == nil {
 			return notFound(ResInstance, in.InstanceId)
 		}
+		// As for deregistering it: the instance's status is its
+		// registrant's and the namespace owner's to set, not another
+		// consumer's of a shared namespace.
+		if inst.CreatedBy != c.Account && svc.Account != c.Account {
+			return accessDenied("Instance %s of service %s was registered by account %s; account %s can't change its health status", in.InstanceId, svc.ID, inst.CreatedBy, c.Account)
+		}
 		if svc.HealthCheckCustomConfig == nil {
 			return &Error{Kind: KindCustomHealthNotFound, Message: fmt.Sprintf(
 				"The health check for instance %s of service %s isn't a custom health check", in.InstanceId, svc.ID)}
