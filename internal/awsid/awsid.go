@@ -20,8 +20,8 @@ func IsAccountID(s string) bool {
 
 // IsRegion reports whether s has the form of a region name, such as
 // us-east-1: 1 to 32 lower-case ASCII letters, digits and hyphens. It does
-// not ask whether AWS has such a region: cairn serves any region its
-// callers name, as it serves any account.
+// not ask whether AWS has such a region: the regions served are
+// sigv4.AWSRegions, or those of --regions.
 func IsRegion(s string) bool {
 	if s == "" || len(s) > 32 {
 		return false

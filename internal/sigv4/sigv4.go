@@ -48,6 +48,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cairn-dev/cairn/internal/awsid"
 )
 
 // Algorithm is the only signing algorithm accepted.
@@ -159,23 +161,6 @@ func ParseAuthorization(h string) (*Authorization, error) {
 		return nil, incomplete("Credential has an empty region or service")
 	}
 	return a, nil
-}
-
-// validRegion reports whether a credential scope's region has the form
-// of a region name (us-east-1): lower-case letters, digits and hyphens.
-// The region goes into ARNs and into the keys resources are stored
-// under, so ':' and the like must not.
-func validRegion(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func digits(s string) bool {
@@ -345,10 +330,6 @@ func checkSigned(req *http.Request, a *Authorization) error {
 // (aws, aws-cn and aws-us-gov), as botocore's endpoints data lists them.
 func AWSRegions() []string { return awsRegions() }
 
-// RegionName reports whether s has the form of a region name (us-east-1):
-// lower-case letters, digits and hyphens, at most 32 characters.
-func RegionName(s string) bool { return validRegion(s) }
-
 // regionAllowed reports whether a credential scope may name region.
 func (v *Verifier) regionAllowed(region string) bool {
 	if v.Regions == nil {
@@ -375,7 +356,7 @@ func (v *Verifier) checkRequest(req *http.Request, a *Authorization) error {
 	if a.Service != v.Service {
 		return &Error{Code: CodeInvalidSignature, Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", v.Service)}
 	}
-	if !validRegion(a.Region) || !v.regionAllowed(a.Region) {
+	if !awsid.IsRegion(a.Region) || !v.regionAllowed(a.Region) {
 		return &Error{Code: CodeInvalidSignature, Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", clip(a.Region))}
 	}
 	if !slices.Contains(a.SignedHeaders, "host") {
