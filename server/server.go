@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -72,6 +73,11 @@ type Config struct {
 	Region string
 	// AccountID is the 12-digit account every request acts as.
 	AccountID string
+	// HealthProbeAllow and HealthProbeDeny are the operator's rules of
+	// the health-probe policy (see health.Policy); with Credentials the
+	// policy also denies loopback, link-local, unspecified and multicast
+	// addresses and cairn's own listeners and etcd.
+	HealthProbeAllow, HealthProbeDeny []netip.Prefix
 	// Regions are the region names a request may act in; nil means the
 	// regions of the AWS partitions cairn serves (sigv4.AWSRegions).
 	Regions []string
@@ -337,6 +343,7 @@ type Server struct {
 	faults   *fault.Set
 	apiLn    net.Listener
 	dns      *dns.Server
+	probes   *health.Policy
 	vpcDNS   map[string]*dns.Server
 	http     *http.Server
 	auth     *sigv4.Auth
@@ -406,6 +413,9 @@ func Start(cfg Config) (*Server, error) {
 		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention, MaxOperationsPerAccount: cfg.MaxOperationsPerAccount,
 		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log, Observer: viewObs,
 		DNSListenerVPCs: cfg.dnsVPCIDs(),
+		// s.probes is set once the listeners are known, before the API
+		// serves.
+		ProbeAllowed: func(a netip.AddrPort) error { return s.probes.Check(a) },
 	})
 	if err != nil {
 		s.closeStore()
@@ -449,6 +459,8 @@ func Start(cfg Config) (*Server, error) {
 		s.closeStore()
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	s.probes = health.NewPolicy(health.PolicyConfig{Allow: cfg.HealthProbeAllow, Deny: cfg.HealthProbeDeny,
+		Restricted: creds != nil, Own: s.ownAddrs()})
 	nameserver := cfg.DNSNameserver
 	if nameserver == "" {
 		nameserver = dns.DefaultNameserver
@@ -497,7 +509,7 @@ func Start(cfg Config) (*Server, error) {
 		healthObs = s.metrics.Health()
 	}
 	s.checker = health.New(src, health.Config{Interval: cfg.HealthInterval, Concurrency: cfg.HealthConcurrency,
-		Timeouts: cfg.HealthTimeouts, Logger: log, Owns: owns, Observer: healthObs})
+		Timeouts: cfg.HealthTimeouts, Logger: log, Owns: owns, Observer: healthObs, Policy: s.probes})
 	s.stop, s.checking = stop, make(chan struct{})
 	go func() {
 		defer close(s.checking)
@@ -659,6 +671,73 @@ func (s *Server) listenDNS(dnsCfg dns.HandlerConfig) error {
 		s.log.Info("serving DNS for one VPC", "vpc", vpc, "addr", d.Addr())
 	}
 	return nil
+}
+
+// ownAddrs are the addresses of cairn's listeners and of its etcd, which
+// health checks must not probe: a listener on an unspecified address is
+// at its port on every address of the host.
+func (s *Server) ownAddrs() []netip.AddrPort {
+	var hostAddrs []netip.Addr
+	if ifAddrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range ifAddrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				hostAddrs = append(hostAddrs, p.Addr())
+			}
+		}
+	}
+	var out []netip.AddrPort
+	add := func(hostport string) {
+		ap, err := netip.ParseAddrPort(hostport)
+		if err != nil {
+			return
+		}
+		if !ap.Addr().IsUnspecified() {
+			out = append(out, ap)
+			return
+		}
+		for _, h := range hostAddrs {
+			out = append(out, netip.AddrPortFrom(h, ap.Port()))
+		}
+	}
+	add(s.apiLn.Addr().String())
+	if s.dns != nil {
+		add(s.dns.Addr())
+	}
+	for _, d := range s.vpcDNS {
+		add(d.Addr())
+	}
+	if s.cfg.AdminAddr != "" {
+		add(s.cfg.AdminAddr) // the admin listener starts later
+	}
+	endpoints := s.cfg.Etcd.Endpoints
+	if es, ok := s.st.(*etcd.Store); ok {
+		endpoints = es.Options().Endpoints
+	}
+	for _, e := range endpoints {
+		u, err := url.Parse(e)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		host, port := u.Hostname(), u.Port()
+		if port == "" {
+			port = "2379"
+		}
+		if _, err := netip.ParseAddr(host); err == nil {
+			add(net.JoinHostPort(host, port))
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		cancel()
+		if err != nil {
+			s.log.Warn("etcd's host name does not resolve: health checks are not kept from probing it", "endpoint", e, "err", err)
+			continue
+		}
+		for _, ip := range ips {
+			add(net.JoinHostPort(ip.Unmap().String(), port))
+		}
+	}
+	return out
 }
 
 // closeDNS stops every DNS listener.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/awsid"
+	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/logging"
 	"github.com/cairn-dev/cairn/server"
 )
@@ -201,27 +204,48 @@ wait:
 // serveConfig reads the settings of cairn serve from its flags and their
 // environment twins. When they don't make a configuration (or -h was
 // asked) it has said why on stderr, and returns false with the exit code.
-// list binds a comma-separated list; an unset flag leaves *p nil. The
-// flag may be repeated: the command line's values replace the
-// environment's, and add up.
-func (s *settings) list(p *[]string, name, envName, help string) {
-	fromEnv := false
-	set := func(v string) error {
-		if fromEnv {
-			*p, fromEnv = nil, false
-		}
-		for _, e := range strings.Split(v, ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				*p = append(*p, e)
+// list binds a comma-separated list of T, each item parsed by parse; an
+// unset flag leaves *p nil. A malformed twin is handled as typed does.
+func list[T any](s *settings, p *[]T, name, envName, help, want string, parse func(string) (T, error)) {
+	parseAll := func(v string) ([]T, error) {
+		var out []T
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
 			}
+			x, err := parse(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, x)
 		}
-		return nil
+		return out, nil
 	}
-	if v, ok := s.env(envName); ok {
-		_ = set(v)
-		fromEnv = true
+	typed(s, p, name, envName, help, want, parseAll, func(p *[]T, name string, _ []T, usage string) {
+		s.fs.Func(name, usage, func(v string) error {
+			x, err := parseAll(v)
+			if err != nil {
+				return err
+			}
+			*p = x
+			return nil
+		})
+	})
+}
+
+func parseRegion(s string) (string, error) {
+	if !awsid.IsRegion(s) {
+		return "", fmt.Errorf("%q is not a region name", s)
 	}
-	s.fs.Func(name, help+" (env "+envName+")", set)
+	return s, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := health.ParsePrefixes(s)
+	if err != nil || len(p) != 1 {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR prefix or an address", s)
+	}
+	return p[0], nil
 }
 
 func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (server.Config, int, bool) {
@@ -232,14 +256,15 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.fs.SetOutput(stderr)
 	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
 	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
-	var dnsVPCs []string
-	s.list(&dnsVPCs, "dns-vpc", "CAIRN_DNS_VPC", "DNS listeners of single VPCs, VPC=host:port, comma-separated or repeated: each answers its VPC's private namespaces and the public ones")
+	list(s, &cfg.DNSVPCs, "dns-vpc", "CAIRN_DNS_VPC", "DNS listeners of single VPCs, VPC=host:port, comma-separated: each answers its VPC's private namespaces and the public ones",
+		"a comma-separated list of VPC=host:port such as vpc-0abc=10.0.1.2:53", server.ParseDNSVPC)
 	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
 	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
 	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
 	s.boolean(&cfg.InsecureNoAuth, "insecure-no-auth", "CAIRN_INSECURE_NO_AUTH", "allow development mode (no signature verification) on non-loopback addresses")
 	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
-	s.list(&cfg.Regions, "regions", "CAIRN_REGIONS", "region names requests may act in, comma-separated; default: the regions of AWS's aws, aws-cn and aws-us-gov partitions")
+	list(s, &cfg.Regions, "regions", "CAIRN_REGIONS", "region names requests may act in, comma-separated; default: the regions of AWS's aws, aws-cn and aws-us-gov partitions",
+		"a comma-separated list of region names such as edge-1,edge-2", parseRegion)
 	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
 	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
 	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
@@ -254,6 +279,10 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&throttle, "throttle", "CAIRN_THROTTLE", "off, aws (DiscoverInstances 2,000 burst refilling 1,000/s per account and region, other operations 200 refilling 100/s per account), or buckets such as discover=20:10,other=5:1 (burst:per-second)")
 	s.str(&cfg.FaultsFile, "faults", "CAIRN_FAULTS", "file of faults (JSON or YAML: a Faults list of what cairn fault add takes) injected from the start")
 	s.str(&cfg.InitFile, "init", "CAIRN_INIT", "state file (JSON or YAML, the format of cairn export) whose namespaces, services and instances are created at start unless they exist")
+	list(s, &cfg.HealthProbeAllow, "health-probe-allow", "CAIRN_HEALTH_PROBE_ALLOW", "CIDR prefixes (or addresses) health checks may probe, comma-separated, over the defaults that --credentials denies (loopback, link-local, unspecified, multicast, cairn's own listeners and etcd)",
+		"a comma-separated list of CIDR prefixes such as 10.0.0.0/8", parsePrefix)
+	list(s, &cfg.HealthProbeDeny, "health-probe-deny", "CAIRN_HEALTH_PROBE_DENY", "CIDR prefixes (or addresses) health checks must not probe, comma-separated; the most specific rule of both lists wins",
+		"a comma-separated list of CIDR prefixes such as 10.0.0.0/8", parsePrefix)
 	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
 	s.str(&logFormat, "log-format", "CAIRN_LOG_FORMAT", "log format: text (key=value) or json (one JSON object a line)")
 	s.boolean(&cfg.AccessLog, "access-log", "CAIRN_ACCESS_LOG", "log one line per API request: request ID, account, region, operation, status, error type, latency")
@@ -302,14 +331,6 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 		return cfg, 2, false
 	}
 	cfg.Throttle = t
-	for _, v := range dnsVPCs {
-		d, err := server.ParseDNSVPC(v)
-		if err != nil {
-			fmt.Fprintf(stderr, "cairn serve: %v\n", err)
-			return cfg, 2, false
-		}
-		cfg.DNSVPCs = append(cfg.DNSVPCs, d)
-	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)

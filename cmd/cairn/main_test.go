@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -62,6 +63,8 @@ var serveFlags = map[string]string{
 	"credentials":                   "CAIRN_CREDENTIALS",
 	"insecure-no-auth":              "CAIRN_INSECURE_NO_AUTH",
 	"health-interval":               "CAIRN_HEALTH_INTERVAL",
+	"health-probe-allow":            "CAIRN_HEALTH_PROBE_ALLOW",
+	"health-probe-deny":             "CAIRN_HEALTH_PROBE_DENY",
 	"health-concurrency":            "CAIRN_HEALTH_CONCURRENCY",
 	"custom-health-delay":           "CAIRN_CUSTOM_HEALTH_DELAY",
 	"data-dir":                      "CAIRN_DATA_DIR",
@@ -206,6 +209,14 @@ func TestServeSettings(t *testing.T) {
 // the flag wins over its environment twin even when the twin can't be
 // used: the twin is reported and ignored. Without the flag, the malformed
 // twin stops cairn with a message naming it.
+func joinPrefixes(ps []netip.Prefix) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, ",")
+}
+
 func TestFlagBeatsMalformedTwin(t *testing.T) {
 	tests := []struct {
 		flag, bad, good string
@@ -229,7 +240,16 @@ func TestFlagBeatsMalformedTwin(t *testing.T) {
 		{flag: "credentials", bad: "/no/such/file", good: "/etc/cairn/credentials", unchecked: true, got: func(c server.Config) string { return c.Credentials }},
 		{flag: "insecure-no-auth", bad: "maybe", good: "true", typed: true, got: func(c server.Config) string { return strconv.FormatBool(c.InsecureNoAuth) }},
 		{flag: "region", bad: "Mars_1", good: "eu-west-1", refused: `region "Mars_1"`, got: func(c server.Config) string { return c.Region }},
-		{flag: "regions", bad: "Edge_1", good: "us-east-1,edge-2", refused: `"Edge_1" in --regions is not a region name`, got: func(c server.Config) string { return strings.Join(c.Regions, ",") }},
+		{flag: "regions", bad: "Edge_1", good: "us-east-1,edge-2", typed: true, got: func(c server.Config) string { return strings.Join(c.Regions, ",") }},
+		{flag: "dns-vpc", bad: "vpc-1", good: "vpc-1=127.0.0.1:9055,vpc-2=127.0.0.1:9056", typed: true, got: func(c server.Config) string {
+			var out []string
+			for _, d := range c.DNSVPCs {
+				out = append(out, d.VPC+"="+d.Addr)
+			}
+			return strings.Join(out, ",")
+		}},
+		{flag: "health-probe-allow", bad: "10.0.0.0/33", good: "127.0.0.1/32,10.0.0.0/8", typed: true, got: func(c server.Config) string { return joinPrefixes(c.HealthProbeAllow) }},
+		{flag: "health-probe-deny", bad: "ten", good: "192.168.0.0/16", typed: true, got: func(c server.Config) string { return joinPrefixes(c.HealthProbeDeny) }},
 		{flag: "account-id", bad: "42", good: "111111111111", refused: `account ID "42"`, got: func(c server.Config) string { return c.AccountID }},
 		{flag: "operation-delay", bad: "soon", good: "2s", typed: true, got: func(c server.Config) string { return c.OperationDelay.String() }},
 		{flag: "operation-retention", bad: "3 days", good: "1h0m0s", typed: true, got: func(c server.Config) string { return c.OperationRetention.String() }},

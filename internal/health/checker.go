@@ -57,6 +57,9 @@ type Config struct {
 	// Observer, when set, is told about every probe (see package
 	// metrics).
 	Observer Observer
+	// Policy decides which addresses may be probed; a target it denies is
+	// never contacted and counts as failing. Nil allows all.
+	Policy *Policy
 }
 
 // Observer is told about a Checker's work. Its methods are called from
@@ -268,8 +271,14 @@ func (c *Checker) nextWait(now time.Time) time.Duration {
 
 // check probes one target and applies the result.
 func (c *Checker) check(ctx context.Context, snap *target) {
+	// The registry refuses registrations the policy denies; this catches
+	// instances registered before it, or under a service that gained its
+	// health check later.
 	start := time.Now()
-	err := probe(ctx, snap.t, c.cfg.Timeouts)
+	err := c.cfg.Policy.Check(snap.t.Addr)
+	if err == nil {
+		err = probe(ctx, snap.t, c.cfg.Timeouts)
+	}
 	end := time.Now()
 	if ctx.Err() != nil {
 		// Stopping: the probe was cut short, so its result says nothing

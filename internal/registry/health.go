@@ -70,11 +70,34 @@ func (r *Registry) HealthTargets() []HealthTarget {
 }
 
 func probeAddr(inst *instView) netip.AddrPort {
-	ip, ok := inst.attr(AttrIPv4)
-	if !ok {
-		ip, ok = inst.attr(AttrIPv6)
+	return probeAddrOf(inst.attr)
+}
+
+// checkProbeTarget refuses an instance of a service with a Route 53-style
+// health check whose address the probe policy denies.
+func (r *Registry) checkProbeTarget(svc *svcRecord, attrs map[string]string) error {
+	if svc.HealthCheckConfig == nil || r.cfg.ProbeAllowed == nil {
+		return nil
 	}
-	port, okPort := inst.attr(AttrPort)
+	addr := probeAddrOf(func(k string) (string, bool) { v, ok := attrs[k]; return v, ok })
+	if !addr.IsValid() {
+		return nil // nothing to probe: the check fails without a probe
+	}
+	if err := r.cfg.ProbeAllowed(addr); err != nil {
+		return invalid("The instance can't be registered in service %s, whose health check would probe it: %v", svc.ID, err)
+	}
+	return nil
+}
+
+// probeAddrOf is the address a health check probes, from the instance's
+// attributes: AWS_INSTANCE_IPV4 (or else AWS_INSTANCE_IPV6) and
+// AWS_INSTANCE_PORT; the zero AddrPort when they don't name one.
+func probeAddrOf(attr func(string) (string, bool)) netip.AddrPort {
+	ip, ok := attr(AttrIPv4)
+	if !ok {
+		ip, ok = attr(AttrIPv6)
+	}
+	port, okPort := attr(AttrPort)
 	if !ok || !okPort {
 		return netip.AddrPort{}
 	}

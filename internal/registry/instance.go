@@ -52,6 +52,9 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 			return nil, invalid("The InstanceId %q can't name the host of an SRV record (%s.%s.%s): each dot-separated part must be 1 to 63 characters, and the whole name at most 253",
 				in.InstanceId, in.InstanceId, svc.Name, ns.Name)
 		}
+		if err := r.checkProbeTarget(svc, in.Attributes); err != nil {
+			return nil, err
+		}
 		_, exists, err := tx.Get(instKey(svc.ID, in.InstanceId))
 		if err != nil {
 			return nil, err

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,6 +93,10 @@ type Config struct {
 	// private namespaces may overlap other accounts' namespaces, except
 	// public ones and those of the same VPC (see checkTenancy).
 	DNSListenerVPCs []string
+	// ProbeAllowed, when set, refuses (with the reason) a health check
+	// target that may not be probed: RegisterInstance in a service with a
+	// HealthCheckConfig fails with InvalidInput.
+	ProbeAllowed func(netip.AddrPort) error
 
 	// hooks let this package's tests break the view's upkeep on purpose.
 	hooks *testHooks

@@ -3,6 +3,9 @@ package route53_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -426,14 +429,22 @@ aws_access_key_id = AKIABBBBBBBBBBBBBBBB
 aws_secret_access_key = b-secret
 aws_account_id = 222222222222
 `), 0o600))
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) { c.Credentials = creds }))
+	// With --credentials, health checks may not probe cairn's own API, so
+	// the checked instances point at a target of their own on loopback.
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(target.Close)
+	targetPort := target.URL[strings.LastIndexByte(target.URL, ':')+1:]
+	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
+		c.Credentials = creds
+		c.HealthProbeAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}))
 	cfg := func(key, secret, region string) aws.Config {
 		c := srv.AWSConfig.Copy()
 		c.Credentials = credentials.NewStaticCredentialsProvider(key, secret, "")
 		c.Region = region
 		return c
 	}
-	a := build(t, cfg("AKIAAAAAAAAAAAAAAAAA", "a-secret", "us-east-1"), apiPort(t, srv))
+	a := build(t, cfg("AKIAAAAAAAAAAAAAAAAA", "a-secret", "us-east-1"), targetPort)
 	// Account a also has a namespace in another region: Route 53 is
 	// global, so it is a's zone too.
 	aEU := sd.NewFromConfig(cfg("AKIAAAAAAAAAAAAAAAAA", "a-secret", "eu-west-1"))
