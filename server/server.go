@@ -35,6 +35,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/fault"
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/metrics"
+	"github.com/cairn-dev/cairn/internal/netlimit"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/route53"
 	"github.com/cairn-dev/cairn/internal/sigv4"
@@ -52,6 +53,10 @@ type Config struct {
 	// DNSAddr is the address the authoritative DNS server listens on, UDP
 	// and TCP (port 0 picks a free one); empty disables DNS.
 	DNSAddr string
+	// APIMaxConnsPerClient caps the connections each client address holds
+	// open to the API, and DNSMaxConnsPerClient those to DNS over TCP; 0
+	// means no cap.
+	APIMaxConnsPerClient, DNSMaxConnsPerClient int
 	// DNSNameserver is the host name the NS record of every zone names.
 	DNSNameserver string
 	// DNSVPCs are DNS listeners of one VPC each: each answers that VPC's
@@ -203,6 +208,8 @@ func DefaultConfig() Config {
 		APIAddr:                 "127.0.0.1:9080",
 		DNSAddr:                 "127.0.0.1:9053",
 		DNSNameserver:           dns.DefaultNameserver,
+		APIMaxConnsPerClient:    256,
+		DNSMaxConnsPerClient:    32,
 		DataDir:                 "./cairn-data",
 		Region:                  "us-east-1",
 		AccountID:               "000000000000",
@@ -298,6 +305,9 @@ func (c Config) Validate() error {
 	}
 	if c.HealthInterval <= 0 {
 		return fmt.Errorf("server: the health check interval %v must be positive, such as 30s", c.HealthInterval)
+	}
+	if c.APIMaxConnsPerClient < 0 || c.DNSMaxConnsPerClient < 0 {
+		return errors.New("server: connection caps must not be negative (0 means no cap)")
 	}
 	if c.HealthConcurrency <= 0 {
 		return fmt.Errorf("server: the health check concurrency %d must be positive", c.HealthConcurrency)
@@ -452,6 +462,7 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.DNSQueryLog {
 		dnsCfg.QueryLog = log
 	}
+	ln = netlimit.PerClient(ln, cfg.APIMaxConnsPerClient)
 	if err := s.listenDNS(dnsCfg); err != nil {
 		_ = s.closeDNS(context.Background())
 		_ = ln.Close()
@@ -651,7 +662,7 @@ func (s *Server) listenDNS(dnsCfg dns.HandlerConfig) error {
 		if len(own) > 0 {
 			shared = h.ForZones(func(private bool, vpc string) bool { return !private || !slices.Contains(own, vpc) })
 		}
-		d, err := dns.Listen(s.cfg.DNSAddr, shared)
+		d, err := dns.ListenWith(s.cfg.DNSAddr, shared, dns.Options{MaxTCPConnsPerClient: s.cfg.DNSMaxConnsPerClient})
 		if err != nil {
 			return err
 		}
@@ -660,7 +671,8 @@ func (s *Server) listenDNS(dnsCfg dns.HandlerConfig) error {
 	}
 	for _, v := range s.cfg.DNSVPCs {
 		vpc := v.VPC
-		d, err := dns.Listen(v.Addr, h.ForZones(func(private bool, nsVPC string) bool { return !private || nsVPC == vpc }))
+		d, err := dns.ListenWith(v.Addr, h.ForZones(func(private bool, nsVPC string) bool { return !private || nsVPC == vpc }),
+			dns.Options{MaxTCPConnsPerClient: s.cfg.DNSMaxConnsPerClient})
 		if err != nil {
 			return err
 		}

@@ -168,6 +168,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	raiseFileLimit(cfg.Logger)
 	srv, err := server.Start(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
@@ -258,6 +259,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
 	list(s, &cfg.DNSVPCs, "dns-vpc", "CAIRN_DNS_VPC", "DNS listeners of single VPCs, VPC=host:port, comma-separated: each answers its VPC's private namespaces and the public ones",
 		"a comma-separated list of VPC=host:port such as vpc-0abc=10.0.1.2:53", server.ParseDNSVPC)
+	s.integer(&cfg.APIMaxConnsPerClient, "api-max-conns-per-client", "CAIRN_API_MAX_CONNS_PER_CLIENT", "connections one client address may hold open to the API; 0 for no cap")
+	s.integer(&cfg.DNSMaxConnsPerClient, "dns-max-conns-per-client", "CAIRN_DNS_MAX_CONNS_PER_CLIENT", "TCP connections one client address may hold open to each DNS listener; 0 for no cap")
 	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
 	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
 	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")

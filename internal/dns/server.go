@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cairn-dev/cairn/internal/netlimit"
 )
 
 // Server serves a Handler over UDP and TCP at one address.
@@ -17,13 +19,26 @@ type Server struct {
 	errs     chan error
 }
 
+// Options tune a Server.
+type Options struct {
+	// MaxTCPConnsPerClient caps the TCP connections each client address
+	// holds open; 0 means no cap.
+	MaxTCPConnsPerClient int
+}
+
 // Listen binds UDP and TCP at addr (host:port; port 0 picks a port free
 // for both) and starts serving h.
 func Listen(addr string, h dns.Handler) (*Server, error) {
+	return ListenWith(addr, h, Options{})
+}
+
+// ListenWith is Listen with options.
+func ListenWith(addr string, h dns.Handler, o Options) (*Server, error) {
 	pc, ln, err := bind(addr)
 	if err != nil {
 		return nil, err
 	}
+	ln = netlimit.PerClient(ln, o.MaxTCPConnsPerClient)
 	s := &Server{
 		udp:  &dns.Server{PacketConn: pc, Handler: h, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second},
 		tcp:  &dns.Server{Listener: ln, Handler: h, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, IdleTimeout: func() time.Duration { return 10 * time.Second }},
