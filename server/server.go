@@ -13,6 +13,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,6 +72,10 @@ type Config struct {
 	// mode: any well-formed signature is accepted and every caller is
 	// AccountID, and only loopback listeners are allowed.
 	Credentials string
+	// TLSCert and TLSKey are the PEM files of the API's certificate (with
+	// its chain) and key; the API then serves HTTPS only. Both are read
+	// again by Reload.
+	TLSCert, TLSKey string
 	// InsecureNoAuth allows development mode on non-loopback addresses.
 	InsecureNoAuth bool
 	// Region is the region of requests that carry no SigV4 credential
@@ -335,6 +340,12 @@ func loopback(addr string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// clearOnNetwork reports whether the API verifies signatures on a network
+// address without TLS: what it serves then travels in clear.
+func (c Config) clearOnNetwork() bool {
+	return c.Credentials != "" && c.TLSCert == "" && !loopback(c.APIAddr)
+}
+
 // allowedRegions are the regions requests may act in.
 func (c Config) allowedRegions() []string {
 	if c.Regions != nil {
@@ -354,6 +365,7 @@ type Server struct {
 	apiLn    net.Listener
 	dns      *dns.Server
 	probes   *health.Policy
+	cert     atomic.Pointer[tls.Certificate]
 	vpcDNS   map[string]*dns.Server
 	http     *http.Server
 	auth     *sigv4.Auth
@@ -448,6 +460,18 @@ func Start(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			reg.Close()
+			s.closeStore()
+			return nil, errors.New("server: give both --tls-cert and --tls-key, or neither")
+		}
+		if err := s.loadCert(); err != nil {
+			reg.Close()
+			s.closeStore()
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.APIAddr)
 	if err != nil {
 		reg.Close()
@@ -463,6 +487,11 @@ func Start(cfg Config) (*Server, error) {
 		dnsCfg.QueryLog = log
 	}
 	ln = netlimit.PerClient(ln, cfg.APIMaxConnsPerClient)
+	if cfg.TLSCert != "" {
+		// Outermost, so that net/http sees *tls.Conn.
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"},
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.cert.Load(), nil }})
+	}
 	if err := s.listenDNS(dnsCfg); err != nil {
 		_ = s.closeDNS(context.Background())
 		_ = ln.Close()
@@ -541,6 +570,11 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	s.ready.Store(true)
+	if cfg.clearOnNetwork() {
+		log.Warn("the API is served without TLS on a network address: signatures protect requests from being changed, "+
+			"but namespaces, services, instance attributes, tags and discovery answers travel in clear; give --tls-cert and --tls-key",
+			"addr", ln.Addr().String())
+	}
 	if creds == nil {
 		log.Warn("development mode: requests are not verified and every caller is the development account; give --credentials to verify signatures",
 			"account", cfg.AccountID)
@@ -852,8 +886,39 @@ func (s *Server) DNSVPCAddr(vpc string) string {
 	return ""
 }
 
-// Endpoint is the API's base URL, for an SDK's endpoint setting.
-func (s *Server) Endpoint() string { return "http://" + s.APIAddr() }
+// Endpoint is the API's base URL, for an SDK's endpoint setting:
+// https:// with TLS.
+func (s *Server) Endpoint() string {
+	if s.cfg.TLSCert != "" {
+		return "https://" + s.APIAddr()
+	}
+	return "http://" + s.APIAddr()
+}
+
+// loadCert reads the TLS certificate and key; on error the certificate in
+// use stays.
+func (s *Server) loadCert() error {
+	c, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+	if err != nil {
+		return fmt.Errorf("server: TLS certificate %s and key %s: %w", s.cfg.TLSCert, s.cfg.TLSKey, err)
+	}
+	s.cert.Store(&c)
+	return nil
+}
+
+// ReloadTLS reads the TLS certificate and key again and, if they are
+// valid, serves every later connection with them; on error the ones in
+// use stay.
+func (s *Server) ReloadTLS() error {
+	if s.cfg.TLSCert == "" {
+		return errors.New("server: no TLS certificate to reload")
+	}
+	if err := s.loadCert(); err != nil {
+		return err
+	}
+	s.log.Info("TLS certificate reloaded", "cert", s.cfg.TLSCert)
+	return nil
+}
 
 // ReloadCredentials reads the credentials file again and, if it is valid,
 // uses it for every later request; on error the identities in use stay.

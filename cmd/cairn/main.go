@@ -187,8 +187,15 @@ wait:
 			log.Error("the API server stopped", "err", err)
 			break wait
 		case <-hup:
-			if err := srv.ReloadCredentials(); err != nil {
-				log.Error("SIGHUP: credentials not reloaded; the previous ones stay in use", "err", err)
+			if cfg.Credentials != "" {
+				if err := srv.ReloadCredentials(); err != nil {
+					log.Error("SIGHUP: credentials not reloaded; the previous ones stay in use", "err", err)
+				}
+			}
+			if cfg.TLSCert != "" {
+				if err := srv.ReloadTLS(); err != nil {
+					log.Error("SIGHUP: TLS certificate not reloaded; the previous one stays in use", "err", err)
+				}
 			}
 		}
 	}
@@ -264,6 +271,8 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
 	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
 	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
+	s.str(&cfg.TLSCert, "tls-cert", "CAIRN_TLS_CERT", "PEM certificate (with its chain) of the API: it then serves HTTPS only; reloaded on SIGHUP")
+	s.str(&cfg.TLSKey, "tls-key", "CAIRN_TLS_KEY", "PEM private key of --tls-cert; reloaded on SIGHUP")
 	s.boolean(&cfg.InsecureNoAuth, "insecure-no-auth", "CAIRN_INSECURE_NO_AUTH", "allow development mode (no signature verification) on non-loopback addresses")
 	s.str(&cfg.Region, "region", "CAIRN_REGION", "region of requests without a SigV4 credential scope")
 	list(s, &cfg.Regions, "regions", "CAIRN_REGIONS", "region names requests may act in, comma-separated; default: the regions of AWS's aws, aws-cn and aws-us-gov partitions",
