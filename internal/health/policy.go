@@ -69,7 +69,7 @@ func NewPolicy(cfg PolicyConfig) *Policy {
 		for _, a := range cfg.Own {
 			ip := a.Addr().Unmap()
 			p.rules = append(p.rules, rule{prefix: netip.PrefixFrom(ip, ip.BitLen()), port: a.Port(),
-				why: "(cairn's own listener or etcd, denied by default with --credentials; " + AllowFlag + " lets it through)"})
+				why: "(cairn's own listener or etcd: with --credentials it is never probed, whatever " + AllowFlag + " says)"})
 		}
 	}
 	return p
