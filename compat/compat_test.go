@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -245,7 +246,11 @@ type cairn struct {
 	DataEndpoint string // http://cairn.test:PORT, or "" without a data- twin
 	DNSAddr      string
 	Auth         bool // started with --credentials
-	log          *syncBuffer
+	// HealthPort is the port of an HTTP server on 127.0.0.1 that answers
+	// 200 to every path: the suites' health-checked instances point at it
+	// (with --credentials cairn never probes its own listeners).
+	HealthPort string
+	log        *syncBuffer
 }
 
 type syncBuffer struct {
@@ -281,6 +286,9 @@ func startCairn(t *testing.T, auth bool, extra ...string) *cairn {
 	args := []string{"serve", "--api-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"),
 		"--health-interval", "1s"}
 	if auth {
+		// Health checks of the suites probe a local target, which the
+		// credentialed defaults deny: allow loopback, as a test fleet would.
+		args = append(args, "--health-probe-allow", "127.0.0.0/8")
 		creds := filepath.Join(dir, "credentials")
 		content := fmt.Sprintf("[compat]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_account_id = %s\n", accessKey, secretKey, accountID)
 		// The profiles of the suites' policy tests, each with its
@@ -298,7 +306,9 @@ func startCairn(t *testing.T, auth bool, extra ...string) *cairn {
 		args = append(args, "--credentials", creds, "--operation-delay", "300ms")
 	}
 	args = append(args, extra...)
-	c := &cairn{Auth: auth, log: &syncBuffer{}}
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(target.Close)
+	c := &cairn{Auth: auth, log: &syncBuffer{}, HealthPort: strconv.Itoa(target.Listener.Addr().(*net.TCPAddr).Port)}
 	cmd := exec.Command(cairnBinary(t), args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CAIRN_") {
@@ -387,7 +397,7 @@ func clientEnv(t *testing.T, c *cairn, prefix string) []string {
 		"AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty,
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
 		"CAIRN_ENDPOINT="+c.Endpoint, "CAIRN_DATA_ENDPOINT="+c.DataEndpoint,
-		"CAIRN_AUTH="+auth, "CAIRN_PREFIX="+prefix)
+		"CAIRN_AUTH="+auth, "CAIRN_PREFIX="+prefix, "CAIRN_HEALTH_TARGET_PORT="+c.HealthPort)
 }
 
 // modes runs fn once against cairn in development mode and once with SigV4

@@ -734,7 +734,9 @@ func (s *Server) ownAddrs() []netip.AddrPort {
 	var out []netip.AddrPort
 	add := func(hostport string) {
 		ap, err := netip.ParseAddrPort(hostport)
-		if err != nil {
+		if err != nil || ap.Port() == 0 {
+			// Port 0 is a listener not yet bound (the admin listener on
+			// :0); as a rule it would deny every port of the address.
 			return
 		}
 		if !ap.Addr().IsUnspecified() {

@@ -17,6 +17,9 @@ PREFIX=${CAIRN_PREFIX:-cli$$}
 AUTH=${CAIRN_AUTH:-0}
 API_PORT=${EP##*:}
 API_PORT=${API_PORT%/}
+# Health-checked instances point at a target the harness runs (cairn never
+# probes its own listeners when it verifies signatures).
+API_PORT=${CAIRN_HEALTH_TARGET_PORT:-$API_PORT}
 export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} AWS_PAGER=""
 
 version=$("$AWS" --version 2>&1)
@@ -309,7 +312,7 @@ full_lifecycle() {
 	done
 	expect_err ServiceNotFound "get-service after delete" get-service --id "$api"
 	for ns in "$ns_http" "$ns_priv" "$ns_pub"; do
-		op=$(q OperationId delete-namespace --id "$r53ns")
+		op=$(q OperationId delete-namespace --id "$ns")
 		op_done "delete-namespace $ns" "$op" DELETE_NAMESPACE
 	done
 	expect_err NamespaceNotFound "get-namespace after delete" get-namespace --id "$ns_http"

@@ -66,7 +66,9 @@ const DATA_ENDPOINT = process.env.CAIRN_DATA_ENDPOINT ?? "";
 const AUTH = process.env.CAIRN_AUTH === "1";
 const PREFIX = process.env.CAIRN_PREFIX ?? "js" + randomBytes(3).toString("hex");
 const REGION = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
-const API_PORT = new URL(ENDPOINT).port;
+// The port health-checked instances point at: a target the harness runs
+// (cairn never probes its own listeners when it verifies signatures).
+const API_PORT = process.env.CAIRN_HEALTH_TARGET_PORT || new URL(ENDPOINT).port;
 const KEYS = {
   accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "AKIDCAIRNTEST",
   secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "cairn-test-secret",

@@ -23,7 +23,9 @@ DATA_ENDPOINT = os.environ.get("CAIRN_DATA_ENDPOINT", "")
 AUTH = os.environ.get("CAIRN_AUTH") == "1"
 PREFIX = os.environ.get("CAIRN_PREFIX", "py" + uuid.uuid4().hex[:6])
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-API_PORT = int(ENDPOINT.rsplit(":", 1)[1].rstrip("/"))
+# The port health-checked instances point at: a target the harness runs
+# (cairn never probes its own listeners when it verifies signatures).
+API_PORT = int(os.environ.get("CAIRN_HEALTH_TARGET_PORT") or ENDPOINT.rsplit(":", 1)[1].rstrip("/"))
 VPC = "vpc-0compat0000000001"
 
 
