@@ -12,7 +12,7 @@ package main
 import (
 	"os"
 
-	"github.com/cairn-dev/cairn/internal/loadgen"
+	"github.com/cairn-dev/cairn/tools/loadgen"
 )
 
 func main() { os.Exit(loadgen.Main(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }

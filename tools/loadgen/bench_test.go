@@ -8,7 +8,7 @@ import (
 // BenchmarkSign: what signing one DiscoverInstances request costs the
 // tool (the signing key cached, the payload hash precomputed).
 //
-//	go test -run '^$' -bench Sign -benchmem ./internal/loadgen/
+//	go test -run '^$' -bench Sign -benchmem ./tools/loadgen/
 func BenchmarkSign(b *testing.B) {
 	s := NewSigner(testCreds, "us-east-1", "127.0.0.1:9080")
 	hash := PayloadHash([]byte(`{"NamespaceName":"bench-ns-000","ServiceName":"svc-000","QueryParameters":{"stage":"canary"},"MaxResults":10}`))
