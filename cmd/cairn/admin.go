@@ -9,10 +9,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/api"
+	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/statefile"
 )
 
@@ -127,11 +130,50 @@ func importCommand(args []string, getenv func(string) string, stdout, stderr io.
 	}
 	body, _ := json.Marshal(st)
 	if _, err := a.call("Import", body); err != nil {
-		fmt.Fprintf(stderr, "cairn import: %s: %v\n", a.fs.Arg(0), err)
+		fmt.Fprintf(stderr, "cairn import: %s\n", importFailure(a.fs.Arg(0), st, err))
 		return 1
 	}
 	fmt.Fprintf(stdout, "imported %s: %d namespaces\n", a.fs.Arg(0), len(st.Namespaces))
 	return 0
+}
+
+// importPath finds the element path the server puts first in an import
+// error's message: "[Namespaces[0].Services[1]] service …".
+var importPath = regexp.MustCompile(`\[Namespaces\[(\d+)\](?:\.Services\[(\d+)\](?:\.Instances\[(\d+)\])?)?\] `)
+
+// importFailure says why the server refused an import of file, starting
+// with the file's line and column of the element at fault when the server
+// named it, as serve --init does.
+func importFailure(file string, st *registry.State, err error) string {
+	msg := err.Error()
+	m := importPath.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return file + ": " + msg
+	}
+	index := func(g int) int {
+		if m[2*g] < 0 {
+			return -1
+		}
+		n, _ := strconv.Atoi(msg[m[2*g]:m[2*g+1]])
+		return n
+	}
+	pos := ""
+	if i := index(1); i < len(st.Namespaces) {
+		ns := &st.Namespaces[i]
+		pos = ns.Pos
+		if j := index(2); j >= 0 && j < len(ns.Services) {
+			svc := &ns.Services[j]
+			pos = svc.Pos
+			if k := index(3); k >= 0 && k < len(svc.Instances) {
+				pos = svc.Instances[k].Pos
+			}
+		}
+	}
+	msg = msg[:m[0]] + msg[m[1]:]
+	if pos == "" {
+		return file + ": " + msg
+	}
+	return pos + ": " + msg
 }
 
 // faultCommand runs `cairn fault add|list|clear`: faults injected into a

@@ -91,6 +91,16 @@ func TestExportImportCommands(t *testing.T) {
 	if code, _, stderr := runCairn(t, awsEnv(t, b), "import", bad); code != 1 || !strings.Contains(stderr, bad+":4:15: Services must be a list") {
 		t.Fatalf("cairn import of a bad file = %d, stderr %q", code, stderr)
 	}
+	// A file that parses but that the server refuses: the error names the
+	// line and column of the element at fault, as serve --init does.
+	refused := filepath.Join(t.TempDir(), "refused.yaml")
+	if err := os.WriteFile(refused, []byte("Namespaces:\n  - Name: ok\n    Type: HTTP\n    Services:\n      - Name: web\n        Instances:\n          - Id: good\n          - Id: \"bad id\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCairn(t, awsEnv(t, b), "import", refused)
+	if code != 1 || !strings.Contains(stderr, refused+":8:13: ") || !strings.Contains(stderr, `instance "bad id" of service "web"`) || strings.Contains(stderr, "[Namespaces") {
+		t.Fatalf("cairn import of a refused instance = %d, stderr %q", code, stderr)
+	}
 }
 
 func TestFaultCommands(t *testing.T) {

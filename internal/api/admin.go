@@ -51,7 +51,9 @@ func adminOperations(r *registry.Registry, devMode bool, faults *fault.Set) map[
 				if errors.As(err, &ie) {
 					if e, ok := registry.AsError(ie.Err); ok {
 						e2 := *e
-						e2.Message = ie.What + ": " + e.Message
+						// The path first, in brackets, so that cairn import
+						// can name the element's line in its file.
+						e2.Message = "[" + ie.Path + "] " + ie.What + ": " + e.Message
 						return nil, &e2
 					}
 				}

@@ -114,6 +114,10 @@ func (r *Registry) Export(account string) *State {
 type ImportError struct {
 	Pos  string // "line 3, column 5", or ""
 	What string // `namespace "shop"`, `service "cart" of namespace "shop"`, …
+	// Path is the element's place in the State, as member names and
+	// indexes (`Namespaces[0].Services[1]`): a client that sent the State
+	// finds in it where the element was in its own file.
+	Path string
 	Err  error
 }
 
@@ -143,19 +147,20 @@ func (r *Registry) Import(ctx context.Context, account, region string, st *State
 		what := fmt.Sprintf("namespace %q", n.Name)
 		nsID, err := r.importNamespace(ctx, c, n)
 		if err != nil {
-			return &ImportError{Pos: n.Pos, What: what, Err: err}
+			return &ImportError{Pos: n.Pos, What: what, Path: fmt.Sprintf("Namespaces[%d]", i), Err: err}
 		}
 		for j := range n.Services {
 			s := &n.Services[j]
 			what := fmt.Sprintf("service %q of namespace %q", s.Name, n.Name)
 			svcID, err := r.importService(ctx, c, nsID, s)
 			if err != nil {
-				return &ImportError{Pos: s.Pos, What: what, Err: err}
+				return &ImportError{Pos: s.Pos, What: what, Path: fmt.Sprintf("Namespaces[%d].Services[%d]", i, j), Err: err}
 			}
 			for k := range s.Instances {
 				in := &s.Instances[k]
 				if err := r.importInstance(ctx, c, svcID, in); err != nil {
-					return &ImportError{Pos: in.Pos, What: fmt.Sprintf("instance %q of service %q", in.Id, s.Name), Err: err}
+					return &ImportError{Pos: in.Pos, What: fmt.Sprintf("instance %q of service %q", in.Id, s.Name),
+						Path: fmt.Sprintf("Namespaces[%d].Services[%d].Instances[%d]", i, j, k), Err: err}
 				}
 			}
 		}
