@@ -27,7 +27,7 @@ func TestServiceAttributeIndex(t *testing.T) {
 			if rng.IntN(2) == 0 {
 				attrs["zone"] = "z" + fmt.Sprint(rng.IntN(4))
 			}
-			s.put(&instRecord{ID: id, Attributes: attrs})
+			s.put(newInstView(&instRecord{ID: id, Attributes: attrs}), 0)
 		default:
 			q := queries[rng.IntN(len(queries))]
 			got := ids(s.withAttr(q))
@@ -61,7 +61,7 @@ func TestServiceAttributeIndexConcurrent(t *testing.T) {
 	v := newView()
 	s := &svcView{instances: map[string]*instView{}}
 	for k := range 100 {
-		s.put(&instRecord{ID: fmt.Sprint("i-", k), Attributes: map[string]string{"stage": []string{"prod", "canary"}[k%2], "k": fmt.Sprint(k % 7)}})
+		s.put(newInstView(&instRecord{ID: fmt.Sprint("i-", k), Attributes: map[string]string{"stage": []string{"prod", "canary"}[k%2], "k": fmt.Sprint(k % 7)}}), 0)
 	}
 	done := make(chan struct{})
 	for r := range 4 {
@@ -84,7 +84,7 @@ func TestServiceAttributeIndexConcurrent(t *testing.T) {
 	}
 	for i := range 500 {
 		v.mu.Lock()
-		s.put(&instRecord{ID: fmt.Sprint("i-", i%120), Attributes: map[string]string{"stage": []string{"prod", "canary"}[i%2], "k": fmt.Sprint(i % 7)}})
+		s.put(newInstView(&instRecord{ID: fmt.Sprint("i-", i%120), Attributes: map[string]string{"stage": []string{"prod", "canary"}[i%2], "k": fmt.Sprint(i % 7)}}), 0)
 		if i%3 == 0 {
 			s.remove(fmt.Sprint("i-", (i*7)%120))
 		}

@@ -122,18 +122,25 @@ func (r *Registry) LookupDNSFor(ans *DNSAnswer, name, qtype string, answers Zone
 		}
 		svcName := name[len(rel[:i])+1:]
 		label := rel[:i]
-		for _, inst := range svc.list {
-			if !validHost(inst.id, svcName) {
-				continue
+		first, more := svc.hostsNamed(label)
+		if first != nil && validHost(first.id, svcName) {
+			svc.hostAnswer(ans, name, qtype, first)
+			if len(ans.Answer) > 0 {
+				return
 			}
-			if strings.EqualFold(inst.id, label) {
+		}
+		for _, inst := range more {
+			if validHost(inst.id, svcName) {
 				svc.hostAnswer(ans, name, qtype, inst)
 				if len(ans.Answer) > 0 {
 					return
 				}
-			} else if len(inst.id) > len(label) && inst.id[len(inst.id)-len(label)-1] == '.' &&
-				strings.EqualFold(inst.id[len(inst.id)-len(label):], label) {
+			}
+		}
+		for _, inst := range svc.ents[label] {
+			if validHost(inst.id, svcName) {
 				ans.Exists = true
+				break
 			}
 		}
 		if ans.Exists {

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"slices"
 	"sort"
@@ -67,6 +68,17 @@ type svcView struct {
 	// opRev is the store revision of the latest registration or
 	// deregistration of the service the view has seen succeed (0: none).
 	opRev int64
+	// hosts finds an instance by its lower-cased ID, for the A and AAAA
+	// records of SRV targets (<instance>.<service>.<namespace>), so that
+	// such a query does not scan the service; hostsMore holds the rare
+	// instances whose ID differs from another's only in case. ents lists,
+	// by each lower-cased suffix of an instance ID after a dot, the
+	// instances whose host name passes through it (an empty
+	// non-terminal). Kept for services of DNS namespaces only (hosts is
+	// nil otherwise).
+	hosts     map[string]*instView
+	hostsMore map[string][]*instView
+	ents      map[string][]*instView
 }
 
 // instancesRevision is a service's InstancesRevision: the revision of the
@@ -193,42 +205,106 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 	const window = 1 << 15
 	for lo := 0; lo < len(changes) || lo == 0; lo += window {
 		w := changes[lo:min(lo+window, len(changes))]
-		if err := v.applySorted(rev, w, decodeInstances(w)); err != nil {
+		pre, err := decodeAll(w)
+		if err != nil {
 			return nil, err
 		}
+		v.applySorted(rev, w, pre)
 		clear(w)
 	}
 	return v, nil
 }
 
-// decodeInstances decodes the instance records among changes, in
-// parallel, by index; an entry is nil for other keys and for a record
-// that does not decode (applyOne decodes it again and reports the error).
-func decodeInstances(changes []store.Change) []*instRecord {
-	out := make([]*instRecord, len(changes))
-	workers := runtime.GOMAXPROCS(0)
+// decoded is a change's record, decoded (and for instances and
+// operations, folded into what the view keeps) before the view's lock is
+// taken: nothing is decoded while readers wait. One field is set, none
+// for a deletion or a key the view does not keep.
+type decoded struct {
+	ns   *nsRecord
+	svc  *svcRecord
+	inst *instView
+	// probeGen is the instance record's ProbeGen: put keeps its probe
+	// result only if the service's health check is still that one.
+	probeGen int64
+	op       *opView
+	revBase  *int64
+}
+
+// decodeChange decodes c's record.
+func decodeChange(c store.Change) (decoded, error) {
+	var d decoded
+	if c.Deleted() {
+		return d, nil
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(c.Key, pNamespace):
+		d.ns, err = decode[nsRecord](c.Value)
+	case strings.HasPrefix(c.Key, pService):
+		d.svc, err = decode[svcRecord](c.Value)
+	case strings.HasPrefix(c.Key, pInstance):
+		var rec *instRecord
+		if rec, err = decodeInstance(c.Value); err == nil {
+			d.inst, d.probeGen = newInstView(rec), rec.ProbeGen
+		}
+	case c.Key == kRevBase:
+		d.revBase, err = decode[int64](c.Value)
+	case strings.HasPrefix(c.Key, pOperation):
+		var rec *opRecord
+		if rec, err = decode[opRecord](c.Value); err == nil {
+			d.op = newOpView(rec)
+		}
+	}
+	if err != nil {
+		return d, fmt.Errorf("%s: %w", c.Key, err)
+	}
+	return d, nil
+}
+
+// decodeAll decodes every change, by index: in parallel on every CPU
+// when there are many (at a start, a million instance records).
+func decodeAll(changes []store.Change) ([]decoded, error) {
+	out := make([]decoded, len(changes))
 	const chunk = 4096
+	workers := min(runtime.GOMAXPROCS(0), (len(changes)+chunk-1)/chunk)
+	if workers <= 1 {
+		for i, c := range changes {
+			d, err := decodeChange(c)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = d
+		}
+		return out, nil
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var firstErr atomic.Pointer[error]
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for firstErr.Load() == nil {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= len(changes) {
 					return
 				}
 				for i := lo; i < min(lo+chunk, len(changes)); i++ {
-					if c := changes[i]; !c.Deleted() && strings.HasPrefix(c.Key, pInstance) {
-						out[i], _ = decodeInstance(c.Value)
+					d, err := decodeChange(changes[i])
+					if err != nil {
+						firstErr.CompareAndSwap(nil, &err)
+						return
 					}
+					out[i] = d
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return out
+	if p := firstErr.Load(); p != nil {
+		return nil, *p
+	}
+	return out, nil
 }
 
 func relevant(key string) bool {
@@ -256,10 +332,18 @@ func rank(c store.Change) int {
 	return r
 }
 
-// apply applies one commit (or a snapshot) at revision rev.
+// apply applies one commit (or a snapshot) at revision rev. It decodes
+// the records first, and takes the write lock only to link them in; a
+// record that does not decode fails the commit before anything of it is
+// applied.
 func (v *view) apply(rev int64, changes []store.Change) error {
 	sortByRank(changes)
-	return v.applySorted(rev, changes, nil)
+	pre, err := decodeAll(changes)
+	if err != nil {
+		return err
+	}
+	v.applySorted(rev, changes, pre)
+	return nil
 }
 
 // sortByRank puts changes in the order apply needs them (see rank),
@@ -268,32 +352,24 @@ func sortByRank(changes []store.Change) {
 	sort.SliceStable(changes, func(a, b int) bool { return rank(changes[a]) < rank(changes[b]) })
 }
 
-// applySorted applies changes already in rank order. decoded, when not
-// nil, holds instance records decoded beforehand, by index.
-func (v *view) applySorted(rev int64, changes []store.Change, decoded []*instRecord) error {
+// applySorted applies changes already in rank order, with their records
+// decoded by decodeAll.
+func (v *view) applySorted(rev int64, changes []store.Change, pre []decoded) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.applying = rev
 	for i, c := range changes {
-		var pre *instRecord
-		if decoded != nil {
-			pre = decoded[i]
-		}
-		if err := v.applyOne(c, pre); err != nil {
-			return err
-		}
+		v.applyOne(c, pre[i])
 	}
 	if rev > v.rev {
 		v.rev = rev
 	}
 	close(v.notify)
 	v.notify = make(chan struct{})
-	return nil
 }
 
-// applyOne applies one change; pre, when not nil, is the instance record
-// of c already decoded.
-func (v *view) applyOne(c store.Change, pre *instRecord) error {
+// applyOne applies one change, whose record is d.
+func (v *view) applyOne(c store.Change, d decoded) {
 	switch {
 	case strings.HasPrefix(c.Key, pNamespace):
 		id := strings.TrimPrefix(c.Key, pNamespace)
@@ -304,12 +380,9 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 				delete(v.namespaces, id)
 				v.removeZone(old)
 			}
-			return nil
+			return
 		}
-		rec, err := decode[nsRecord](c.Value)
-		if err != nil {
-			return err
-		}
+		rec := d.ns
 		if old == nil {
 			old = &nsView{byName: map[string]*svcView{}, byLower: map[string]*svcView{}}
 			v.namespaces[id] = old
@@ -331,18 +404,15 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 				}
 				delete(v.services, id)
 			}
-			return nil
+			return
 		}
-		rec, err := decode[svcRecord](c.Value)
-		if err != nil {
-			return err
-		}
+		rec := d.svc
 		ns := v.namespaces[rec.NamespaceID]
 		if ns == nil {
-			return nil // cannot happen: services are created in existing namespaces
+			return // cannot happen: services are created in existing namespaces
 		}
 		if old == nil {
-			old = &svcView{ns: ns, instances: map[string]*instView{}}
+			old = newSvcView(ns)
 			v.services[id] = old
 		} else if old.rec.HealthGen != rec.HealthGen {
 			for _, inst := range old.list { // measured by the old check
@@ -356,55 +426,39 @@ func (v *view) applyOne(c store.Change, pre *instRecord) error {
 		svcID, instID, _ := strings.Cut(strings.TrimPrefix(c.Key, pInstance), "/")
 		svc := v.services[svcID]
 		if svc == nil {
-			return nil
+			return
 		}
 		if c.Deleted() {
 			if svc.remove(instID) {
 				svc.ns.instances--
 			}
-			return nil
+			return
 		}
-		rec := pre
-		if rec == nil {
-			var err error
-			if rec, err = decodeInstance(c.Value); err != nil {
-				return err
-			}
-		}
-		if svc.put(rec) {
+		if svc.put(d.inst, d.probeGen) {
 			svc.ns.instances++
 		}
 	case c.Key == kRevBase:
-		if !c.Deleted() {
-			b, err := decode[int64](c.Value)
-			if err != nil {
-				return err
-			}
-			v.revBase = *b
+		if d.revBase != nil {
+			v.revBase = *d.revBase
 		}
 	case strings.HasPrefix(c.Key, pOperation):
 		id := strings.TrimPrefix(c.Key, pOperation)
 		if c.Deleted() {
 			v.ops.remove(id)
-			return nil
+			return
 		}
-		rec, err := decode[opRecord](c.Value)
-		if err != nil {
-			return err
-		}
-		o := newOpView(rec)
+		o := d.op
 		o.rev = v.applying
 		if r, ok := v.keyRevs[c.Key]; ok {
 			o.rev = r
 		}
-		if rec.changesInstances() {
-			if svc := v.services[rec.Targets[cloudmap.OperationTargetTypeService]]; svc != nil {
+		if o.changesInstances() {
+			if svc := v.services[handleValue(o.svc)]; svc != nil {
 				svc.opRev = max(svc.opRev, o.rev)
 			}
 		}
 		v.ops.put(o)
 	}
-	return nil
 }
 
 func zoneKey(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
@@ -440,27 +494,43 @@ func (v *view) removeZone(ns *nsView) {
 	}
 }
 
-// put adds or replaces an instance and reports whether it is new.
-func (s *svcView) put(rec *instRecord) bool {
+// newInstView folds an instance record into what the view keeps.
+func newInstView(rec *instRecord) *instView {
 	attrs := make([]cloudmap.Attribute, 0, len(rec.Attributes))
 	for k, val := range rec.Attributes {
 		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
 	}
 	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
-	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
-		pending: rec.CustomPending, pendingAt: rec.CustomAt, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
-	if s.rec == nil || rec.ProbeGen == s.rec.HealthGen {
-		iv.probe = rec.Probe
+	return &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
+		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
+}
+
+func newSvcView(ns *nsView) *svcView {
+	s := &svcView{ns: ns, instances: map[string]*instView{}}
+	if ns.rec.isDNS() {
+		s.hosts = map[string]*instView{}
 	}
-	old, replaced := s.instances[rec.ID]
+	return s
+}
+
+// put adds or replaces an instance and reports whether it is new.
+// probeGen is the service's HealthGen when the instance's probe result
+// was recorded: a result measured under an older check is dropped.
+func (s *svcView) put(iv *instView, probeGen int64) bool {
+	if s.rec != nil && probeGen != s.rec.HealthGen {
+		iv.probe = ""
+	}
+	old, replaced := s.instances[iv.id]
 	if replaced {
+		s.unindexHost(old)
 		iv.idx = old.idx
 		s.list[old.idx] = iv
 	} else {
 		iv.idx = len(s.list)
 		s.list = append(s.list, iv)
 	}
-	s.instances[rec.ID] = iv
+	s.instances[iv.id] = iv
+	s.indexHost(iv)
 	s.byAttr.Store(nil)
 	return !replaced
 }
@@ -471,6 +541,7 @@ func (s *svcView) remove(id string) bool {
 	if !ok {
 		return false
 	}
+	s.unindexHost(old)
 	last := s.list[len(s.list)-1]
 	s.list[old.idx] = last
 	last.idx = old.idx
@@ -478,6 +549,74 @@ func (s *svcView) remove(id string) bool {
 	delete(s.instances, id)
 	s.byAttr.Store(nil)
 	return true
+}
+
+// indexHost adds iv to the host-name indexes of a service of a DNS
+// namespace: by its lower-cased ID, and by each lower-cased suffix of its
+// ID after a dot (the empty non-terminals its host name makes).
+func (s *svcView) indexHost(iv *instView) {
+	if s.hosts == nil {
+		return
+	}
+	k := strings.ToLower(iv.id) // the same string when already lower case
+	if _, taken := s.hosts[k]; !taken {
+		s.hosts[k] = iv
+	} else {
+		if s.hostsMore == nil {
+			s.hostsMore = map[string][]*instView{}
+		}
+		s.hostsMore[k] = append(s.hostsMore[k], iv)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] == '.' {
+			if s.ents == nil {
+				s.ents = map[string][]*instView{}
+			}
+			s.ents[k[i+1:]] = append(s.ents[k[i+1:]], iv)
+		}
+	}
+}
+
+func (s *svcView) unindexHost(iv *instView) {
+	if s.hosts == nil {
+		return
+	}
+	k := strings.ToLower(iv.id)
+	if s.hosts[k] == iv {
+		if more := s.hostsMore[k]; len(more) > 0 {
+			s.hosts[k] = more[0]
+			dropHost(s.hostsMore, k, more[0])
+		} else {
+			delete(s.hosts, k)
+		}
+	} else {
+		dropHost(s.hostsMore, k, iv)
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] == '.' {
+			dropHost(s.ents, k[i+1:], iv)
+		}
+	}
+}
+
+// dropHost removes iv from m[k], and m[k] when it is left empty.
+func dropHost(m map[string][]*instView, k string, iv *instView) {
+	list := m[k]
+	i := slices.Index(list, iv)
+	if i < 0 {
+		return
+	}
+	if len(list) == 1 {
+		delete(m, k)
+		return
+	}
+	m[k] = slices.Delete(slices.Clone(list), i, i+1)
+}
+
+// hostsNamed returns the instances whose ID is label, ignoring ASCII case
+// (label is lower case). The view's read lock must be held.
+func (s *svcView) hostsNamed(label string) (*instView, []*instView) {
+	return s.hosts[label], s.hostsMore[label]
 }
 
 // health is an instance's current health status as reads report it.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -327,4 +329,112 @@ func TestRegistry_TwoServersRace_Etcd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLookupDNS_SRVHost_IndexMatchesScan checks the index of SRV target
+// host names against a scan of the service, as every lookup did before,
+// for instance IDs with dots and upper case, through registrations,
+// replacements and deregistrations.
+func TestLookupDNS_SRVHost_IndexMatchesScan(t *testing.T) {
+	r := newTestRegistry(t, Config{})
+	ctx := context.Background()
+	op, err := r.CreatePrivateDnsNamespace(ctx, testCaller, &cloudmap.CreatePrivateDnsNamespaceRequest{Name: "srv.test", Vpc: "vpc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.GetOperation(ctx, testCaller, &cloudmap.GetOperationRequest{OperationId: op.OperationId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := r.CreateService(ctx, testCaller, &cloudmap.CreateServiceRequest{Name: "_h._tcp", NamespaceId: got.Operation.Targets["NAMESPACE"],
+		DnsConfig: &cloudmap.DnsConfig{RoutingPolicy: "MULTIVALUE", DnsRecords: records("SRV")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	labels := []string{"a", "B", "web", "Web", "x1", "db", "c-2"}
+	randomID := func() string {
+		n := 1 + rng.IntN(3)
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = labels[rng.IntN(len(labels))]
+		}
+		return strings.Join(parts, ".")
+	}
+	var ids []string
+	for step := range 300 {
+		id := randomID()
+		if rng.IntN(4) == 0 && len(ids) > 0 {
+			k := rng.IntN(len(ids))
+			id = ids[k]
+			ids = slices.Delete(ids, k, k+1)
+			if _, err := r.DeregisterInstance(ctx, testCaller, &cloudmap.DeregisterInstanceRequest{ServiceId: svc.Service.Id, InstanceId: id}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			attrs := map[string]string{"AWS_INSTANCE_IPV4": fmt.Sprintf("10.0.%d.%d", step/256, step%256), "AWS_INSTANCE_PORT": "80"}
+			if rng.IntN(5) == 0 {
+				attrs = map[string]string{"AWS_INSTANCE_IPV6": "2001:db8::1", "AWS_INSTANCE_PORT": "80"}
+			}
+			if _, err := r.RegisterInstance(ctx, testCaller, &cloudmap.RegisterInstanceRequest{ServiceId: svc.Service.Id, InstanceId: id, Attributes: attrs}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		if step%30 != 29 {
+			continue
+		}
+		for _, q := range []string{randomID(), randomID(), strings.ToUpper(randomID())} {
+			for _, qtype := range []string{"A", "AAAA", "ANY"} {
+				name := q + "._h._tcp.srv.test."
+				ans := r.LookupDNS(name, qtype)
+				exists, addrs := scanHosts(r, svc.Service.Id, canonicalName(name), strings.ToLower(q), qtype)
+				if ans.Exists != exists || (len(ans.Answer) > 0) != (len(addrs) > 0) {
+					t.Fatalf("step %d: %s %s: exists %v with %d records; a scan finds exists %v, records from %v", step, name, qtype, ans.Exists, len(ans.Answer), exists, addrs)
+				}
+				for _, rec := range ans.Answer {
+					if !addrs[rec.Addr.String()] {
+						t.Fatalf("step %d: %s %s: answer %v is not the address of an instance of that name (%v)", step, name, qtype, rec, addrs)
+					}
+				}
+			}
+		}
+	}
+}
+
+// scanHosts is the SRV target lookup as a scan of the service: whether
+// the name exists, and the addresses that can answer qtype there.
+func scanHosts(r *Registry, svcID, name, label, qtype string) (bool, map[string]bool) {
+	v := r.currentView()
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	s := v.services[svcID]
+	svcName := name[len(label)+1:]
+	exists := false
+	addrs := map[string]bool{}
+	for _, inst := range s.list {
+		if !validHost(inst.id, svcName) {
+			continue
+		}
+		lower := strings.ToLower(inst.id)
+		if lower == label {
+			for _, typ := range []string{"A", "AAAA"} {
+				key := AttrIPv4
+				if typ == "AAAA" {
+					key = AttrIPv6
+				}
+				if ip, ok := inst.attr(key); ok {
+					exists = true
+					if qtype == typ || qtype == "ANY" {
+						addrs[ip] = true
+					}
+				}
+			}
+		} else if strings.HasSuffix(lower, "."+label) {
+			exists = true
+		}
+	}
+	return exists, addrs
 }
