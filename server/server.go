@@ -60,6 +60,10 @@ type Config struct {
 	APIMaxConnsPerClient, DNSMaxConnsPerClient int
 	// DNSNameserver is the host name the NS record of every zone names.
 	DNSNameserver string
+	// DNSRateLimit limits the responses each source prefix gets over UDP
+	// on every DNS listener (--dns-rrl); a Rate of 0 leaves them
+	// unlimited.
+	DNSRateLimit dns.RRLConfig
 	// DNSVPCs are DNS listeners of one VPC each: each answers that VPC's
 	// private namespaces and the public ones, and DNSAddr then answers the
 	// private namespaces of the other VPCs only.
@@ -215,6 +219,7 @@ func DefaultConfig() Config {
 		DNSNameserver:           dns.DefaultNameserver,
 		APIMaxConnsPerClient:    256,
 		DNSMaxConnsPerClient:    32,
+		DNSRateLimit:            dns.RRLConfig{Slip: dns.RRLDefaultSlip, Window: dns.RRLDefaultWindow},
 		DataDir:                 "./cairn-data",
 		Region:                  "us-east-1",
 		AccountID:               "000000000000",
@@ -313,6 +318,9 @@ func (c Config) Validate() error {
 	}
 	if c.APIMaxConnsPerClient < 0 || c.DNSMaxConnsPerClient < 0 {
 		return errors.New("server: connection caps must not be negative (0 means no cap)")
+	}
+	if err := c.DNSRateLimit.Check(); err != nil {
+		return fmt.Errorf("server: %w", err)
 	}
 	if c.HealthConcurrency <= 0 {
 		return fmt.Errorf("server: the health check concurrency %d must be positive", c.HealthConcurrency)
@@ -485,6 +493,10 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if cfg.DNSQueryLog {
 		dnsCfg.QueryLog = log
+	}
+	if cfg.DNSRateLimit.Rate > 0 {
+		// Validate checked it: NewRateLimiter can't fail.
+		dnsCfg.RateLimit, _ = dns.NewRateLimiter(cfg.DNSRateLimit)
 	}
 	ln = netlimit.PerClient(ln, cfg.APIMaxConnsPerClient)
 	if cfg.TLSCert != "" {

@@ -18,7 +18,9 @@
 // the whole answer. Zone transfers are refused. When namespaces of several
 // accounts or regions share a name, the oldest one answers. A handler
 // limited with ForZones (a listener of one VPC) answers only the
-// namespaces its filter selects.
+// namespaces its filter selects. With a RateLimiter (HandlerConfig.
+// RateLimit, rrl.go), the UDP responses each source prefix gets are
+// limited as BIND's response-rate limiting does; TCP never is.
 package dns
 
 import (
@@ -49,6 +51,7 @@ type Handler struct {
 	faults     *fault.Set
 	obs        Observer
 	queryLog   *slog.Logger
+	rrl        *RateLimiter
 }
 
 // WithFaults makes the handler apply the DNS faults of faults (SERVFAIL,
@@ -70,6 +73,10 @@ type Observer interface {
 	// (cairn fault add), with its action: SERVFAIL and NOANSWER replace
 	// the answer (and the query is not Answered), DELAY only delays it.
 	FaultInjected(action string)
+	// RateLimited is called for each UDP response the rate limit holds
+	// back (and that is not Answered): slipped when an empty truncated
+	// reply went instead, else it was dropped.
+	RateLimited(slipped bool)
 }
 
 // HandlerConfig configures a Handler.
@@ -83,6 +90,9 @@ type HandlerConfig struct {
 	// name and type asked, the rcode, the number of answers and the time
 	// taken.
 	QueryLog *slog.Logger
+	// RateLimit, when set, limits the responses sent over UDP (see
+	// RateLimiter); TCP is never limited.
+	RateLimit *RateLimiter
 }
 
 // NewHandler returns a handler over reg whose NS records name nameserver
@@ -96,7 +106,7 @@ func NewHandlerConfig(reg *registry.Registry, cfg HandlerConfig) *Handler {
 	if cfg.Nameserver == "" {
 		cfg.Nameserver = DefaultNameserver
 	}
-	return &Handler{reg: reg, nameserver: dns.Fqdn(cfg.Nameserver), obs: cfg.Observer, queryLog: cfg.QueryLog}
+	return &Handler{reg: reg, nameserver: dns.Fqdn(cfg.Nameserver), obs: cfg.Observer, queryLog: cfg.QueryLog, rrl: cfg.RateLimit}
 }
 
 // ForZones returns a handler like h that answers only for the namespaces
@@ -136,13 +146,35 @@ func (h *Handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}
 	s := scratches.Get().(*scratch)
-	m := h.answer(req, isUDP(w), s)
+	udp := isUDP(w)
+	m := h.answer(req, udp, s)
+	if h.rrl != nil && udp && !h.limit(w, m) {
+		s.release()
+		scratches.Put(s)
+		return
+	}
 	_ = w.WriteMsg(m)
 	if watched {
 		h.observe(w, req, m, time.Since(start))
 	}
 	s.release()
 	scratches.Put(s)
+}
+
+// limit applies the rate limit to reply m and reports whether m is to be
+// sent; when not, it sent the slipped reply or nothing.
+func (h *Handler) limit(w dns.ResponseWriter, m *dns.Msg) bool {
+	action := h.rrl.decide(w.RemoteAddr(), m)
+	if action == rrlSend {
+		return true
+	}
+	if action == rrlSlip {
+		_ = w.WriteMsg(slipped(m))
+	}
+	if h.obs != nil {
+		h.obs.RateLimited(action == rrlSlip)
+	}
+	return false
 }
 
 // observe reports one answered query to the observer and the query log.

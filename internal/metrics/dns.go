@@ -20,9 +20,10 @@ type dnsMetrics struct {
 	queries              [][]counter // [type index][rcode index]
 	latency              *histogram
 	truncated            counter
+	dropped, slipped     counter
 	injected             *prometheus.CounterVec // set by New
 	queriesDesc, latDesc *prometheus.Desc
-	truncDesc            *prometheus.Desc
+	truncDesc, limDesc   *prometheus.Desc
 }
 
 func newDNSMetrics() *dnsMetrics {
@@ -32,6 +33,8 @@ func newDNSMetrics() *dnsMetrics {
 			[]string{"qtype", "rcode"}, nil),
 		latDesc:   prometheus.NewDesc(Namespace+"_dns_query_duration_seconds", "Time from a DNS query reaching the handler to its reply written.", nil, nil),
 		truncDesc: prometheus.NewDesc(Namespace+"_dns_truncated_total", "UDP replies truncated (TC set) because the answer did not fit; the client retries over TCP.", nil, nil),
+		limDesc: prometheus.NewDesc(Namespace+"_dns_rate_limited_total", "UDP responses held back by --dns-rrl, by action: drop (nothing sent), slip (an empty truncated reply sent instead).",
+			[]string{"action"}, nil),
 	}
 	d.queries = make([][]counter, len(dnsTypes)+1)
 	for i := range d.queries {
@@ -60,6 +63,7 @@ func (d *dnsMetrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- d.queriesDesc
 	ch <- d.latDesc
 	ch <- d.truncDesc
+	ch <- d.limDesc
 }
 
 // Collect exposes every type and rcode pair: zeros too, so that rates
@@ -80,6 +84,16 @@ func (d *dnsMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- d.latency.metric(d.latDesc)
 	ch <- prometheus.MustNewConstMetric(d.truncDesc, prometheus.CounterValue, float64(d.truncated.load()))
+	ch <- prometheus.MustNewConstMetric(d.limDesc, prometheus.CounterValue, float64(d.dropped.load()), "drop")
+	ch <- prometheus.MustNewConstMetric(d.limDesc, prometheus.CounterValue, float64(d.slipped.load()), "slip")
+}
+
+func (d *dnsMetrics) RateLimited(slipped bool) {
+	if slipped {
+		d.slipped.inc()
+	} else {
+		d.dropped.inc()
+	}
 }
 
 func (d *dnsMetrics) FaultInjected(action string) { d.injected.WithLabelValues(action).Inc() }
