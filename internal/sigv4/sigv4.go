@@ -1,5 +1,6 @@
 // Package sigv4 verifies AWS Signature Version 4 on incoming requests, as
-// AWS's JSON services do, and reads the identities allowed to sign.
+// AWS's JSON services do, and reads the identities allowed to sign. Its
+// Signer is the client side, for cairn's own tools and tests.
 //
 // # Basics
 //
@@ -20,6 +21,10 @@
 //
 // CheckHeaders checks all of that but the payload and the signature, so that
 // a server can refuse a request before reading its body.
+//
+// A Signer signs AWS JSON 1.1 requests as the AWS SDKs do, with the least
+// work a request (the signing key derived once a day, buffers reused):
+// the load harness (tools/loadgen) signs every request it sends with one.
 //
 // The region names come from botocore's endpoints data (regions_gen.go,
 // written by tools/regionsgen).

@@ -5,19 +5,6 @@ import (
 	"testing"
 )
 
-// BenchmarkSign: what signing one DiscoverInstances request costs the
-// tool (the signing key cached, the payload hash precomputed).
-//
-//	go test -run '^$' -bench Sign -benchmem ./tools/loadgen/
-func BenchmarkSign(b *testing.B) {
-	s := NewSigner(testCreds, "us-east-1", "127.0.0.1:9080")
-	hash := PayloadHash([]byte(`{"NamespaceName":"bench-ns-000","ServiceName":"svc-000","QueryParameters":{"stage":"canary"},"MaxResults":10}`))
-	b.ReportAllocs()
-	for b.Loop() {
-		s.Sign(TargetPrefix+"DiscoverInstances", hash)
-	}
-}
-
 // BenchmarkConnTrivial: one client's full request (sign, send, read the
 // answer) against the trivial in-process server: the tool's cost per
 // request plus a minimal server's.

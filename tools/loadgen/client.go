@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cairn-dev/cairn/internal/sigv4"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of Cloud Map operations.
@@ -105,7 +107,7 @@ func (e *Endpoint) Call(ctx context.Context, op string, in, out any) error {
 // response buffer. It is not safe for concurrent use.
 type Conn struct {
 	e       *Endpoint
-	signer  *Signer
+	signer  *sigv4.Signer
 	req     *http.Request
 	body    *bytes.Reader
 	bodyRC  io.ReadCloser // body wrapped by io.NopCloser, which net/http knows to be in memory
@@ -118,7 +120,7 @@ type Conn struct {
 
 // NewConn returns a request loop for one client goroutine.
 func (e *Endpoint) NewConn() *Conn {
-	c := &Conn{e: e, signer: NewSigner(e.Creds, e.Region, e.host)}
+	c := &Conn{e: e, signer: sigv4.NewSigner(e.Creds, SigningName, e.Region, e.host)}
 	u, _ := url.Parse(e.URL + "/")
 	c.hDate, c.hAuth, c.hTarget = []string{""}, []string{""}, []string{""}
 	h := http.Header{
