@@ -9,7 +9,8 @@
 #   bench/run.sh                 # everything: 10-15 minutes on 2 cores
 #   bench/run.sh --sizes 1000    # extra flags go to cairn-bench all
 #
-# Needs Go and moto_server (pip install 'moto[server]'); see
+# Needs Go and moto_server on PATH (pip install 'moto[server]'; or pass
+# --moto-bin PATH); see
 # `go run ./cmd/cairn-bench all -h` for every flag.
 set -eu
 cd "$(dirname "$0")/.."

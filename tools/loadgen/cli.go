@@ -110,7 +110,7 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&o.cairnBin, "cairn-bin", "", "cairn binary to start (default: go build ./cmd/cairn)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "data folder of the cairn the tool starts (default: a new temporary one); with --no-seed, reuse one seeded before")
 	fs.BoolVar(&o.inProcess, "cairn-in-process", false, "run cairn inside the tool (server.Start) instead of as a process")
-	fs.StringVar(&o.motoBin, "moto-bin", "", "moto_server command (default: moto_server on PATH, or /root/.pyenv/shims/moto_server)")
+	fs.StringVar(&o.motoBin, "moto-bin", "", "moto_server command: a path, or a name on PATH (default: moto_server on PATH)")
 	fs.StringVar(&o.account, "account-id", "111122223333", "account of the credentials a started cairn is given")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the tool (and of cairn, with --cairn-in-process) to this file")
@@ -335,6 +335,13 @@ func (o *options) run(rep *Report, getenv func(string) string, prog *Progress, l
 	for _, c := range strings.Split(o.compare, ",") {
 		if c = strings.TrimSpace(c); c != "" && c != servers[0] {
 			servers = append(servers, c)
+		}
+	}
+	for _, name := range servers {
+		if name == "moto" { // before anything is measured, not after
+			if _, err := MotoBin(o.motoBin); err != nil {
+				return err
+			}
 		}
 	}
 	var cairnBin string

@@ -206,3 +206,40 @@ func TestOpsAgainstCairn(t *testing.T) {
 		t.Errorf("pagers %.0f/s, GetOperation %.0f/s, ratio %.2f", res.PagerCalls, res.BusyCalls, res.Ratio)
 	}
 }
+
+// moto_server is found on PATH, or where --moto-bin says; when it is
+// nowhere, the run says so (and how to install it) before measuring
+// anything.
+func TestMotoBin(t *testing.T) {
+	dir := t.TempDir()
+	fake := dir + "/moto_server"
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	for _, tc := range []struct{ bin, want, wantErr string }{
+		{"", fake, ""},
+		{fake, fake, ""},
+		{"moto_server", fake, ""},
+		{dir + "/missing", "", `--moto-bin "` + dir + `/missing"`},
+	} {
+		got, err := MotoBin(tc.bin)
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("MotoBin(%q) = %q, %v; want %q, %q", tc.bin, got, err, tc.want, tc.wantErr)
+		}
+	}
+
+	t.Setenv("PATH", t.TempDir())
+	if _, err := MotoBin(""); err == nil || err.Error() != errNoMoto {
+		t.Errorf("no moto_server: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	began := time.Now()
+	code := Main([]string{"run", "--target", "trivial", "--compare", "moto", "-d", "10s", "--quiet"}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), errNoMoto) || stdout.Len() != 0 {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the missing moto_server was reported after %v: it should be before any workload", took)
+	}
+}

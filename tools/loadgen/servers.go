@@ -236,23 +236,37 @@ func waitHealthy(url string, exited <-chan struct{}, timeout time.Duration) erro
 
 // MotoOptions says how to start moto.
 type MotoOptions struct {
-	// Bin is the moto_server command; empty looks up moto_server on PATH,
-	// then /root/.pyenv/shims/moto_server.
+	// Bin is the moto_server command (a path, or a name looked up on
+	// PATH); empty is moto_server on PATH.
 	Bin string
 	Log io.Writer
 }
 
+// errNoMoto is what a run that needs moto says when it can't find it.
+const errNoMoto = "moto_server is not on PATH (pip install 'moto[server]'), or give its path with --moto-bin"
+
+// MotoBin is the moto_server command to start: bin when given (a path,
+// or a name looked up on PATH), else moto_server on PATH.
+func MotoBin(bin string) (string, error) {
+	name := bin
+	if name == "" {
+		name = "moto_server"
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if bin == "" {
+			return "", errors.New(errNoMoto)
+		}
+		return "", fmt.Errorf("--moto-bin %q: %w", bin, err)
+	}
+	return p, nil
+}
+
 // StartMoto starts moto_server on a free port.
 func StartMoto(o MotoOptions) (*Server, error) {
-	bin := o.Bin
-	if bin == "" {
-		if p, err := exec.LookPath("moto_server"); err == nil {
-			bin = p
-		} else if _, err := os.Stat("/root/.pyenv/shims/moto_server"); err == nil {
-			bin = "/root/.pyenv/shims/moto_server"
-		} else {
-			return nil, errors.New("moto_server is not installed (pip install 'moto[server]'), or give --moto-bin")
-		}
+	bin, err := MotoBin(o.Bin)
+	if err != nil {
+		return nil, err
 	}
 	port, err := freePort()
 	if err != nil {
