@@ -115,9 +115,7 @@ func TestShapeFor(t *testing.T) {
 // workload: seeded, every workload measured, nothing failed, and the
 // register phase's instances all deregistered.
 func TestRunAgainstCairn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the workloads for seconds")
-	}
+	slowTest(t)
 	var stdout, stderr bytes.Buffer
 	out := t.TempDir() + "/report.json"
 	code := Main([]string{"run", "--cairn-in-process", "-d", "1s", "--warmup", "0s", "-c", "4", "--register-c", "4", "--dns-c", "2",
@@ -154,9 +152,7 @@ func TestRunAgainstCairn(t *testing.T) {
 // The scale curve's machinery on a tiny store: seeded through the
 // registry, served, measured, restarted.
 func TestScaleTiny(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs for seconds")
-	}
+	slowTest(t)
 	rep, err := RunScale(context.Background(), ScaleOptions{Sizes: []int{200}, Clients: 2, Duration: 300 * time.Millisecond,
 		Query: map[string]string{"stage": "canary"}, MaxResults: 10, SeedConc: 16,
 		Cairn: CairnOptions{InProcess: true, Creds: testCreds, Region: "us-east-1", Account: "111122223333"}, Log: io.Discard})
@@ -176,9 +172,7 @@ func TestScaleTiny(t *testing.T) {
 // operation seeded is listed page by page, and both ListNamespaces runs
 // are measured without errors.
 func TestOpsAgainstCairn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the workloads for seconds")
-	}
+	slowTest(t)
 	var stdout, stderr bytes.Buffer
 	out := t.TempDir() + "/ops.json"
 	code := Main([]string{"ops", "--cairn-in-process", "--ops", "250", "--page", "20", "--passes", "1", "--pagers", "2", "--c", "1",
@@ -241,5 +235,15 @@ func TestMotoBin(t *testing.T) {
 	}
 	if took := time.Since(began); took > 5*time.Second {
 		t.Errorf("the missing moto_server was reported after %v: it should be before any workload", took)
+	}
+}
+
+// slowTest skips a test that drives workloads for seconds unless
+// CAIRN_LOADGEN_SLOW=1 (.ci/run sets it), so that go test ./... stays
+// fast.
+func slowTest(t *testing.T) {
+	t.Helper()
+	if os.Getenv("CAIRN_LOADGEN_SLOW") != "1" || testing.Short() {
+		t.Skip("drives workloads for seconds: set CAIRN_LOADGEN_SLOW=1 to run it")
 	}
 }
