@@ -333,9 +333,8 @@ func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
 		m.Rcode = dns.RcodeRefused
 		return m
 	}
-	qtype := dns.TypeToString[q.Qtype]
 	ans := &s.ans
-	h.reg.LookupDNSFor(ans, q.Name, qtype, h.zones)
+	h.reg.LookupDNSFor(ans, q.Name, q.Qtype, h.zones)
 	if ans.Zone == nil {
 		m.Authoritative = false
 		m.Rcode = dns.RcodeRefused
@@ -370,14 +369,14 @@ func (s *scratch) toRRs(dst []dns.RR, recs []registry.DNSRecord, owner string) [
 		}
 		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: rec.TTL}
 		switch rec.Type {
-		case "A":
+		case registry.TypeA:
 			rr := s.newA()
 			hdr.Rrtype = dns.TypeA
 			a := rec.Addr.As4()
 			rr.Hdr, rr.A = hdr, s.newIP(4)
 			copy(rr.A, a[:])
 			dst = append(dst, rr)
-		case "AAAA":
+		case registry.TypeAAAA:
 			rr := s.newAAAA()
 			hdr.Rrtype = dns.TypeAAAA
 			a := rec.Addr.As16()
@@ -399,15 +398,15 @@ func toRR(rec registry.DNSRecord, owner string) dns.RR {
 	}
 	hdr := dns.RR_Header{Name: owner, Class: dns.ClassINET, Ttl: rec.TTL}
 	switch rec.Type {
-	case "A":
+	case registry.TypeA:
 		hdr.Rrtype = dns.TypeA
 		a := rec.Addr.As4()
 		return &dns.A{Hdr: hdr, A: a[:]}
-	case "AAAA":
+	case registry.TypeAAAA:
 		hdr.Rrtype = dns.TypeAAAA
 		a := rec.Addr.As16()
 		return &dns.AAAA{Hdr: hdr, AAAA: a[:]}
-	case "SRV":
+	case registry.TypeSRV:
 		hdr.Rrtype = dns.TypeSRV
 		return &dns.SRV{Hdr: hdr, Priority: 1, Weight: 1, Port: rec.Port, Target: dns.Fqdn(rec.Target)}
 	default:

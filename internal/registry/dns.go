@@ -17,6 +17,32 @@ const DefaultSOATTL = 15
 // Route 53 answers.
 const maxMultivalue = 8
 
+// DNS record and query types, by their IANA numbers: the values of
+// miekg/dns's dns.TypeA and the others (the registry does not import it;
+// internal/dns's tests check they agree).
+const (
+	TypeA     uint16 = 1
+	TypeCNAME uint16 = 5
+	TypeAAAA  uint16 = 28
+	TypeSRV   uint16 = 33
+	TypeANY   uint16 = 255
+)
+
+// recordType is the DnsConfig record type (cloudmap.RecordType) of t.
+func recordType(t uint16) string {
+	switch t {
+	case TypeA:
+		return cloudmap.RecordTypeA
+	case TypeAAAA:
+		return cloudmap.RecordTypeAaaa
+	case TypeSRV:
+		return cloudmap.RecordTypeSrv
+	case TypeCNAME:
+		return cloudmap.RecordTypeCname
+	}
+	return ""
+}
+
 // DNSZone is the zone of a DNS namespace.
 type DNSZone struct {
 	// Name is the zone's name in lower case, without the final dot.
@@ -33,7 +59,7 @@ type DNSZone struct {
 // without the final dot.
 type DNSRecord struct {
 	Name   string
-	Type   string // A, AAAA, SRV or CNAME
+	Type   uint16 // TypeA, TypeAAAA, TypeSRV or TypeCNAME
 	TTL    uint32
 	Addr   netip.Addr // A, AAAA
 	Port   uint16     // SRV
@@ -60,13 +86,13 @@ type DNSAnswer struct {
 
 // LookupDNS answers a query for name (any case, with or without the final
 // dot, in DNS presentation format: "\." is a dot inside a label, "\DDD"
-// and "\X" stand for one octet) and qtype ("A", "AAAA", "SRV", "CNAME",
-// "ANY"; other types find no records), following Cloud Map's rules:
+// and "\X" stand for one octet) and qtype (TypeA, TypeAAAA, TypeSRV,
+// TypeCNAME, TypeANY; other types find no records), following Cloud Map's rules:
 // records named <service>.<namespace> from the instances' attributes, per
 // the service's DnsConfig and routing policy, and for SRV services an
 // A/AAAA record named <instance-id>.<service>.<namespace> per instance.
 // Names match label by label, ignoring ASCII case only (RFC 4343).
-func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
+func (r *Registry) LookupDNS(name string, qtype uint16) DNSAnswer {
 	var ans DNSAnswer // on the heap: the copy returned points into it
 	r.LookupDNSInto(&ans, name, qtype)
 	return ans
@@ -76,7 +102,7 @@ func (r *Registry) LookupDNS(name, qtype string) DNSAnswer {
 // Extra slices it reuses, for a caller that keeps answers in a pool: it
 // then allocates nothing when the lookup finds the records, and ans.Zone
 // points into ans.
-func (r *Registry) LookupDNSInto(ans *DNSAnswer, name, qtype string) {
+func (r *Registry) LookupDNSInto(ans *DNSAnswer, name string, qtype uint16) {
 	r.LookupDNSFor(ans, name, qtype, nil)
 }
 
@@ -87,7 +113,7 @@ type ZoneFilter func(private bool, vpc string) bool
 // LookupDNSFor is LookupDNSInto over the namespaces that answers selects
 // (nil: every one): the most specific selected zone that holds the name
 // answers, the oldest of a name first.
-func (r *Registry) LookupDNSFor(ans *DNSAnswer, name, qtype string, answers ZoneFilter) {
+func (r *Registry) LookupDNSFor(ans *DNSAnswer, name string, qtype uint16, answers ZoneFilter) {
 	*ans = DNSAnswer{Answer: ans.Answer[:0], Extra: ans.Extra[:0]}
 	name = canonicalName(name)
 	if name == "" || name[0] == '.' || strings.Contains(name, "..") {
@@ -117,7 +143,7 @@ func (r *Registry) LookupDNSFor(ans *DNSAnswer, name, qtype string, answers Zone
 	// instance's host is an empty non-terminal.
 	for i := strings.IndexByte(rel, '.'); i >= 0; i = nextDot(rel, i) {
 		svc := ns.byLower[rel[i+1:]]
-		if svc == nil || !svc.hasRecord("SRV") {
+		if svc == nil || !svc.hasRecord(TypeSRV) {
 			continue
 		}
 		svcName := name[len(rel[:i])+1:]
@@ -259,17 +285,18 @@ func (ns *nsView) zone(rev int64) DNSZone {
 	return DNSZone{Name: zoneKey(ns.rec.Name), NamespaceID: ns.rec.ID, HostedZoneID: ns.rec.HostedZoneID, SOATTL: ttl, Serial: uint32(rev)}
 }
 
-func (s *svcView) hasRecord(typ string) bool {
+func (s *svcView) hasRecord(typ uint16) bool {
 	_, ok := s.ttl(typ)
 	return ok
 }
 
-func (s *svcView) ttl(typ string) (uint32, bool) {
+func (s *svcView) ttl(typ uint16) (uint32, bool) {
 	if s.rec.DNSConfig == nil {
 		return 0, false
 	}
+	name := recordType(typ)
 	for _, rec := range s.rec.DNSConfig.DnsRecords {
-		if rec.Type == typ {
+		if rec.Type == name {
 			if rec.TTL == nil {
 				return 0, true
 			}
@@ -281,24 +308,24 @@ func (s *svcView) ttl(typ string) (uint32, bool) {
 
 // eligible reports whether an instance makes a record of type typ at
 // name.
-func eligible(inst *instView, typ, name string) bool {
+func eligible(inst *instView, typ uint16, name string) bool {
 	switch typ {
-	case "A":
+	case TypeA:
 		_, ok := inst.attr(AttrIPv4)
 		if !ok {
 			_, ok = inst.attr(AttrAlias)
 		}
 		return ok
-	case "AAAA":
+	case TypeAAAA:
 		_, ok := inst.attr(AttrIPv6)
 		if !ok {
 			_, ok = inst.attr(AttrAlias)
 		}
 		return ok
-	case "SRV":
+	case TypeSRV:
 		_, ok := inst.attr(AttrPort)
 		return ok && validHost(inst.id, name)
-	case "CNAME":
+	case TypeCNAME:
 		_, ok := inst.attr(AttrCNAME)
 		return ok
 	}
@@ -316,7 +343,7 @@ func eligible(inst *instView, typ, name string) bool {
 // uniform, since each subset of the healthy ones is as likely as any
 // other to be drawn. Otherwise it counts the pool and draws positions in
 // it.
-func (s *svcView) pick(typ, name string, buf *[maxMultivalue]*instView) []*instView {
+func (s *svcView) pick(typ uint16, name string, buf *[maxMultivalue]*instView) []*instView {
 	weighted := s.rec.DNSConfig.RoutingPolicy == cloudmap.RoutingPolicyWeighted
 	limit := maxMultivalue
 	if weighted {
@@ -389,13 +416,13 @@ func floyd(drawn []int, n int) {
 }
 
 // answer fills ans for a query at a service's record name.
-func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
-	types := []string{qtype}
+func (s *svcView) answer(ans *DNSAnswer, name string, qtype uint16) {
+	types := []uint16{qtype}
 	switch {
-	case s.hasRecord("CNAME"):
-		types = []string{"CNAME"} // a CNAME answers every type
-	case qtype == "ANY":
-		types = []string{"A", "AAAA", "SRV"}
+	case s.hasRecord(TypeCNAME):
+		types = []uint16{TypeCNAME} // a CNAME answers every type
+	case qtype == TypeANY:
+		types = []uint16{TypeA, TypeAAAA, TypeSRV}
 	}
 	var buf [maxMultivalue]*instView
 	for _, typ := range types {
@@ -409,20 +436,19 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 		}
 		for _, inst := range picked {
 			switch typ {
-			case "A", "AAAA":
+			case TypeA, TypeAAAA:
 				if alias, ok := inst.attr(AttrAlias); ok {
-					ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: "CNAME", TTL: ttl, Target: strings.ToLower(strings.TrimSuffix(alias, "."))})
+					ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: TypeCNAME, TTL: ttl, Target: strings.ToLower(strings.TrimSuffix(alias, "."))})
 					continue
 				}
 				ans.Answer = append(ans.Answer, addrRecord(name, typ, ttl, inst))
-			case "CNAME":
+			case TypeCNAME:
 				target, _ := inst.attr(AttrCNAME)
-				ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: "CNAME", TTL: ttl, Target: strings.ToLower(strings.TrimSuffix(target, "."))})
-			case "SRV":
-				port, _ := inst.attr(AttrPort)
+				ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: TypeCNAME, TTL: ttl, Target: strings.ToLower(strings.TrimSuffix(target, "."))})
+			case TypeSRV:
 				host := strings.ToLower(inst.id) + "." + name
-				ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: "SRV", TTL: ttl, Port: parsePort(port), Target: host})
-				for _, at := range []string{"A", "AAAA"} {
+				ans.Answer = append(ans.Answer, DNSRecord{Name: name, Type: TypeSRV, TTL: ttl, Port: inst.port, Target: host})
+				for _, at := range [...]uint16{TypeA, TypeAAAA} {
 					if rec, ok := hostRecord(host, at, ttl, inst); ok {
 						ans.Extra = append(ans.Extra, rec)
 					}
@@ -437,7 +463,7 @@ func (s *svcView) answer(ans *DNSAnswer, name, qtype string) {
 
 // exists reports whether the service has records at its name, name.
 func (s *svcView) exists(name string) bool {
-	for _, typ := range []string{"A", "AAAA", "SRV", "CNAME"} {
+	for _, typ := range [...]uint16{TypeA, TypeAAAA, TypeSRV, TypeCNAME} {
 		if s.hasRecord(typ) && s.anyEligible(typ, name) {
 			return true
 		}
@@ -447,7 +473,7 @@ func (s *svcView) exists(name string) bool {
 
 // anyEligible reports whether some instance makes a record of typ at
 // name.
-func (s *svcView) anyEligible(typ, name string) bool {
+func (s *svcView) anyEligible(typ uint16, name string) bool {
 	for _, inst := range s.list {
 		if eligible(inst, typ, name) {
 			return true
@@ -458,23 +484,23 @@ func (s *svcView) anyEligible(typ, name string) bool {
 
 // hostAnswer fills ans for a query at an SRV target host,
 // <instance-id>.<service>.<namespace>.
-func (s *svcView) hostAnswer(ans *DNSAnswer, name, qtype string, inst *instView) {
-	ttl, _ := s.ttl("SRV")
-	for _, typ := range []string{"A", "AAAA"} {
+func (s *svcView) hostAnswer(ans *DNSAnswer, name string, qtype uint16, inst *instView) {
+	ttl, _ := s.ttl(TypeSRV)
+	for _, typ := range [...]uint16{TypeA, TypeAAAA} {
 		rec, ok := hostRecord(name, typ, ttl, inst)
 		if !ok {
 			continue
 		}
 		ans.Exists = true
-		if qtype == typ || qtype == "ANY" {
+		if qtype == typ || qtype == TypeANY {
 			ans.Answer = append(ans.Answer, rec)
 		}
 	}
 }
 
-func hostRecord(name, typ string, ttl uint32, inst *instView) (DNSRecord, bool) {
+func hostRecord(name string, typ uint16, ttl uint32, inst *instView) (DNSRecord, bool) {
 	key := AttrIPv4
-	if typ == "AAAA" {
+	if typ == TypeAAAA {
 		key = AttrIPv6
 	}
 	if _, ok := inst.attr(key); !ok {
@@ -483,14 +509,27 @@ func hostRecord(name, typ string, ttl uint32, inst *instView) (DNSRecord, bool) 
 	return addrRecord(name, typ, ttl, inst), true
 }
 
-func addrRecord(name, typ string, ttl uint32, inst *instView) DNSRecord {
-	key := AttrIPv4
-	if typ == "AAAA" {
-		key = AttrIPv6
+func addrRecord(name string, typ uint16, ttl uint32, inst *instView) DNSRecord {
+	addr := inst.ipv4
+	if typ == TypeAAAA {
+		addr = inst.ipv6
 	}
-	s, _ := inst.attr(key)
-	addr, _ := netip.ParseAddr(s) // validated at registration
 	return DNSRecord{Name: name, Type: typ, TTL: ttl, Addr: addr}
+}
+
+// dnsData parses the attributes DNS records carry, once, when the view
+// takes the instance in: addresses and ports were validated at
+// registration.
+func (i *instView) dnsData() {
+	if s, ok := i.attr(AttrIPv4); ok {
+		i.ipv4, _ = netip.ParseAddr(s)
+	}
+	if s, ok := i.attr(AttrIPv6); ok {
+		i.ipv6, _ = netip.ParseAddr(s)
+	}
+	if s, ok := i.attr(AttrPort); ok {
+		i.port = parsePort(s)
+	}
 }
 
 func parsePort(s string) uint16 {

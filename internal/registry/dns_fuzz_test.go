@@ -146,7 +146,8 @@ func newDNSFixture(tb testing.TB) *dnsFixture {
 }
 
 // fuzzQtypes are the query types FuzzLookupDNS asks with.
-var fuzzQtypes = []string{"A", "AAAA", "SRV", "CNAME", "ANY", "TXT", "SOA", "NS", "MX", "", "a"}
+// (TXT 16, SOA 6, NS 2, MX 15, 0 and a private-use type find no records).
+var fuzzQtypes = []uint16{TypeA, TypeAAAA, TypeSRV, TypeCNAME, TypeANY, 16, 6, 2, 15, 0, 65280}
 
 // asciiUpper upper-cases ASCII letters only.
 func asciiUpper(s string) string {
@@ -223,10 +224,10 @@ func FuzzLookupDNS(f *testing.F) {
 				t.Fatalf("%q: a record name answered NXDOMAIN", name)
 			}
 		}
-		if len(ans.Extra) > 0 && !slices.ContainsFunc(ans.Answer, func(rec DNSRecord) bool { return rec.Type == "SRV" }) {
+		if len(ans.Extra) > 0 && !slices.ContainsFunc(ans.Answer, func(rec DNSRecord) bool { return rec.Type == TypeSRV }) {
 			t.Fatalf("%q: additional records without SRV records: %+v", name, ans)
 		}
-		perType := map[string]int{}
+		perType := map[uint16]int{}
 		targets := map[string]bool{}
 		for _, rec := range ans.Answer {
 			perType[rec.Type]++
@@ -237,37 +238,37 @@ func FuzzLookupDNS(f *testing.F) {
 				t.Fatalf("%q: record name %q is not a DNS name", name, rec.Name)
 			}
 			switch rec.Type {
-			case "A":
+			case TypeA:
 				if !rec.Addr.Is4() {
 					t.Fatalf("%q: A record %+v", name, rec)
 				}
-			case "AAAA":
+			case TypeAAAA:
 				if !rec.Addr.Is6() || rec.Addr.Is4In6() {
 					t.Fatalf("%q: AAAA record %+v", name, rec)
 				}
-			case "SRV":
+			case TypeSRV:
 				if !strings.HasSuffix(rec.Target, "."+canon) || !isDNSName(rec.Target) {
 					t.Fatalf("%q: SRV target %q is not a DNS name under %q", name, rec.Target, canon)
 				}
 				targets[rec.Target] = true
-			case "CNAME":
+			case TypeCNAME:
 				if !isDNSName(rec.Target) {
 					t.Fatalf("%q: CNAME target %q", name, rec.Target)
 				}
 			default:
-				t.Fatalf("%q: record type %q", name, rec.Type)
+				t.Fatalf("%q: record type %d", name, rec.Type)
 			}
-			if want := qtype; rec.Type != want && rec.Type != "CNAME" && (want != "ANY" || rec.Type == "CNAME") {
-				t.Fatalf("%q: a %s record for a %s query", name, rec.Type, qtype)
+			if want := qtype; rec.Type != want && rec.Type != TypeCNAME && (want != TypeANY || rec.Type == TypeCNAME) {
+				t.Fatalf("%q: a %d record for a %d query", name, rec.Type, qtype)
 			}
 		}
 		for typ, n := range perType {
 			if n > maxMultivalue || fx.names[canon] && n > 1 {
-				t.Fatalf("%q: %d %s records", name, n, typ)
+				t.Fatalf("%q: %d records of type %d", name, n, typ)
 			}
 		}
 		for _, rec := range ans.Extra {
-			if !targets[rec.Name] || rec.Type != "A" && rec.Type != "AAAA" {
+			if !targets[rec.Name] || rec.Type != TypeA && rec.Type != TypeAAAA {
 				t.Fatalf("%q: additional record %+v is not an SRV target's address", name, rec)
 			}
 		}

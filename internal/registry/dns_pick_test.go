@@ -62,7 +62,7 @@ func TestLookupDNS_MultivalueDrawIsUniform(t *testing.T) {
 		const draws = 20000
 		in, first := map[string]int{}, map[string]int{}
 		for range draws {
-			ans := fx.r.LookupDNS(tc.name, "A")
+			ans := fx.r.LookupDNS(tc.name, TypeA)
 			if len(ans.Answer) != tc.size {
 				t.Fatalf("%s: %d records", tc.name, len(ans.Answer))
 			}

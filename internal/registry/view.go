@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sort"
@@ -147,6 +148,11 @@ type instView struct {
 	forced      string
 	forcedUntil int64
 	idx         int // position in svcView.list
+	// The DNS records' data, parsed once (see dnsData): the addresses of
+	// AWS_INSTANCE_IPV4 and AWS_INSTANCE_IPV6 and the port of
+	// AWS_INSTANCE_PORT.
+	ipv4, ipv6 netip.Addr
+	port       uint16
 }
 
 func (i *instView) attr(k string) (string, bool) {
@@ -501,8 +507,10 @@ func newInstView(rec *instRecord) *instView {
 		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
 	}
 	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
-	return &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
+	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
 		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
+	iv.dnsData()
+	return iv
 }
 
 func newSvcView(ns *nsView) *svcView {

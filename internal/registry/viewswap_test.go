@@ -387,16 +387,16 @@ func TestLookupDNS_SRVHost_IndexMatchesScan(t *testing.T) {
 			continue
 		}
 		for _, q := range []string{randomID(), randomID(), strings.ToUpper(randomID())} {
-			for _, qtype := range []string{"A", "AAAA", "ANY"} {
+			for _, qtype := range []uint16{TypeA, TypeAAAA, TypeANY} {
 				name := q + "._h._tcp.srv.test."
 				ans := r.LookupDNS(name, qtype)
 				exists, addrs := scanHosts(r, svc.Service.Id, canonicalName(name), strings.ToLower(q), qtype)
 				if ans.Exists != exists || (len(ans.Answer) > 0) != (len(addrs) > 0) {
-					t.Fatalf("step %d: %s %s: exists %v with %d records; a scan finds exists %v, records from %v", step, name, qtype, ans.Exists, len(ans.Answer), exists, addrs)
+					t.Fatalf("step %d: %s %d: exists %v with %d records; a scan finds exists %v, records from %v", step, name, qtype, ans.Exists, len(ans.Answer), exists, addrs)
 				}
 				for _, rec := range ans.Answer {
 					if !addrs[rec.Addr.String()] {
-						t.Fatalf("step %d: %s %s: answer %v is not the address of an instance of that name (%v)", step, name, qtype, rec, addrs)
+						t.Fatalf("step %d: %s %d: answer %v is not the address of an instance of that name (%v)", step, name, qtype, rec, addrs)
 					}
 				}
 			}
@@ -406,7 +406,7 @@ func TestLookupDNS_SRVHost_IndexMatchesScan(t *testing.T) {
 
 // scanHosts is the SRV target lookup as a scan of the service: whether
 // the name exists, and the addresses that can answer qtype there.
-func scanHosts(r *Registry, svcID, name, label, qtype string) (bool, map[string]bool) {
+func scanHosts(r *Registry, svcID, name, label string, qtype uint16) (bool, map[string]bool) {
 	v := r.currentView()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -420,14 +420,14 @@ func scanHosts(r *Registry, svcID, name, label, qtype string) (bool, map[string]
 		}
 		lower := strings.ToLower(inst.id)
 		if lower == label {
-			for _, typ := range []string{"A", "AAAA"} {
+			for _, typ := range []uint16{TypeA, TypeAAAA} {
 				key := AttrIPv4
-				if typ == "AAAA" {
+				if typ == TypeAAAA {
 					key = AttrIPv6
 				}
 				if ip, ok := inst.attr(key); ok {
 					exists = true
-					if qtype == typ || qtype == "ANY" {
+					if qtype == typ || qtype == TypeANY {
 						addrs[ip] = true
 					}
 				}
