@@ -142,6 +142,13 @@ type HeaderChecker interface {
 	CheckHeaders(req *http.Request) error
 }
 
+// checker is an Authenticator that checks a request's headers before its
+// body is read and keeps what it parsed for the signature's verification
+// (sigv4.Auth is one): the Authorization header is parsed once.
+type checker interface {
+	Check(req *http.Request) (sigv4.Checked, error)
+}
+
 // Handler serves the Cloud Map API over HTTP.
 type Handler struct {
 	cfg     Config
@@ -314,9 +321,17 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 				Message: fmt.Sprintf("The Content-Type %q is not supported; send application/x-amz-json-1.1", ct)}
 		}
 	}
-	if hc, ok := h.cfg.Auth.(HeaderChecker); ok {
-		// Refused on its headers alone (no signature, an unknown key, an
-		// expired date): the body is never read.
+	// Refused on its headers alone (no signature, an unknown key, an
+	// expired date): the body is never read.
+	var checked sigv4.Checked
+	ck, isChecker := h.cfg.Auth.(checker)
+	if isChecker {
+		var err error
+		if checked, err = ck.Check(req); err != nil {
+			h.authRefused(err)
+			return authError(err)
+		}
+	} else if hc, ok := h.cfg.Auth.(HeaderChecker); ok {
 		if err := hc.CheckHeaders(req); err != nil {
 			h.authRefused(err)
 			return authError(err)
@@ -337,7 +352,9 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 	}
 	var id sigv4.Identity
 	var region string
-	if ident, ok := h.cfg.Auth.(identifier); ok {
+	if isChecker {
+		id, region, err = checked.Identify(req, body)
+	} else if ident, ok := h.cfg.Auth.(identifier); ok {
 		id, region, err = ident.Identify(req, body)
 	} else {
 		id.AccountID, region, err = h.cfg.Auth.Authenticate(req, body)

@@ -57,14 +57,8 @@ func (a *Auth) SetRegions(names []string) { a.verifier.Regions = names }
 // development mode, a malformed signature. It lets a server refuse before
 // reading the body.
 func (a *Auth) CheckHeaders(req *http.Request) error {
-	if a.DevelopmentMode() {
-		if req.Header.Get("Authorization") == "" {
-			return nil
-		}
-		_, err := a.verifier.CheckForm(req)
-		return err
-	}
-	return a.verifier.CheckHeaders(req)
+	_, err := a.Check(req)
+	return err
 }
 
 // Authenticate returns the account and region a request acts in, or an
@@ -79,15 +73,60 @@ func (a *Auth) Authenticate(req *http.Request, body []byte) (account, region str
 // mode the identity is the development account, without a profile or a
 // policy.
 func (a *Auth) Identify(req *http.Request, body []byte) (Identity, string, error) {
-	if a.DevelopmentMode() {
-		if req.Header.Get("Authorization") == "" {
-			return Identity{AccountID: a.devAccount}, a.defaultRegion, nil
-		}
-		auth, err := a.verifier.CheckForm(req)
-		if err != nil {
-			return Identity{}, "", err
-		}
-		return Identity{AccountID: a.devAccount}, auth.Region, nil
+	c, err := a.Check(req)
+	if err != nil {
+		return Identity{}, "", err
 	}
-	return a.verifier.Verify(req, body)
+	return c.Identify(req, body)
+}
+
+// Checked is a request whose headers Check accepted, with what they
+// said: Identify verifies its body and signature without parsing the
+// headers again.
+type Checked struct {
+	auth     *Auth
+	dev      bool
+	parsed   *Authorization // nil for an unsigned request in development mode
+	identity Identity
+}
+
+// Check is CheckHeaders keeping what it parsed, for Checked.Identify.
+func (a *Auth) Check(req *http.Request) (Checked, error) {
+	c := Checked{auth: a, dev: a.DevelopmentMode()}
+	h := req.Header.Get("Authorization")
+	if c.dev {
+		if h == "" {
+			return c, nil
+		}
+		parsed, err := a.verifier.CheckForm(req)
+		if err != nil {
+			return Checked{}, err
+		}
+		c.parsed = parsed
+		return c, nil
+	}
+	if h == "" {
+		return Checked{}, &Error{Code: CodeMissingToken, Message: "Missing Authentication Token"}
+	}
+	parsed, id, err := a.verifier.checkHeaders(req, h)
+	if err != nil {
+		return Checked{}, err
+	}
+	c.parsed, c.identity = parsed, id
+	return c, nil
+}
+
+// Identify is Auth.Identify for a request Check accepted, whose body is
+// body.
+func (c *Checked) Identify(req *http.Request, body []byte) (Identity, string, error) {
+	if c.auth == nil {
+		return Identity{}, "", &Error{Code: CodeMissingToken, Message: "Missing Authentication Token"}
+	}
+	if c.dev {
+		if c.parsed == nil {
+			return Identity{AccountID: c.auth.devAccount}, c.auth.defaultRegion, nil
+		}
+		return Identity{AccountID: c.auth.devAccount}, c.parsed.Region, nil
+	}
+	return c.auth.verifier.verifySignature(req, c.parsed, c.identity, body)
 }

@@ -1,6 +1,8 @@
 package sigv4
 
 import (
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +121,49 @@ func TestAuthDevelopmentMode(t *testing.T) {
 		t.Error("still in development mode after SetCredentials")
 	}
 	_, _, err = a.Authenticate(unsigned, []byte("{}"))
+	wantCode(t, err, CodeMissingToken)
+}
+
+// Check then Checked.Identify decides as Identify does, in both modes:
+// the headers parsed once give the same identity, region and refusal.
+func TestCheckThenIdentify(t *testing.T) {
+	unsigned := func() *http.Request { return onWire(t, clientRequest(t, "h", "ListNamespaces", "{}")) }
+	for _, mode := range []struct {
+		name string
+		auth *Auth
+	}{{"credentials", newAuth(testCreds())}, {"development", newAuth(nil)}} {
+		for _, tc := range []struct {
+			name string
+			req  func() *http.Request
+			body string
+		}{
+			{"signed", func() *http.Request { return signed(t, signOpts{id: idA, region: "eu-north-1"}) }, discoverBody},
+			{"wrong secret", func() *http.Request { return signed(t, signOpts{id: idA, secret: "wrong"}) }, discoverBody},
+			{"other body", func() *http.Request { return signed(t, signOpts{id: idB}) }, "{}"},
+			{"unsigned", unsigned, "{}"},
+			{"malformed", func() *http.Request {
+				r := unsigned()
+				r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x")
+				return r
+			}, "{}"},
+		} {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) {
+				wantID, wantRegion, wantErr := mode.auth.Identify(tc.req(), []byte(tc.body))
+				req := tc.req()
+				c, err := mode.auth.Check(req)
+				var id Identity
+				var region string
+				if err == nil {
+					id, region, err = c.Identify(req, []byte(tc.body))
+				}
+				if id.AccountID != wantID.AccountID || id.AccessKeyID != wantID.AccessKeyID || region != wantRegion || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+					t.Errorf("Check+Identify = %q %q %q %v; Identify = %q %q %q %v", id.AccountID, id.AccessKeyID, region, err,
+						wantID.AccountID, wantID.AccessKeyID, wantRegion, wantErr)
+				}
+			})
+		}
+	}
+	var zero Checked
+	_, _, err := zero.Identify(unsigned(), nil)
 	wantCode(t, err, CodeMissingToken)
 }

@@ -232,6 +232,12 @@ func (v *Verifier) Verify(req *http.Request, body []byte) (Identity, string, err
 	if err != nil {
 		return Identity{}, "", err
 	}
+	return v.verifySignature(req, a, id, body)
+}
+
+// verifySignature checks the payload hash and the signature of a request
+// whose headers checkHeaders accepted as a and id.
+func (v *Verifier) verifySignature(req *http.Request, a *Authorization, id Identity, body []byte) (Identity, string, error) {
 	var payloadHash [64]byte
 	sum := sha256.Sum256(body)
 	hex.Encode(payloadHash[:], sum[:])
