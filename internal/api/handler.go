@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/fault"
@@ -223,9 +224,10 @@ type exchange struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	reqID := requestID()
-	hdr := w.Header()
-	hdr.Set("x-amzn-RequestId", reqID)
-	hdr.Set("Date", start.UTC().Format(http.TimeFormat))
+	// Keys in canonical form, set in the map: Header.Set would
+	// canonicalize x-amzn-RequestId (an allocation) on every request. The
+	// Date header is net/http's, which formats it without allocating.
+	w.Header()[requestIDHeader] = []string{reqID}
 	if req.URL.Path == "/healthz" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		h.healthz(w)
 		return
@@ -314,9 +316,9 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 		return &wireError{status: http.StatusNotFound, Type: "UnknownOperationException",
 			Message: fmt.Sprintf("Cloud Map operations are sent to the path /, not %s", req.URL.Path)}
 	}
-	if ct := req.Header.Get("Content-Type"); ct != "" {
+	if ct := req.Header.Get("Content-Type"); ct != "" && ct != amzJSON11 {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/x-amz-json-1.1" && mt != "application/x-amz-json-1.0" && mt != "application/json") {
+		if err != nil || (mt != amzJSON11 && mt != "application/x-amz-json-1.0" && mt != "application/json") {
 			return &wireError{status: http.StatusUnsupportedMediaType, Type: "SerializationException",
 				Message: fmt.Sprintf("The Content-Type %q is not supported; send application/x-amz-json-1.1", ct)}
 		}
@@ -341,7 +343,7 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 		return &wireError{status: http.StatusRequestEntityTooLarge, Type: "SerializationException",
 			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes", MaxBodyBytes)}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	body, err := readBody(w, req)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -395,12 +397,52 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 	if werr != nil {
 		return werr
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	hdr := w.Header()
+	hdr["Content-Type"] = []string{amzJSON11}
 	// With its length, a body over 2 KiB (DiscoverInstances of ten
 	// instances) is sent whole rather than chunked, as AWS sends it.
-	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	hdr["Content-Length"] = []string{strconv.Itoa(len(out))}
 	_, _ = w.Write(out)
+	putBuffer(out)
 	return nil
+}
+
+const (
+	amzJSON11       = "application/x-amz-json-1.1"
+	requestIDHeader = "X-Amzn-Requestid" // x-amzn-RequestId, canonical
+)
+
+// readBody reads a request's body, at most MaxBodyBytes. A body of known
+// length is read into a buffer of that length, in one allocation.
+func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
+	if req.ContentLength < 0 || req.ContentLength > MaxBodyBytes {
+		return io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+	}
+	body := make([]byte, req.ContentLength)
+	if _, err := io.ReadFull(req.Body, body); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return body, nil
+}
+
+// buffers holds the buffers answers are encoded in, put back once
+// written.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooled is the largest buffer put back: a rare large answer (a
+// ListInstances of a large service) is left to the collector.
+const maxPooled = 64 << 10
+
+func getBuffer() []byte { return (*buffers.Get().(*[]byte))[:0] }
+
+func putBuffer(b []byte) {
+	if cap(b) <= maxPooled {
+		b = b[:0]
+		buffers.Put(&b)
+	}
 }
 
 // operation runs one API operation on a request body.
@@ -423,7 +465,7 @@ func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Ou
 			return nil, toWire(err)
 		}
 		if fast, ok := any(out).(interface{ AppendJSON([]byte) []byte }); ok {
-			return fast.AppendJSON(make([]byte, 0, 1024)), nil
+			return fast.AppendJSON(getBuffer()), nil
 		}
 		b, err := json.Marshal(out)
 		if err != nil {
@@ -487,18 +529,29 @@ func toWire(err error) *wireError {
 
 func writeError(w http.ResponseWriter, e *wireError) {
 	b := e.body()
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("x-amzn-ErrorType", e.Type)
+	hdr := w.Header()
+	hdr["Content-Type"] = []string{amzJSON11}
+	hdr["X-Amzn-Errortype"] = []string{e.Type} // x-amzn-ErrorType, canonical
 	w.WriteHeader(e.status)
 	_, _ = w.Write(b)
 }
 
-// requestID returns a random ID in the form AWS uses (a UUID).
+// requestID returns a random ID in the form AWS uses (a UUID, version 4),
+// in one allocation.
 func requestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	s := hex.EncodeToString(b[:])
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
 }
