@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -452,8 +453,10 @@ type operation func(ctx context.Context, c registry.Caller, body []byte) ([]byte
 func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Out, error)) operation {
 	return func(ctx context.Context, c registry.Caller, body []byte) ([]byte, *wireError) {
 		in := new(In)
-		if werr := decodeBody(body, in); werr != nil {
-			return nil, werr
+		if fast, ok := any(in).(interface{ DecodeFast([]byte) bool }); !ok || !fast.DecodeFast(body) {
+			if werr := decodeBody(body, in); werr != nil {
+				return nil, werr
+			}
 		}
 		if p := principalFrom(ctx); p != nil {
 			if werr := p.authorize(c, in); werr != nil {
@@ -478,7 +481,7 @@ func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Ou
 // decodeBody decodes a JSON object into in; an empty body is an empty
 // object. Unknown members are ignored, as AWS ignores them.
 func decodeBody(body []byte, in any) *wireError {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(body, in); err != nil {
