@@ -113,18 +113,25 @@ func ParseAuthorization(h string) (*Authorization, error) {
 	}
 	a := &Authorization{}
 	var haveCred, haveSigned, haveSig bool
-	for _, part := range strings.Split(rest, ",") {
+	// The parts, separated by commas, are cut in place rather than split
+	// into slices: this runs on every request.
+	for more := true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
 		}
 		switch k {
 		case "Credential":
-			f := strings.Split(v, "/")
-			if len(f) != 5 || f[0] == "" {
+			if strings.Count(v, "/") != 4 || strings.HasPrefix(v, "/") {
 				return nil, incomplete("Authorization header has a malformed Credential %q; it must be <access-key>/<date>/<region>/<service>/aws4_request", clip(v))
 			}
-			a.AccessKeyID, a.Date, a.Region, a.Service, a.Terminal = f[0], f[1], f[2], f[3], f[4]
+			f := v
+			a.AccessKeyID, f, _ = strings.Cut(f, "/")
+			a.Date, f, _ = strings.Cut(f, "/")
+			a.Region, f, _ = strings.Cut(f, "/")
+			a.Service, a.Terminal, _ = strings.Cut(f, "/")
 			haveCred = true
 		case "SignedHeaders":
 			if v == "" {
@@ -133,10 +140,7 @@ func ParseAuthorization(h string) (*Authorization, error) {
 			a.SignedHeaders = strings.Split(v, ";")
 			haveSigned = true
 		case "Signature":
-			if len(v) != 64 {
-				return nil, incomplete("Authorization header has a malformed Signature; it must be 64 hexadecimal characters")
-			}
-			if _, err := hex.DecodeString(v); err != nil {
+			if len(v) != 64 || !isHex(v) {
 				return nil, incomplete("Authorization header has a malformed Signature; it must be 64 hexadecimal characters")
 			}
 			a.Signature = strings.ToLower(v)
@@ -166,6 +170,28 @@ func ParseAuthorization(h string) (*Authorization, error) {
 		return nil, incomplete("Credential has an empty region or service")
 	}
 	return a, nil
+}
+
+// isHex reports whether s is made of hexadecimal digits.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if hexValue(s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func hexValue(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }
 
 func digits(s string) bool {
@@ -262,10 +288,14 @@ func (v *Verifier) verifySignature(req *http.Request, a *Authorization, id Ident
 	buf = append(buf, a.Terminal...)
 	buf = append(buf, '\n')
 	buf = hex.AppendEncode(buf, crHash[:])
-	*bp = buf
 	want := v.sign(id.SecretAccessKey, a, buf)
+	*bp = buf
 	var got [sha256.Size]byte
-	if _, err := hex.Decode(got[:], []byte(a.Signature)); err != nil || !hmac.Equal(want[:], got[:]) {
+	for i := range got {
+		// a.Signature is 64 hexadecimal digits (ParseAuthorization).
+		got[i] = byte(hexValue(a.Signature[2*i])<<4 | hexValue(a.Signature[2*i+1]))
+	}
+	if !hmac.Equal(want, got[:]) {
 		return Identity{}, "", &Error{Code: CodeInvalidSignature, Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
 	}
 	return id, a.Region, nil
@@ -425,16 +455,16 @@ type signingKey struct {
 	macs sync.Pool
 }
 
-// sign returns the HMAC of the string to sign with the signing key for
-// the secret and the request's scope, derived once per key, day, region
-// and service.
-func (v *Verifier) sign(secret string, a *Authorization, sts []byte) [sha256.Size]byte {
+// sign returns the HMAC of the string to sign sts with the signing key
+// for the secret and the request's scope, derived once per key, day,
+// region and service. The HMAC is appended to sts, in its spare
+// capacity when it has some (an array would escape into the hash's Sum).
+func (v *Verifier) sign(secret string, a *Authorization, sts []byte) []byte {
 	sk := v.keyFor(secret, a.Date, a.Region, a.Service)
 	mac := sk.macs.Get().(hash.Hash)
 	mac.Reset()
 	mac.Write(sts)
-	var out [sha256.Size]byte
-	mac.Sum(out[:0])
+	out := mac.Sum(sts)[len(sts):]
 	sk.macs.Put(mac)
 	return out
 }
@@ -532,8 +562,30 @@ func appendHeaderValue(b []byte, req *http.Request, name string) []byte {
 }
 
 // headerValues finds a header by its lower-case name without building the
-// canonical key, which would allocate.
+// canonical key, which would allocate: the headers SDKs sign are looked up
+// by their canonical keys, others (or ones stored under another key) by a
+// scan of the header.
 func headerValues(h http.Header, lower string) []string {
+	var canonical string
+	switch lower {
+	case "x-amz-date":
+		canonical = "X-Amz-Date"
+	case "x-amz-target":
+		canonical = "X-Amz-Target"
+	case "content-type":
+		canonical = "Content-Type"
+	case "x-amz-security-token":
+		canonical = "X-Amz-Security-Token"
+	case "x-amz-content-sha256":
+		canonical = "X-Amz-Content-Sha256"
+	case "amz-sdk-invocation-id":
+		canonical = "Amz-Sdk-Invocation-Id"
+	case "amz-sdk-request":
+		canonical = "Amz-Sdk-Request"
+	}
+	if vs, ok := h[canonical]; ok && canonical != "" {
+		return vs
+	}
 	for k, vs := range h {
 		if len(k) == len(lower) && strings.EqualFold(k, lower) {
 			return vs
