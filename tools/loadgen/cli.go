@@ -20,7 +20,8 @@ Usage:
   cairn-bench run [flags]     seed, then drive discover, register and dns against a
                               server: --endpoint URL, or one it starts (--target
                               cairn|moto|trivial); --compare moto also measures moto
-                              in the same run and prints the ratios
+                              in the same run and prints the ratios; --rate N sends
+                              N requests/s on a fixed schedule (open loop)
   cairn-bench scale [flags]   DiscoverInstances latency and cairn's memory at 1k, 100k
                               and 1M instances, and restart time with each
   cairn-bench load --data-dir DIR [--cpuprofile F]
@@ -76,6 +77,7 @@ type options struct {
 	scaleDir, profileDir string
 	keepOps              bool
 	etcdBin              string
+	rate                 float64
 }
 
 func (o *options) flags(fs *flag.FlagSet, cmd string) {
@@ -114,6 +116,10 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&o.account, "account-id", "111122223333", "account of the credentials a started cairn is given")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress lines on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the tool (and of cairn, with --cairn-in-process) to this file")
+	if cmd == "run" || cmd == "all" {
+		fs.Float64Var(&o.rate, "rate", 0, "open loop: send this many requests a second in all, on a fixed schedule, to discover, register and dns, "+
+			"latency counted from each request's scheduled time (queueing shows in p99); 0: closed loop, each client sends when answered")
+	}
 	if cmd == "writes" {
 		fs.StringVar(&o.etcdBin, "etcd-bin", "", "etcd binary (default: etcd on PATH, then /usr/bin/etcd)")
 	}
@@ -317,6 +323,9 @@ func (o *options) run(rep *Report, getenv func(string) string, prog *Progress, l
 	if err != nil {
 		return err
 	}
+	if o.rate < 0 {
+		return fmt.Errorf("--rate %v: give requests a second above 0, or 0 for a closed loop", o.rate)
+	}
 	workloads := strings.Split(o.workloads, ",")
 	for _, w := range workloads {
 		switch w {
@@ -421,7 +430,7 @@ func (o *options) measure(rep *Report, srv *Server, plan Plan, workloads []strin
 	for _, wl := range workloads {
 		switch wl {
 		case "discover":
-			w := &Workload{Name: "discover", Server: srv.Name, Clients: o.clients, Duration: o.duration, Warmup: o.warmup,
+			w := &Workload{Name: "discover", Server: srv.Name, Clients: o.clients, Duration: o.duration, Warmup: o.warmup, Rate: o.rate,
 				NewClient: DiscoverClient(ep, seeded), Progress: prog}
 			res, err := w.Run()
 			if err != nil {
@@ -436,7 +445,7 @@ func (o *options) measure(rep *Report, srv *Server, plan Plan, workloads []strin
 				}
 			}
 			reg := NewRegistered(o.registerClients)
-			w := &Workload{Name: "register", Server: srv.Name, Clients: o.registerClients, Duration: o.duration, Warmup: o.warmup,
+			w := &Workload{Name: "register", Server: srv.Name, Clients: o.registerClients, Duration: o.duration, Warmup: o.warmup, Rate: o.rate,
 				NewClient: RegisterClient(ep, seeded, runID, reg), Progress: prog}
 			res, err := w.Run()
 			if err != nil {
@@ -461,7 +470,7 @@ func (o *options) measure(rep *Report, srv *Server, plan Plan, workloads []strin
 				rep.Results = append(rep.Results, Result{Server: srv.Name, Workload: "dns", Clients: o.dnsClients, NA: true})
 				continue
 			}
-			w := &Workload{Name: "dns", Server: srv.Name, Clients: o.dnsClients, Duration: o.duration, Warmup: o.warmup,
+			w := &Workload{Name: "dns", Server: srv.Name, Clients: o.dnsClients, Duration: o.duration, Warmup: o.warmup, Rate: o.rate,
 				NewClient: DNSClient(dnsAddr, seeded.DNSName), Progress: prog}
 			res, err := w.Run()
 			if err != nil {

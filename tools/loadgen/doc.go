@@ -17,6 +17,12 @@
 //     DeregisterInstance of the same, as two measured phases;
 //   - dns: A queries for one name over UDP, one socket per client.
 //
+// By default each client sends its next request when the last one is
+// answered (a closed loop). With Workload.Rate (--rate) the requests are
+// sent on a fixed schedule instead (an open loop), each one's latency
+// counted from when it was due, so that a server's stalls show in the
+// percentiles as its users would see them.
+//
 // The tool's own ceiling is measured by running the same clients against
 // a trivial in-process server (HTTP and DNS) that answers a fixed body.
 // Results are printed as a table, and as JSON for scripts.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -116,21 +117,9 @@ func TestShapeFor(t *testing.T) {
 // register phase's instances all deregistered.
 func TestRunAgainstCairn(t *testing.T) {
 	slowTest(t)
-	var stdout, stderr bytes.Buffer
-	out := t.TempDir() + "/report.json"
-	code := Main([]string{"run", "--cairn-in-process", "-d", "1s", "--warmup", "0s", "-c", "4", "--register-c", "4", "--dns-c", "2",
-		"--namespaces", "2", "--services", "2", "--instances", "20", "--quiet", "--out", out}, func(string) string { return "" }, &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-	}
 	var rep Report
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
+	stdout := runMain(t, &rep, "run", "--cairn-in-process", "-d", "1s", "--warmup", "0s", "-c", "4", "--register-c", "4", "--dns-c", "2",
+		"--namespaces", "2", "--services", "2", "--instances", "20")
 	got := map[string]Result{}
 	for _, r := range rep.Results {
 		got[r.Workload] = r
@@ -144,8 +133,8 @@ func TestRunAgainstCairn(t *testing.T) {
 	if got["deregister"].Ops != got["register"].Ops && got["deregister"].Ops < got["register"].Ops {
 		t.Logf("register %d, deregister %d (warm-up registrations are deregistered too)", got["register"].Ops, got["deregister"].Ops)
 	}
-	if !strings.Contains(stdout.String(), "discover") || len(rep.Targets) == 0 {
-		t.Errorf("table:\n%s", stdout.String())
+	if !strings.Contains(stdout, "discover") || len(rep.Targets) == 0 {
+		t.Errorf("table:\n%s", stdout)
 	}
 }
 
@@ -173,21 +162,9 @@ func TestScaleTiny(t *testing.T) {
 // are measured without errors.
 func TestOpsAgainstCairn(t *testing.T) {
 	slowTest(t)
-	var stdout, stderr bytes.Buffer
-	out := t.TempDir() + "/ops.json"
-	code := Main([]string{"ops", "--cairn-in-process", "--ops", "250", "--page", "20", "--passes", "1", "--pagers", "2", "--c", "1",
-		"--d", "500ms", "--seed-c", "4", "--quiet", "--out", out}, func(string) string { return "" }, &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
-	}
 	var res OpsResult
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatal(err)
-	}
+	runMain(t, &res, "ops", "--cairn-in-process", "--ops", "250", "--page", "20", "--passes", "1", "--pagers", "2", "--c", "1",
+		"--d", "500ms", "--seed-c", "4")
 	if res.Pages < 250/20 || len(res.PageAll) != 1 || res.PageAll[0] <= 0 {
 		t.Errorf("paging: %d pages, %v", res.Pages, res.PageAll)
 	}
@@ -246,4 +223,24 @@ func slowTest(t *testing.T) {
 	if os.Getenv("CAIRN_LOADGEN_SLOW") != "1" || testing.Short() {
 		t.Skip("drives workloads for seconds: set CAIRN_LOADGEN_SLOW=1 to run it")
 	}
+}
+
+// runMain runs cairn-bench with args and --quiet --out FILE, fails the
+// test unless it exits 0, decodes FILE into report, and returns what it
+// printed.
+func runMain(t *testing.T, report any, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(t.TempDir(), "report.json")
+	if code := Main(append(args, "--quiet", "--out", out), func(string) string { return "" }, &stdout, &stderr); code != 0 {
+		t.Fatalf("cairn-bench %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, report); err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String()
 }

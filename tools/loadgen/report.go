@@ -175,6 +175,9 @@ func (r *Report) WriteTable(w io.Writer) {
 		}
 		tw.Flush()
 		for _, x := range r.Results {
+			if x.Rate > 0 {
+				fmt.Fprintf(w, "  %s %s: %s\n", x.Server, x.Workload, x.openLoopNote())
+			}
 			if x.FirstError != "" {
 				fmt.Fprintf(w, "  %s %s: first error: %s\n", x.Server, x.Workload, x.FirstError)
 			}
@@ -234,6 +237,15 @@ func (r *Report) WriteTable(w io.Writer) {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// openLoopNote says how an open-loop result was measured.
+func (x Result) openLoopNote() string {
+	n := fmt.Sprintf("open loop at %.0f requests/s (latency from each request's scheduled time)", x.Rate)
+	if x.Unsent > 0 {
+		n += fmt.Sprintf("; %d requests never sent, the clients still behind when the drain ended", x.Unsent)
+	}
+	return n
+}
 
 // queryString is a query as --query takes it: k=v,k=v.
 func queryString(q map[string]string) string {
@@ -347,6 +359,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 		for _, x := range rows {
+			if x.Rate > 0 {
+				fmt.Fprintf(w, "%s %s: %s.\n\n", x.Server, x.Workload, x.openLoopNote())
+			}
 			if x.Sync != nil {
 				fmt.Fprintf(w, "The disk's fdatasync of a 4 KiB write, measured just before %s's %s run: mean %.2f ms, p50 %.2f ms, p99 %.2f ms "+
 					"(bbolt syncs twice per commit).\n\n", x.Server, x.Workload, x.Sync.MeanMs, x.Sync.P50Ms, x.Sync.P99Ms)

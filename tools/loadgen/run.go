@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,11 @@ type Workload struct {
 	NewClient func(i int) (op func() error, err error)
 	// Progress receives a progress line each second (nil: none).
 	Progress *Progress
+	// Rate, when above 0, runs the workload open-loop: Rate requests a
+	// second in all, on a fixed schedule, each one's latency counted from
+	// when it was due (see runOpen). 0 is closed-loop: each client sends
+	// its next request when the last one is answered.
+	Rate float64
 }
 
 // Result is the outcome of one workload against one server.
@@ -51,6 +57,12 @@ type Result struct {
 	// NA marks a workload the server does not serve (moto has no DNS).
 	NA   bool   `json:"na,omitempty"`
 	Note string `json:"note,omitempty"`
+	// Rate is the open-loop schedule's requests per second (0: closed
+	// loop); Unsent, the requests that fell due in the measured time
+	// but were never sent, as the clients were still behind when the
+	// drain after it ended (their wait so far is in the percentiles).
+	Rate   float64 `json:"rate_per_s,omitempty"`
+	Unsent uint64  `json:"unsent,omitempty"`
 }
 
 type clientStats struct {
@@ -69,7 +81,7 @@ const (
 
 // Run drives the workload and returns its result.
 func (w *Workload) Run() (Result, error) {
-	res := Result{Server: w.Server, Workload: w.Name, Clients: w.Clients}
+	res := Result{Server: w.Server, Workload: w.Name, Clients: w.Clients, Rate: max(w.Rate, 0)}
 	ops := make([]func() error, w.Clients)
 	for i := range ops {
 		op, err := w.NewClient(i)
@@ -79,48 +91,6 @@ func (w *Workload) Run() (Result, error) {
 		ops[i] = op
 	}
 	stats := make([]clientStats, w.Clients)
-	var phase atomic.Int32
-	var wg sync.WaitGroup
-	var running atomic.Int32
-	allDone := make(chan struct{})
-	running.Store(int32(w.Clients))
-	for i := range ops {
-		wg.Add(1)
-		go func(op func() error, st *clientStats) {
-			defer wg.Done()
-			defer func() {
-				if running.Add(-1) == 0 {
-					close(allDone)
-				}
-			}()
-			for {
-				p := phase.Load()
-				if p == phaseStop {
-					return
-				}
-				t0 := time.Now()
-				err := op()
-				d := time.Since(t0)
-				if errors.Is(err, errDone) {
-					return
-				}
-				if p == phaseMeasure && phase.Load() == phaseMeasure {
-					if err != nil {
-						st.errs++
-						if st.firstErr == nil {
-							st.firstErr = err
-						}
-					} else {
-						st.hist.Record(d)
-					}
-				}
-				st.ops.Add(1)
-				if err != nil && !isAPIErr(err) {
-					time.Sleep(10 * time.Millisecond) // a broken connection: don't spin
-				}
-			}
-		}(ops[i], &stats[i])
-	}
 	total := func() uint64 {
 		var n uint64
 		for i := range stats {
@@ -132,6 +102,61 @@ func (w *Workload) Run() (Result, error) {
 	if prog != nil {
 		prog.start(w.Server+" "+w.Name, w.Warmup, w.Duration, total)
 	}
+	var elapsed time.Duration
+	var late Histogram
+	if w.Rate > 0 {
+		elapsed = w.runOpen(ops, stats, &late)
+	} else {
+		elapsed = w.runClosed(ops, stats)
+	}
+	if prog != nil {
+		prog.stop()
+	}
+	var h Histogram
+	for i := range stats {
+		h.Merge(&stats[i].hist)
+		res.Errors += stats[i].errs
+		if res.FirstError == "" && stats[i].firstErr != nil {
+			res.FirstError = stats[i].firstErr.Error()
+		}
+	}
+	res.Seconds = elapsed.Seconds()
+	res.Ops = h.Count()
+	if res.Seconds > 0 {
+		res.PerSecond = float64(res.Ops) / res.Seconds
+	}
+	res.Unsent = late.Count()
+	h.Merge(&late)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	res.P50ms, res.P99ms, res.P999ms = ms(h.Quantile(0.5)), ms(h.Quantile(0.99)), ms(h.Quantile(0.999))
+	res.MeanMs, res.MaxMs = ms(h.Mean()), ms(h.Max())
+	res.Load1 = LoadAvg()[0]
+	return res, nil
+}
+
+// runClosed runs each client in a loop, each request sent when the last
+// one is answered, and returns how long the measured phase took. Its
+// latencies are those of the requests sent: a server that stalls holds
+// back the requests that would have been sent meanwhile, so the stall
+// counts once per client however long it lasts (coordinated omission);
+// runOpen counts it as users would see it.
+func (w *Workload) runClosed(ops []func() error, stats []clientStats) time.Duration {
+	var phase atomic.Int32
+	wg, allDone := startClients(ops, stats, func(op func() error, st *clientStats) {
+		for {
+			p := phase.Load()
+			if p == phaseStop {
+				return
+			}
+			t0 := time.Now()
+			err := op()
+			d := time.Since(t0)
+			if errors.Is(err, errDone) {
+				return
+			}
+			st.add(err, d, p == phaseMeasure && phase.Load() == phaseMeasure)
+		}
+	})
 	finished := false
 	if w.Warmup > 0 {
 		select {
@@ -151,27 +176,102 @@ func (w *Workload) Run() (Result, error) {
 	elapsed := time.Since(began)
 	phase.Store(phaseStop)
 	wg.Wait()
-	if prog != nil {
-		prog.stop()
+	return elapsed
+}
+
+// runOpen sends w.Rate requests a second in all on a fixed schedule from
+// the start: request k falls due at start + k/Rate, whether or not the
+// server has answered the ones before. A free client takes the next
+// request, waits for its time if it is early, sends it, and records its
+// latency from the moment it fell due, not from when it was sent. When
+// the server stalls, the requests that fall due meanwhile queue, and
+// their waiting is in the percentiles, as a user arriving at that moment
+// would see it (no coordinated omission). Requests due in the warm-up are
+// sent but not recorded.
+//
+// After the measured time, the clients go on sending what fell due
+// within it (a server that fell behind answers its backlog), for up to
+// another Duration; what is still unsent then is recorded in late, with
+// the wait it had so far (a lower bound). It returns the measured time:
+// Duration, or longer when the drain took longer.
+func (w *Workload) runOpen(ops []func() error, stats []clientStats, late *Histogram) time.Duration {
+	start := time.Now()
+	measured := start.Add(w.Warmup)
+	due := func(k int64) time.Time { return start.Add(time.Duration(float64(k) * float64(time.Second) / w.Rate)) }
+	slots := int64(math.Ceil(w.Rate*(w.Warmup+w.Duration).Seconds() - 1e-9)) // due before the end
+	var next atomic.Int64
+	var stop atomic.Bool
+	wg, allDone := startClients(ops, stats, func(op func() error, st *clientStats) {
+		for !stop.Load() {
+			k := next.Add(1) - 1
+			if k >= slots {
+				return
+			}
+			at := due(k)
+			if wait := time.Until(at); wait > 0 {
+				time.Sleep(wait)
+			}
+			err := op()
+			d := time.Since(at)
+			if errors.Is(err, errDone) {
+				return
+			}
+			st.add(err, d, !at.Before(measured))
+		}
+	})
+	select {
+	case <-allDone:
+	case <-time.After(time.Until(measured.Add(2 * w.Duration))):
+		stop.Store(true)
 	}
-	var h Histogram
-	for i := range stats {
-		h.Merge(&stats[i].hist)
-		res.Errors += stats[i].errs
-		if res.FirstError == "" && stats[i].firstErr != nil {
-			res.FirstError = stats[i].firstErr.Error()
+	wg.Wait()
+	ended := time.Now()
+	for k := next.Load(); k < slots; k++ {
+		if at := due(k); !at.Before(measured) {
+			late.Record(ended.Sub(at))
 		}
 	}
-	res.Seconds = elapsed.Seconds()
-	res.Ops = h.Count()
-	if res.Seconds > 0 {
-		res.PerSecond = float64(res.Ops) / res.Seconds
+	return max(w.Duration, ended.Sub(measured))
+}
+
+// startClients runs loop for each client's operation and stats in a
+// goroutine of its own; allDone is closed when every loop has returned.
+func startClients(ops []func() error, stats []clientStats, loop func(op func() error, st *clientStats)) (wg *sync.WaitGroup, allDone <-chan struct{}) {
+	wg = new(sync.WaitGroup)
+	done := make(chan struct{})
+	var running atomic.Int32
+	running.Store(int32(len(ops)))
+	for i := range ops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if running.Add(-1) == 0 {
+					close(done)
+				}
+			}()
+			loop(ops[i], &stats[i])
+		}()
 	}
-	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
-	res.P50ms, res.P99ms, res.P999ms = ms(h.Quantile(0.5)), ms(h.Quantile(0.99)), ms(h.Quantile(0.999))
-	res.MeanMs, res.MaxMs = ms(h.Mean()), ms(h.Max())
-	res.Load1 = LoadAvg()[0]
-	return res, nil
+	return wg, done
+}
+
+// add counts one completed request, and records it when measured.
+func (st *clientStats) add(err error, d time.Duration, measured bool) {
+	if measured {
+		if err != nil {
+			st.errs++
+			if st.firstErr == nil {
+				st.firstErr = err
+			}
+		} else {
+			st.hist.Record(d)
+		}
+	}
+	st.ops.Add(1)
+	if err != nil && !isAPIErr(err) {
+		time.Sleep(10 * time.Millisecond) // a broken connection: don't spin
+	}
 }
 
 func isAPIErr(err error) bool {
