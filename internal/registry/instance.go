@@ -25,7 +25,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 	}
 	fp := *in
 	fp.CreatorRequestId = ""
-	start := opStart{fingerprint: fingerprint(fp)}
+	start := opStart{fingerprint: fingerprint(fp), reads: r.instanceReads(svcID, in.InstanceId), target: svcID + "/" + in.InstanceId}
 	if in.CreatorRequestId != "" {
 		start.idem = idemKey(c.scope(), "register/"+svcID, in.CreatorRequestId)
 		start.conflict = func(_ store.Tx, prev *idemRecord) error {
@@ -231,6 +231,20 @@ func (f *inflight) sum(svcIDs []string) int {
 	return n
 }
 
+// instanceReads are the keys a registration or deregistration of instID
+// in svcID reads: the service's and its namespace's records (the
+// namespace as the view knows it), the instance and its lock.
+func (r *Registry) instanceReads(svcID, instID string) []string {
+	keys := []string{svcKey(svcID), instKey(svcID, instID), pLock + instKey(svcID, instID)}
+	v := r.currentView()
+	v.mu.RLock()
+	if s := v.services[svcID]; s != nil {
+		keys = append(keys, nsKey(s.rec.NamespaceID))
+	}
+	v.mu.RUnlock()
+	return keys
+}
+
 // execRegister writes a registered instance. It writes the instance's key
 // alone: the service's instance count and InstancesRevision come from the
 // view (see view.instancesRevision), so that registrations into one
@@ -253,7 +267,11 @@ func (r *Registry) DeregisterInstance(ctx context.Context, c Caller, in *cloudma
 	if err := check(in); err != nil {
 		return nil, err
 	}
-	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
+	start := opStart{}
+	if svcID, err := resolveID(c, "service", ResService, in.ServiceId); err == nil {
+		start.reads, start.target = r.instanceReads(svcID, in.InstanceId), svcID+"/"+in.InstanceId
+	}
+	start.prepare = func(tx store.Tx) (*opPlan, error) {
 		svc, err := txService(tx, c, in.ServiceId)
 		if err != nil {
 			return nil, err
@@ -277,7 +295,8 @@ func (r *Registry) DeregisterInstance(ctx context.Context, c Caller, in *cloudma
 		return &opPlan{typ: cloudmap.OperationTypeDeregisterInstance, targetID: svc.ID + "/" + in.InstanceId, lock: lock, owner: &svc.scope,
 			targets: instanceTargets(svc.NamespaceID, svc.ID, in.InstanceId),
 			work:    &opWork{ServiceID: svc.ID, InstanceID: in.InstanceId}}, nil
-	}})
+	}
+	id, err := r.startOperation(ctx, c, start)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,12 @@ type opStart struct {
 	// prepare validates the request against the current state and returns
 	// what the operation will do. It runs only for a new operation.
 	prepare func(tx store.Tx) (*opPlan, error)
+	// reads are keys prepare will likely read, and target the plan's
+	// targetID when known before prepare runs: startOperation prefetches
+	// them (and the operation's key) together, so that over etcd a
+	// registration's reads cost one round trip, not one each.
+	reads  []string
+	target string
 }
 
 type opPlan struct {
@@ -47,8 +53,21 @@ func fingerprint(v any) string {
 func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (string, error) {
 	var opID string
 	var created bool
+	// The operation's time is taken once: a store may run the closure more
+	// than once (etcd: a prefetch pass, then again after a conflict), and
+	// each run must read the same operation key, or the key the prefetch
+	// read is not the one the commit needs.
+	start := r.now()
 	err := r.update(ctx, func(tx store.Tx) error {
 		created = false
+		now := start
+		if s.idem != "" || len(s.reads) > 0 {
+			keys := append([]string{s.idem}, s.reads...)
+			if s.target != "" {
+				keys = append(keys, opKey(operationID(c.Account, s.target, now)))
+			}
+			store.Prefetch(tx, keys...)
+		}
 		if s.idem != "" {
 			prev, err := getRecord[idemRecord](tx, s.idem)
 			if err != nil {
@@ -75,7 +94,6 @@ func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (str
 				return duplicate(string(held))
 			}
 		}
-		now := r.now()
 		id := operationID(c.Account, plan.targetID, now)
 		for {
 			_, taken, err := tx.Get(opKey(id))

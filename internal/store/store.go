@@ -94,6 +94,22 @@ type Tx interface {
 	Scan(prefix string, fn func(key string, value []byte) bool) error
 }
 
+// Prefetcher is implemented by a Tx whose reads cost a round trip (etcd):
+// Prefetch reads keys together, in one round trip, ahead of the Gets that
+// need them. It reads nothing into the transaction's outcome: a key
+// prefetched but never got is not one the commit depends on.
+type Prefetcher interface {
+	Prefetch(keys ...string)
+}
+
+// Prefetch hints tx that its closure is about to Get keys; a no-op unless
+// tx is a Prefetcher.
+func Prefetch(tx Tx, keys ...string) {
+	if p, ok := tx.(Prefetcher); ok {
+		p.Prefetch(keys...)
+	}
+}
+
 // Event is one committed transaction as seen by a watcher.
 type Event struct {
 	Rev     int64

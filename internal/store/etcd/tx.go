@@ -94,7 +94,11 @@ func (sn *snapshot) getMany(keys []string) {
 		keys = keys[len(part):]
 		ops := make([]clientv3.Op, len(part))
 		for i, k := range part {
-			ops[i] = clientv3.OpGet(sn.s.kv+k, clientv3.WithRev(sn.rev))
+			// Serializable: the member answers from its own state,
+			// without a quorum round (see read); one that has not applied
+			// the revision fails the attempt with ErrFutureRev, which the
+			// committer retries.
+			ops[i] = clientv3.OpGet(sn.s.kv+k, clientv3.WithRev(sn.rev), clientv3.WithSerializable())
 		}
 		resp, err := sn.s.cli.Txn(sn.ctx).Then(ops...).Commit()
 		sn.mu.Lock()
@@ -156,6 +160,17 @@ func (r *rounds) wait(key string) {
 		r.mu.Unlock()
 		<-ch
 	}
+}
+
+// waitAll blocks until keys have been read with the other keys of their
+// round: one wait for all of them.
+func (r *rounds) waitAll(keys []string) {
+	r.mu.Lock()
+	for _, k := range keys {
+		r.keys[k] = struct{}{}
+	}
+	r.mu.Unlock()
+	r.wait(keys[0])
 }
 
 // roundWait is how long a closure of the prefetch pass waits for the
@@ -251,7 +266,10 @@ type tx struct {
 	done   bool
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx         = (*tx)(nil)
+	_ store.Prefetcher = (*tx)(nil)
+)
 
 // run calls fn with t, turning a panic into an error.
 func (t *tx) run(fn func(store.Tx) error) (err error) {
@@ -290,6 +308,29 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	return e.value, true, nil
+}
+
+// Prefetch reads the keys not read yet in one round trip: with the other
+// closures' in the prefetch pass, alone in the sequential run. It records
+// no read: only a Get makes the commit depend on a key.
+func (t *tx) Prefetch(keys ...string) {
+	if t.done {
+		return
+	}
+	var missing []string
+	for _, k := range keys {
+		if _, ok := t.writes.Get(k); !ok && k != "" && !t.snap.cached(k) {
+			missing = append(missing, k)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+	case t.rounds != nil:
+		t.rounds.waitAll(missing)
+	default:
+		slices.Sort(missing)
+		t.snap.getMany(slices.Compact(missing))
+	}
 }
 
 func (t *tx) Put(key string, value []byte) error {
