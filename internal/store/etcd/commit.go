@@ -68,10 +68,42 @@ func (e *UnavailableError) Error() string {
 }
 
 // run is the committer (see batch.Run). Requests that did not fit in a
-// batch's etcd transaction start the next batch.
+// batch's etcd transaction start the next batch. It pipelines: while
+// batches' etcd Txns are in flight (etcd syncing them to its log), the
+// next batch is gathered and its closures run, and its Txn is sent beside
+// theirs unless it read what they write (see commit).
 func (s *Store) run() {
 	defer close(s.done)
-	batch.Run(s.reqs, s.ctx.Done(), s.opts.MaxBatch, s.commit)
+	var inflight []*flight
+	batch.Run(s.reqs, s.ctx.Done(), s.opts.MaxBatch, func(b []*batch.Request) []*batch.Request {
+		var left []*batch.Request
+		left, inflight = s.commit(b, inflight)
+		return left
+	})
+	for _, f := range inflight {
+		<-f.done
+	}
+}
+
+// pipelineDepth is how many batches' Txns may be in flight at once. etcd
+// syncs the Txns it receives together in one write to its log, so a few
+// batches in flight cost little more than one, where one batch at a time
+// would wait a sync each.
+const pipelineDepth = 4
+
+// flight is a batch whose Txn the committer has handed to the background.
+type flight struct {
+	done chan struct{} // closed once every request of the batch is answered
+	p    *prepared     // as first prepared; nil if preparing failed
+}
+
+func (f *flight) answered() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // ErrTooManyOps is returned by an Update that writes more keys than one
@@ -85,10 +117,27 @@ var (
 	errOutcomeLost = "etcd did not confirm the commit, which may or may not have been applied"
 )
 
-// commit tries batch until it commits, conflicts too often or etcd does
-// not answer, answers its requests, and returns those left for the next
-// batch.
-func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
+// commit runs batch's closures over a snapshot it reads now, waits
+// until fewer than pipelineDepth batches are in flight and every batch
+// in flight it may depend on is answered, and then, in the background,
+// sends the batch's Txn, retries it until it commits, conflicts too often
+// or etcd does not answer, and answers its requests. It returns the
+// requests left for the next batch, and the batches then in flight.
+//
+// Pipelining never lets a batch build on a write that is not durable, nor
+// commit before a batch it depends on. Its closures run over a snapshot
+// read while other batches may be in flight, which holds none of their
+// writes (they might fail). If it read a key that a batch in flight
+// writes (or a range that holds one), it depends on that batch: it waits
+// for it to be answered and its closures run again over a new snapshot
+// (its Txn, comparing what it read, would only fail). A batch that does
+// not depend on those in flight is sent beside them: it read nothing they
+// write, so whichever commits first, the result is as if it had committed
+// before them; a batch in flight that read what it writes fails its
+// comparisons and runs again (etcd's STM path). A batch whose first
+// preparation failed, whose writes the committer does not know, is
+// waited for by every later batch.
+func (s *Store) commit(reqs []*batch.Request, inflight []*flight) (leftover []*batch.Request, _ []*flight) {
 	now := time.Now()
 	live := reqs[:0:0]
 	deadline := now.Add(s.opts.RequestTimeout)
@@ -103,27 +152,78 @@ func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
 		}
 	}
 	if len(live) == 0 {
-		return nil
+		return nil, inflight
 	}
+	// A batch answered by now is in the snapshot prepare reads next.
+	inflight = slices.DeleteFunc(inflight, (*flight).answered)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	var again *reread
+	start := time.Now()
+	p, err := s.prepare(ctx, live, nil)
+	if err == nil {
+		leftover = p.left
+		live = p.taking(live)
+	}
+	next := &flight{done: make(chan struct{}), p: p}
+	stale := false
+	var kept []*flight
+	for i, f := range inflight {
+		dep := p == nil || f.p == nil || p.dependsOn(f.p)
+		if dep || len(inflight)-i >= pipelineDepth {
+			<-f.done
+			stale = stale || (dep && p != nil)
+		}
+		if !f.answered() {
+			kept = append(kept, f)
+		}
+	}
+	if stale {
+		p = nil // finish prepares it again, over a snapshot after what it waited for
+	}
+	go func() {
+		defer close(next.done)
+		defer cancel()
+		s.finish(ctx, live, p, err, start)
+	}()
+	return leftover, append(kept, next)
+}
+
+// finish sends the prepared batch p (or, when preparing it failed with
+// err, prepares it again), retries it until it commits, conflicts too
+// often or etcd does not answer, and answers every request of live.
+// Requests that a retry's Txn has no room for are committed after it,
+// here.
+func (s *Store) finish(ctx context.Context, live []*batch.Request, p *prepared, err error, start time.Time) {
 	obs := s.opts.Observer
+	var again *reread
+	var later []*batch.Request
 	for attempt := 1; ; attempt++ {
-		start := time.Now()
-		res, left, next, err := s.attempt(ctx, live, again)
-		again = next
+		if p == nil && err == nil {
+			start = time.Now()
+			a := again
+			again = nil
+			if p, err = s.prepare(ctx, live, a); err == nil {
+				later = append(later, p.left...)
+				live = p.taking(live)
+			}
+		}
+		var res []*batch.Result
+		if err == nil {
+			res, again, err = s.send(ctx, p)
+		}
+		p = nil
 		if err == nil {
 			if obs != nil {
-				obs.Committed(len(live)-len(left), time.Since(start), 0)
+				obs.Committed(len(live), time.Since(start), 0)
 			}
 			s.health.ok()
 			for i, r := range live {
-				if res[i] != nil {
-					r.Done <- *res[i]
-				}
+				r.Done <- *res[i]
 			}
-			return left
+			if len(later) == 0 {
+				return
+			}
+			live, later, again, attempt = later, nil, nil, 0
+			continue
 		}
 		retry := errors.Is(err, errConflict) || errors.Is(err, rpctypes.ErrCompacted) || errors.Is(err, rpctypes.ErrFutureRev)
 		if obs != nil && errors.Is(err, errConflict) {
@@ -137,6 +237,7 @@ func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
 			fail = s.unavailable(fmt.Errorf("conflicting writers: %d attempts", attempt))
 		case retry:
 			s.health.ok()
+			err = nil
 			backoff := time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(time.Millisecond)))
 			select {
 			case <-time.After(backoff):
@@ -148,10 +249,10 @@ func (s *Store) commit(reqs []*batch.Request) (leftover []*batch.Request) {
 		default:
 			fail = s.unavailable(err)
 		}
-		for _, r := range live {
+		for _, r := range append(live, later...) {
 			r.Done <- batch.Result{Err: fail}
 		}
-		return nil
+		return
 	}
 }
 
@@ -174,20 +275,71 @@ type reread struct {
 	entries        map[string]entry
 }
 
-// attempt runs every closure of batch over one snapshot (again's, when
-// the previous attempt lost its comparisons) and commits their writes
-// with one etcd Txn. It returns a result for each request that took part
-// (nil for the others, left for the next batch), or an error: a conflict,
-// with what the Txn read instead, or etcd's.
-func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *reread) ([]*batch.Result, []*batch.Request, *reread, error) {
+// prepared is a batch whose closures have run: the etcd Txn that commits
+// their writes if what they read still holds.
+type prepared struct {
+	snap     *snapshot
+	overlay  map[string][]byte // the batch's writes
+	reads    map[string]int64  // what its closures read, and compare
+	ranges   []keyRange
+	results  []*batch.Result // by request; nil for those left out
+	left     []*batch.Request
+	ops      []clientv3.Op // empty: nothing to write
+	cmps     []clientv3.Cmp
+	elseOps  []clientv3.Op
+	readKeys []string // what elseOps reads after the marker
+	readOnly bool     // ops only reads the marker
+}
+
+// dependsOn reports whether p read a key that before wrote.
+func (p *prepared) dependsOn(before *prepared) bool {
+	for k := range before.overlay {
+		if _, ok := p.reads[k]; ok {
+			return true
+		}
+		for _, r := range p.ranges {
+			if r.holds(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// taking returns the requests of reqs that p includes, and keeps only
+// their results.
+func (p *prepared) taking(reqs []*batch.Request) []*batch.Request {
+	var in []*batch.Request
+	var res []*batch.Result
+	for i, r := range reqs {
+		if p.results[i] != nil {
+			in = append(in, r)
+			res = append(res, p.results[i])
+		}
+	}
+	p.results = res
+	return in
+}
+
+// prepare runs every closure of batch over one snapshot (again's, when
+// the previous attempt lost its comparisons) and builds the etcd Txn
+// that commits their writes. Its results hold a result for each request
+// that takes part (nil for the others, left for the next batch).
+func (s *Store) prepare(ctx context.Context, reqs []*batch.Request, again *reread) (*prepared, error) {
 	var snap *snapshot
 	if again != nil {
 		snap = newSnapshot(s, ctx, again.rev, again.markerRev)
 		maps.Copy(snap.cache, again.entries)
 	} else {
-		pin, err := s.cli.Get(ctx, s.marker)
+		// The snapshot's revision is the member's own (serializable): a
+		// linearizable read would wait for etcd to apply what it is
+		// syncing, a sync's time per batch. A snapshot behind the
+		// cluster is safe: the commit's Txn compares everything the
+		// closures read, and a batch that writes nothing still sends its
+		// comparisons (see send), so no result rests on a stale read.
+		pin, err := s.cli.Get(ctx, s.marker, clientv3.WithSerializable())
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		var markerRev int64
 		if len(pin.Kvs) > 0 {
@@ -209,7 +361,7 @@ func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *rerea
 		t := &tx{snap: snap, writes: batch.Writes{Below: overlay}}
 		ferr := t.run(r.Fn)
 		if err := snap.failed(); err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		// Do the batch's comparisons still fit in one etcd transaction?
 		// Past MaxTxnOps the commit would compare the space's revision
@@ -265,20 +417,16 @@ func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *rerea
 		}
 		e, err := snap.get(k)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		reads[k] = e.modRev
 		if e.modRev != 0 {
 			ops = append(ops, clientv3.OpDelete(s.kv+k))
 		}
 	}
-	if len(ops) == 0 {
-		for _, res := range results {
-			if res != nil && res.Err == nil {
-				res.Rev = snap.markerRev
-			}
-		}
-		return results, left, nil, nil
+	p := &prepared{snap: snap, overlay: overlay, reads: reads, ranges: ranges, results: results, left: left, ops: ops}
+	if len(ops) == 0 && len(reads)+len(ranges) == 0 {
+		return p, nil
 	}
 
 	var cmps []clientv3.Cmp
@@ -294,39 +442,72 @@ func (s *Store) attempt(ctx context.Context, reqs []*batch.Request, again *rerea
 			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.kv+kr.start), "<", snap.rev+1).WithRange(kr.end(s)))
 		}
 	}
-	ops = append(ops, clientv3.OpPut(s.marker, ""))
+	if len(ops) > 0 {
+		p.ops = append(ops, clientv3.OpPut(s.marker, ""))
+	} else {
+		// Nothing to write: the Txn only checks what was read, and reads
+		// the space's latest commit, the result's revision.
+		p.readOnly = true
+		p.ops = []clientv3.Op{clientv3.OpGet(s.marker)}
+	}
+	p.cmps = cmps
 	// If the comparisons fail, the Else reads the keys the batch read (as
 	// many as one Txn may hold), for the next attempt.
-	elseOps := []clientv3.Op{clientv3.OpGet(s.marker)}
-	readKeys := slices.Sorted(maps.Keys(reads))
-	readKeys = readKeys[:min(len(readKeys), s.opts.MaxTxnOps-1)]
-	for _, k := range readKeys {
-		elseOps = append(elseOps, clientv3.OpGet(s.kv+k))
+	p.elseOps = []clientv3.Op{clientv3.OpGet(s.marker)}
+	p.readKeys = slices.Sorted(maps.Keys(reads))
+	p.readKeys = p.readKeys[:min(len(p.readKeys), s.opts.MaxTxnOps-1)]
+	for _, k := range p.readKeys {
+		p.elseOps = append(p.elseOps, clientv3.OpGet(s.kv+k))
 	}
-	resp, err := s.cli.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
+	return p, nil
+}
+
+// send commits p with one etcd Txn. It returns p's results (those that
+// took part), or an error: a conflict, with what the Txn read instead,
+// or etcd's.
+func (s *Store) send(ctx context.Context, p *prepared) ([]*batch.Result, *reread, error) {
+	if len(p.ops) == 0 {
+		for _, res := range p.results {
+			if res.Err == nil {
+				res.Rev = p.snap.markerRev
+			}
+		}
+		return p.results, nil, nil
+	}
+	if s.beforeSend != nil {
+		s.beforeSend()
+	}
+	resp, err := s.cli.Txn(ctx).If(p.cmps...).Then(p.ops...).Else(p.elseOps...).Commit()
 	if err != nil {
-		return nil, nil, nil, &ambiguousError{err}
+		return nil, nil, &ambiguousError{err}
 	}
 	if !resp.Succeeded {
-		again := &reread{rev: resp.Header.Revision, entries: make(map[string]entry, len(readKeys))}
+		again := &reread{rev: resp.Header.Revision, entries: make(map[string]entry, len(p.readKeys))}
 		if m := resp.Responses[0].GetResponseRange(); m != nil && len(m.Kvs) > 0 {
 			again.markerRev = m.Kvs[0].ModRevision
 		}
-		for i, k := range readKeys {
+		for i, k := range p.readKeys {
 			var e entry
 			if r := resp.Responses[i+1].GetResponseRange(); r != nil && len(r.Kvs) > 0 {
 				e = entry{value: value(r.Kvs[0].Value), modRev: r.Kvs[0].ModRevision}
 			}
 			again.entries[k] = e
 		}
-		return nil, nil, again, errConflict
+		return nil, again, errConflict
 	}
-	for _, res := range results {
-		if res != nil && res.Err == nil {
-			res.Rev = resp.Header.Revision
+	rev := resp.Header.Revision
+	if p.readOnly {
+		rev = 0
+		if m := resp.Responses[0].GetResponseRange(); m != nil && len(m.Kvs) > 0 {
+			rev = m.Kvs[0].ModRevision
 		}
 	}
-	return results, left, nil, nil
+	for _, res := range p.results {
+		if res.Err == nil {
+			res.Rev = rev
+		}
+	}
+	return p.results, nil, nil
 }
 
 // comparisons is how many comparisons the batch's commit needs with t's
@@ -377,6 +558,14 @@ type keyRange struct {
 	start string
 	last  string
 	whole bool
+}
+
+// holds reports whether the store key k is in r.
+func (r keyRange) holds(k string) bool {
+	if r.whole {
+		return strings.HasPrefix(k, r.start)
+	}
+	return k >= r.start && k <= r.last
 }
 
 // end is the etcd range end of r.

@@ -173,6 +173,10 @@ type Store struct {
 	closed  bool
 
 	health health
+
+	// beforeSend, set by this package's tests, runs before each batch's
+	// commit Txn is sent.
+	beforeSend func()
 }
 
 var _ store.Store = (*Store)(nil)

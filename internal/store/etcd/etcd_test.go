@@ -540,3 +540,93 @@ func TestConflictRetriesOnWhatTheFailureRead(t *testing.T) {
 		t.Errorf("the transaction ran %d times and copied %q; want 2 runs copying \"2\"", runs, got["copy"])
 	}
 }
+
+// TestPipelinedBatches holds a batch's commit Txn before it is sent and
+// checks that the committer goes on meanwhile (pipelining): a batch that
+// read nothing the held one writes commits beside it, while one that read
+// a key the held batch writes is neither committed nor answered before
+// it, and runs again after it, committing from its value.
+func TestPipelinedBatches(t *testing.T) {
+	srv := etcdtest.Start(t)
+	s := open(t, srv, newPrefix(t))
+	defer s.Close()
+	var held atomic.Bool
+	sending, release := make(chan struct{}), make(chan struct{})
+	etcd.SetBeforeSend(s, func() {
+		if held.CompareAndSwap(false, true) {
+			close(sending)
+			<-release
+		}
+	})
+	type result struct {
+		rev int64
+		err error
+	}
+	update := func(fn func(tx store.Tx) error) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			rev, err := s.Update(context.Background(), fn)
+			ch <- result{rev, err}
+		}()
+		return ch
+	}
+	first := update(func(tx store.Tx) error { return tx.Put("x", []byte("1")) })
+	deadline := time.After(30 * time.Second)
+	select {
+	case <-sending:
+	case <-deadline:
+		t.Fatal("the first batch's Txn was never sent")
+	}
+
+	independent := update(func(tx store.Tx) error {
+		if _, _, err := tx.Get("w"); err != nil {
+			return err
+		}
+		return tx.Put("z", []byte("1"))
+	})
+	select {
+	case r := <-independent:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+	case <-deadline:
+		t.Fatal("a batch that read nothing the held batch writes did not commit beside it")
+	}
+
+	var runs atomic.Int32
+	ran := make(chan struct{}, 16)
+	dependent := update(func(tx store.Tx) error {
+		runs.Add(1)
+		ran <- struct{}{}
+		v, _, err := tx.Get("x")
+		if err != nil {
+			return err
+		}
+		return tx.Put("y", append(v, '!'))
+	})
+	select {
+	case <-ran: // its closure ran while the first batch is held
+	case <-deadline:
+		t.Fatal("the next batch's closures did not run while a batch's Txn was in flight")
+	}
+	select {
+	case r := <-dependent:
+		t.Fatalf("an Update that read what the held batch writes returned (%v) before it", r)
+	default:
+	}
+	close(release)
+	a, b := <-first, <-dependent
+	if a.err != nil || b.err != nil {
+		t.Fatalf("Update errors: %v, %v", a.err, b.err)
+	}
+	if b.rev <= a.rev {
+		t.Errorf("the dependent batch committed at revision %d, not after the held one's %d", b.rev, a.rev)
+	}
+	got := map[string]string{}
+	if _, err := s.Load(context.Background(), func(k string, v []byte) error { got[k] = string(v); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got["y"] != "1!" || runs.Load() < 2 {
+		t.Errorf("y = %q after %d runs; want \"1!\": the closure that read x must run again after the batch that wrote it", got["y"], runs.Load())
+	}
+}
