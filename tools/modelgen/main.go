@@ -14,14 +14,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"go/format"
 	"log"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/cairn-dev/cairn/tools/internal/genfile"
 )
 
 type ref struct {
@@ -70,21 +69,13 @@ func main() {
 	in := flag.String("model", "service-2.json", "botocore service model")
 	out := flag.String("out", "shapes_gen.go", "output file")
 	flag.Parse()
-	raw, err := os.ReadFile(*in)
-	if err != nil {
-		log.Fatal(err)
-	}
 	var m model
-	if err := json.Unmarshal(raw, &m); err != nil {
-		log.Fatalf("modelgen: parse %s: %v", *in, err)
+	if err := genfile.ReadJSON(*in, &m); err != nil {
+		log.Fatalf("modelgen: %v", err)
 	}
 	g := &gen{m: m, patterns: map[string]string{}}
-	src, err := format.Source(g.run())
-	if err != nil {
-		log.Fatalf("modelgen: format: %v", err)
-	}
-	if err := os.WriteFile(*out, src, 0o644); err != nil {
-		log.Fatal(err)
+	if err := genfile.Write(*out, g.run()); err != nil {
+		log.Fatalf("modelgen: %v", err)
 	}
 }
 

@@ -2,29 +2,21 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"go/format"
 	"os"
 	"regexp"
 	"testing"
+
+	"github.com/cairn-dev/cairn/tools/internal/genfile"
 )
 
 // The checked-in shapes_gen.go is what the generator makes of the model
 // today: a change to either without `go generate ./internal/cloudmap` fails
 // here.
 func TestGeneratedFileIsCurrent(t *testing.T) {
-	raw, err := os.ReadFile("../../internal/cloudmap/service-2.json")
+	g := &gen{m: readModel(t), patterns: map[string]string{}}
+	src, err := genfile.Format(g.run())
 	if err != nil {
 		t.Fatal(err)
-	}
-	var m model
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	g := &gen{m: m, patterns: map[string]string{}}
-	src, err := format.Source(g.run())
-	if err != nil {
-		t.Fatalf("format: %v", err)
 	}
 	have, err := os.ReadFile("../../internal/cloudmap/shapes_gen.go")
 	if err != nil {
@@ -38,14 +30,7 @@ func TestGeneratedFileIsCurrent(t *testing.T) {
 // Every model pattern compiles in Go's RE2, directly or through its
 // look-around rewrite, and each rewrite has a condition.
 func TestPatternsCompile(t *testing.T) {
-	raw, err := os.ReadFile("../../internal/cloudmap/service-2.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m model
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readModel(t)
 	used := map[string]bool{}
 	for name, s := range m.Shapes {
 		if s.Pattern == "" {
@@ -69,4 +54,14 @@ func TestPatternsCompile(t *testing.T) {
 			t.Errorf("look-around rewrite of %q matches no model pattern", pat)
 		}
 	}
+}
+
+// readModel is the model the generator reads, Cloud Map's service-2.json.
+func readModel(t *testing.T) model {
+	t.Helper()
+	var m model
+	if err := genfile.ReadJSON("../../internal/cloudmap/service-2.json", &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
