@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,11 +42,8 @@ func (a *adminFlags) parse(args []string, usage string) (code int, ok bool) {
 		fmt.Fprint(a.fs.Output(), usage)
 		a.fs.PrintDefaults()
 	}
-	if err := a.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
+	if code, ok := parseArgs(a.fs, args); !ok {
+		return code, false
 	}
 	if a.fs.NArg() > 0 {
 		fmt.Fprintf(a.fs.Output(), "%s: unexpected argument %q\n", a.fs.Name(), a.fs.Arg(0))
@@ -113,11 +109,8 @@ func importCommand(args []string, getenv func(string) string, stdout, stderr io.
 		"Creates, in your account, the namespaces, services and instances a state file (JSON or YAML,\n" +
 		"the format of cairn export) describes; what exists already is left as it is.\n\n"
 	a.fs.Usage = func() { fmt.Fprint(stderr, usage); a.fs.PrintDefaults() }
-	if err := a.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(a.fs, args); !ok {
+		return code
 	}
 	if a.fs.NArg() != 1 {
 		a.fs.Usage()
@@ -277,11 +270,8 @@ func healthcheckCommand(args []string, getenv func(string) string, stdout, stder
 		fmt.Fprint(stderr, "Usage: cairn healthcheck [--endpoint URL]\n\nExits 0 when GET /healthz answers ok, 1 otherwise.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	client := &http.Client{Timeout: *timeout}
 	resp, err := client.Get(strings.TrimSuffix(*endpoint, "/") + "/healthz")

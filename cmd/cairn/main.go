@@ -308,18 +308,10 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	endpoints := ""
 	s.str(&cfg.StoreKind, "store", "CAIRN_STORE", "where the state is kept: bolt (the embedded store in --data-dir) or etcd (--etcd-endpoints; any number of servers can share it)")
 	s.str(&endpoints, "etcd-endpoints", "CAIRN_ETCD_ENDPOINTS", "etcd's client URLs, comma-separated, such as http://10.0.0.1:2379,http://10.0.0.2:2379 (with --store etcd)")
-	s.str(&cfg.Etcd.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate (https:// endpoints)")
-	s.str(&cfg.Etcd.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd's --client-cert-auth")
-	s.str(&cfg.Etcd.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
-	s.str(&cfg.Etcd.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
-	s.str(&cfg.Etcd.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username (prefer the environment variable: flags show in ps)")
-	s.str(&cfg.Etcd.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state; servers that share it share the state (default /cairn/)")
+	s.etcdConnection(&cfg.Etcd)
 	s.integer(&cfg.Etcd.MaxTxnOps, "etcd-max-txn-ops", "CAIRN_ETCD_MAX_TXN_OPS", "etcd's --max-txn-ops: the most operations cairn puts in one etcd transaction (default 128, etcd's default)")
-	if err := s.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, 0, false
-		}
-		return cfg, 2, false
+	if code, ok := parseArgs(s.fs, args); !ok {
+		return cfg, code, false
 	}
 	if s.fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "cairn serve: unexpected argument %q\n", s.fs.Arg(0))
@@ -361,4 +353,28 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 		cfg.Logger.Warn("malformed environment variable overridden by its flag", "err", w)
 	}
 	return cfg, 0, true
+}
+
+// etcdConnection adds the flags (and their twins) of how to reach etcd,
+// which serve and migrate share: TLS, authentication and the key prefix.
+func (s *settings) etcdConnection(o *server.EtcdConfig) {
+	s.str(&o.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate (https:// endpoints)")
+	s.str(&o.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd's --client-cert-auth")
+	s.str(&o.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
+	s.str(&o.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
+	s.str(&o.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username (prefer the environment variable: flags show in ps)")
+	s.str(&o.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state; servers that share it share the state (default /cairn/)")
+}
+
+// parseArgs parses a command's flags; ok is false when the command should
+// end at once with code: 0 after -h, 2 after a flag it could not parse
+// (the flag package has said why).
+func parseArgs(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 	"github.com/cairn-dev/cairn/internal/store/etcd"
 	"github.com/cairn-dev/cairn/internal/store/storecopy"
+	"github.com/cairn-dev/cairn/server"
 )
 
 const migrateUsage = `Usage: cairn migrate --from STORE --to STORE [--force] [flags]
@@ -33,7 +34,7 @@ authentication and the key prefix). The target must be empty unless
 func migrate(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	var from, to string
 	var force bool
-	var eo etcd.Options
+	var ec server.EtcdConfig
 	s := &settings{fs: flag.NewFlagSet("cairn migrate", flag.ContinueOnError), getenv: getenv}
 	s.fs.SetOutput(stderr)
 	s.fs.Usage = func() {
@@ -43,18 +44,11 @@ func migrate(args []string, getenv func(string) string, stdout, stderr io.Writer
 	s.fs.StringVar(&from, "from", "", "the store to copy: bolt:DIR or etcd:ENDPOINTS")
 	s.fs.StringVar(&to, "to", "", "the store to copy into: bolt:DIR or etcd:ENDPOINTS")
 	s.fs.BoolVar(&force, "force", false, "copy into a store that is not empty, replacing what it holds")
-	s.str(&eo.CAFile, "etcd-ca", "CAIRN_ETCD_CA", "CA certificate file that verifies etcd's server certificate")
-	s.str(&eo.CertFile, "etcd-cert", "CAIRN_ETCD_CERT", "client certificate file for etcd")
-	s.str(&eo.KeyFile, "etcd-key", "CAIRN_ETCD_KEY", "key file of --etcd-cert")
-	s.str(&eo.Username, "etcd-username", "CAIRN_ETCD_USERNAME", "etcd user, when etcd's authentication is on")
-	s.str(&eo.Password, "etcd-password", "CAIRN_ETCD_PASSWORD", "password of --etcd-username")
-	s.str(&eo.Prefix, "etcd-prefix", "CAIRN_ETCD_PREFIX", "etcd key prefix of cairn's state (default /cairn/)")
-	if err := s.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	s.etcdConnection(&ec)
+	if code, ok := parseArgs(s.fs, args); !ok {
+		return code
 	}
+	eo := etcd.Options{CAFile: ec.CAFile, CertFile: ec.CertFile, KeyFile: ec.KeyFile, Username: ec.Username, Password: ec.Password, Prefix: ec.Prefix}
 	if s.fs.NArg() > 0 || from == "" || to == "" {
 		fmt.Fprint(stderr, "cairn migrate: give --from and --to\n\n")
 		s.fs.Usage()

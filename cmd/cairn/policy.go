@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,11 +44,8 @@ func policyCommand(args []string, getenv func(string) string, stdout, stderr io.
 	resource := fs.String("resource", "*", "the resource's ARN (a namespace or service), or * for the actions without a resource type")
 	var ctxFlags contextList
 	fs.Var(&ctxFlags, "context", "a request context key and its value, such as servicediscovery:NamespaceName=shop or aws:ResourceTag/team=a; repeat for more keys, or a key for more values")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args[1:]); !ok {
+		return code
 	}
 	if *credsPath == "" || *profile == "" || *action == "" || fs.NArg() > 0 {
 		fs.Usage()

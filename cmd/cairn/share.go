@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -38,32 +36,22 @@ func (a *accountList) Set(v string) error {
 // credentials (environment, shared files or --profile), which must be the
 // namespace owner's.
 func shareCommand(cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("cairn "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", envOr(getenv, "CAIRN_ENDPOINT", "http://127.0.0.1:9080"), "cairn's API endpoint (env CAIRN_ENDPOINT)")
-	namespace := fs.String("namespace", "", "the namespace's ID or ARN")
-	region := fs.String("region", envOr(getenv, "AWS_REGION", envOr(getenv, "AWS_DEFAULT_REGION", "us-east-1")), "the region the namespace is in (env AWS_REGION)")
-	profile := fs.String("profile", getenv("AWS_PROFILE"), "the AWS profile whose credentials sign the call (env AWS_PROFILE)")
+	a := newAdminFlags(cmd, getenv, stderr)
+	namespace := a.fs.String("namespace", "", "the namespace's ID or ARN")
 	var accounts accountList
 	if cmd != "shares" {
-		fs.Var(&accounts, "account", "a 12-digit account ID to "+cmd+" with; repeat or separate with commas")
+		a.fs.Var(&accounts, "account", "a 12-digit account ID to "+cmd+" with; repeat or separate with commas")
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cairn %s --namespace ID-or-ARN", cmd)
-		if cmd != "shares" {
-			fmt.Fprint(stderr, " --account 111111111111 [--account …]")
-		}
-		fmt.Fprintf(stderr, " [flags]\n\nSigned with your AWS credentials, which must be the namespace owner's.\n\n")
-		fs.PrintDefaults()
+	usage := "Usage: cairn " + cmd + " --namespace ID-or-ARN"
+	if cmd != "shares" {
+		usage += " --account 111111111111 [--account …]"
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	usage += " [flags]\n\nSigned with your AWS credentials, which must be the namespace owner's.\n\n"
+	if code, ok := a.parse(args, usage); !ok {
+		return code
 	}
 	if *namespace == "" || (cmd != "shares" && len(accounts) == 0) {
-		fs.Usage()
+		a.fs.Usage()
 		return 2
 	}
 	target := map[string]string{"share": "ShareNamespace", "unshare": "UnshareNamespace", "shares": "ListNamespaceShares"}[cmd]
@@ -71,9 +59,7 @@ func shareCommand(cmd string, args []string, getenv func(string) string, stdout,
 	if cmd == "shares" {
 		body, _ = json.Marshal(map[string]any{"NamespaceId": *namespace})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := signedCall(ctx, *endpoint, *region, *profile, api.AdminTargetPrefix+target, body)
+	out, err := a.call(target, body)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn %s: %v\n", cmd, err)
 		return 1
