@@ -298,19 +298,32 @@ func (h *Handler) listHostedZones(account string, q map[string][]string) (any, e
 	default:
 		return nil, invalidInput("HostedZoneType must be PrivateHostedZone, not %q", t)
 	}
-	marker := zoneID(first(q, "marker"))
-	out := &listHostedZonesResponse{Xmlns: xmlns, HostedZones: []hostedZone{}, Marker: marker, MaxItems: strconv.Itoa(n)}
-	for _, z := range h.cfg.Registry.Zones(account) { // sorted by ID
-		if z.HostedZoneID < marker || privateOnly && !z.Private {
+	out := &listHostedZonesResponse{Xmlns: xmlns}
+	out.HostedZones, out.markerPage = pageByMarker(h.cfg.Registry.Zones(account), zoneID(first(q, "marker")), n,
+		func(z *registry.Zone) string { return z.HostedZoneID },
+		func(z *registry.Zone) bool { return z.Private || !privateOnly },
+		h.hostedZoneOut)
+	return out, nil
+}
+
+// pageByMarker is one page of a List operation that takes a Marker: the
+// items from the one whose ID is marker on (items are sorted by ID), that
+// keep keeps, at most n, each made into the answer's shape by out.
+func pageByMarker[T, O any](items []T, marker string, n int, id func(*T) string, keep func(*T) bool, out func(*T) O) ([]O, markerPage) {
+	page := markerPage{Marker: marker, MaxItems: strconv.Itoa(n)}
+	list := []O{}
+	for i := range items {
+		it := &items[i]
+		if id(it) < marker || !keep(it) {
 			continue
 		}
-		if len(out.HostedZones) == n {
-			out.IsTruncated, out.NextMarker = true, z.HostedZoneID
+		if len(list) == n {
+			page.IsTruncated, page.NextMarker = true, id(it)
 			break
 		}
-		out.HostedZones = append(out.HostedZones, h.hostedZoneOut(&z))
+		list = append(list, out(it))
 	}
-	return out, nil
+	return list, page
 }
 
 func (h *Handler) listHostedZonesByName(account string, q map[string][]string) (any, error) {
@@ -448,18 +461,11 @@ func (h *Handler) listHealthChecks(account string, q map[string][]string) (any, 
 	if err != nil {
 		return nil, err
 	}
-	marker := first(q, "marker")
-	out := &listHealthChecksResponse{Xmlns: xmlns, HealthChecks: []healthCheck{}, Marker: marker, MaxItems: strconv.Itoa(n)}
-	for _, hc := range h.cfg.Registry.HealthChecks(account) { // sorted by ID
-		if hc.ID < marker {
-			continue
-		}
-		if len(out.HealthChecks) == n {
-			out.IsTruncated, out.NextMarker = true, hc.ID
-			break
-		}
-		out.HealthChecks = append(out.HealthChecks, healthCheckOut(&hc))
-	}
+	out := &listHealthChecksResponse{Xmlns: xmlns}
+	out.HealthChecks, out.markerPage = pageByMarker(h.cfg.Registry.HealthChecks(account), first(q, "marker"), n,
+		func(hc *registry.HealthCheck) string { return hc.ID },
+		func(*registry.HealthCheck) bool { return true },
+		healthCheckOut)
 	return out, nil
 }
 

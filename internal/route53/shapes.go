@@ -44,14 +44,20 @@ type getHostedZoneResponse struct {
 	VPCs          []vpc          `xml:"VPCs>VPC,omitempty"`
 }
 
+// markerPage is how the List operations that take a Marker page, after
+// their items.
+type markerPage struct {
+	Marker      string `xml:"Marker"`
+	IsTruncated bool   `xml:"IsTruncated"`
+	NextMarker  string `xml:"NextMarker,omitempty"`
+	MaxItems    string `xml:"MaxItems"`
+}
+
 type listHostedZonesResponse struct {
 	XMLName     xml.Name     `xml:"ListHostedZonesResponse"`
 	Xmlns       string       `xml:"xmlns,attr"`
 	HostedZones []hostedZone `xml:"HostedZones>HostedZone"`
-	Marker      string       `xml:"Marker"`
-	IsTruncated bool         `xml:"IsTruncated"`
-	NextMarker  string       `xml:"NextMarker,omitempty"`
-	MaxItems    string       `xml:"MaxItems"`
+	markerPage
 }
 
 type listHostedZonesByNameResponse struct {
@@ -125,10 +131,7 @@ type listHealthChecksResponse struct {
 	XMLName      xml.Name      `xml:"ListHealthChecksResponse"`
 	Xmlns        string        `xml:"xmlns,attr"`
 	HealthChecks []healthCheck `xml:"HealthChecks>HealthCheck"`
-	Marker       string        `xml:"Marker"`
-	IsTruncated  bool          `xml:"IsTruncated"`
-	NextMarker   string        `xml:"NextMarker,omitempty"`
-	MaxItems     string        `xml:"MaxItems"`
+	markerPage
 }
 
 type getHealthCheckCountResponse struct {
