@@ -80,6 +80,17 @@ type Target struct {
 	Measured bool `json:"measured"`
 }
 
+// verdict is the target's "met" column: yes, no or not measured.
+func (t Target) verdict() string {
+	switch {
+	case !t.Measured:
+		return "not measured"
+	case t.Met:
+		return "yes"
+	}
+	return "no"
+}
+
 // MachineInfo describes this machine.
 func MachineInfo() Machine {
 	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH}
@@ -223,14 +234,7 @@ func (r *Report) WriteTable(w io.Writer) {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "target\twant\tgot\tmet\t")
 		for _, t := range r.Targets {
-			met := "no"
-			switch {
-			case !t.Measured:
-				met = "not measured"
-			case t.Met:
-				met = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Name, t.Want, t.Got, met)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Name, t.Want, t.Got, t.verdict())
 		}
 		tw.Flush()
 	}
@@ -419,14 +423,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fmt.Fprintln(w, "| target | want | got | met |")
 		fmt.Fprintln(w, "|---|---|---|---|")
 		for _, t := range r.Targets {
-			met := "no"
-			switch {
-			case !t.Measured:
-				met = "not measured"
-			case t.Met:
-				met = "yes"
-			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, met)
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, t.verdict())
 		}
 		fmt.Fprintln(w)
 	}

@@ -232,62 +232,28 @@ func Seed(ctx context.Context, e *Endpoint, p Plan, create bool, conc int, log i
 	if !create {
 		return s, nil
 	}
-	var next, done atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() { // progress
-		defer close(progressDone)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				fmt.Fprintf(log, "seeding: %d/%d instances registered\n", done.Load(), len(jobs))
+	err = parallel(len(jobs), conc, time.Second, func(done, total int) {
+		fmt.Fprintf(log, "seeding: %d/%d instances registered\n", done, total)
+	}, func() func(n int) error {
+		c := e.NewConn()
+		return func(n int) error {
+			j := jobs[n]
+			body, _ := json.Marshal(map[string]any{"ServiceId": j.svcID, "InstanceId": j.id, "Attributes": j.attrs})
+			var err error
+			for try := 0; try < 5; try++ { // moto's server drops connections under load
+				if _, err = c.Do(ctx, TargetPrefix+"RegisterInstance", body, PayloadHash(body)); err == nil || isAPIErr(err) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
+			if err != nil {
+				return fmt.Errorf("register %s in %s: %w", j.id, j.svcID, err)
+			}
+			return nil
 		}
-	}()
-	for range max(conc, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := e.NewConn()
-			for {
-				n := int(next.Add(1) - 1)
-				if n >= len(jobs) {
-					return
-				}
-				j := jobs[n]
-				body, _ := json.Marshal(map[string]any{"ServiceId": j.svcID, "InstanceId": j.id, "Attributes": j.attrs})
-				var err error
-				for try := 0; try < 5; try++ { // moto's server drops connections under load
-					if _, err = c.Do(ctx, TargetPrefix+"RegisterInstance", body, PayloadHash(body)); err == nil || isAPIErr(err) {
-						break
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("register %s in %s: %w", j.id, j.svcID, err)
-					}
-					mu.Unlock()
-					next.Store(int64(len(jobs)))
-					return
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	close(stop)
-	<-progressDone // the progress line and the summary below share log, which need not be safe for concurrent use
-	if firstErr != nil {
-		return nil, firstErr
+	})
+	if err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(log, "seeding: %d instances in %d namespaces registered in %.1fs\n", len(jobs), len(names), time.Since(started).Seconds())
 	return s, nil
@@ -368,4 +334,58 @@ func listServices(ctx context.Context, e *Endpoint, nsID string) (map[string]str
 		}
 		token = out.NextToken
 	}
+}
+
+// parallel runs job n for every n in [0, total) on conc workers, each
+// worker's job func made by newWorker, and calls progress with how many
+// are done every tick while they run (never after it returns: progress
+// and the caller may share a writer). It stops at the first error and
+// returns it.
+func parallel(total, conc int, tick time.Duration, progress func(done, total int), newWorker func() func(n int) error) error {
+	var next, done atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				progress(int(done.Load()), total)
+			}
+		}
+	}()
+	for range max(conc, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			job := newWorker()
+			for {
+				n := int(next.Add(1) - 1)
+				if n >= total {
+					return
+				}
+				if err := job(n); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					next.Store(int64(total))
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-progressDone
+	return firstErr
 }

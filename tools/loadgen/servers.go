@@ -211,6 +211,12 @@ func (s *Server) startProcess(bin string, args []string, wantDNS bool, log io.Wr
 
 // waitHealthy polls url every 2 ms until it answers 200.
 func waitHealthy(url string, exited <-chan struct{}, timeout time.Duration) error {
+	return waitHTTP(url, exited, timeout, 2*time.Millisecond, func(status int) bool { return status == http.StatusOK })
+}
+
+// waitHTTP polls url every so often until its answer's status is one ok
+// accepts, the server exits, or timeout passes.
+func waitHTTP(url string, exited <-chan struct{}, timeout, every time.Duration, ok func(status int) bool) error {
 	deadline := time.Now().Add(timeout)
 	c := &http.Client{Timeout: time.Second}
 	for {
@@ -218,9 +224,10 @@ func waitHealthy(url string, exited <-chan struct{}, timeout time.Duration) erro
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if ok(resp.StatusCode) {
 				return nil
 			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
 		select {
 		case <-exited:
@@ -228,9 +235,9 @@ func waitHealthy(url string, exited <-chan struct{}, timeout time.Duration) erro
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer 200 within %v (last error: %v)", url, timeout, err)
+			return fmt.Errorf("%s did not answer within %v (last: %v)", url, timeout, err)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(every)
 	}
 }
 
@@ -282,34 +289,12 @@ func StartMoto(o MotoOptions) (*Server, error) {
 	s.cmd, s.PID, s.exited = cmd, cmd.Process.Pid, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 	s.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := waitAnswer(s.Endpoint+"/moto-api/", s.exited, time.Minute); err != nil {
+	if err := waitHTTP(s.Endpoint+"/moto-api/", s.exited, time.Minute, 20*time.Millisecond, func(int) bool { return true }); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("moto: %w\n%s", err, s.stderr.String())
 	}
 	s.Ready = time.Since(began)
 	return s, nil
-}
-
-func waitAnswer(url string, exited <-chan struct{}, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	c := &http.Client{Timeout: time.Second}
-	for {
-		resp, err := c.Get(url)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return nil
-		}
-		select {
-		case <-exited:
-			return errors.New("moto_server exited")
-		default:
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // StartTrivialServer starts the trivial in-process server as a Server.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -104,57 +103,23 @@ func SeedStore(ctx context.Context, dir string, p Plan, c registry.Caller, dropO
 		}
 	}
 	total := p.TotalInstances()
-	var next, done atomic.Int64
 	var attrBytes atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				fmt.Fprintf(log, "seeding the store: %d/%d instances\n", done.Load(), total)
-			}
+	err = parallel(total, conc, 5*time.Second, func(done, total int) {
+		fmt.Fprintf(log, "seeding the store: %d/%d instances\n", done, total)
+	}, func() func(n int) error {
+		return func(n int) error {
+			k := n % p.Instances
+			j := n / p.Instances % p.Services
+			i := n / (p.Instances * p.Services)
+			attrs := InstanceAttributes(i, j, k)
+			attrBytes.Add(int64(AttributeBytes(attrs)))
+			_, err := reg.RegisterInstance(ctx, c, &cloudmap.RegisterInstanceRequest{ServiceId: svcIDs[i][j], InstanceId: instanceID(k), Attributes: attrs})
+			return err
 		}
-	}()
-	for range max(conc, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				n := int(next.Add(1) - 1)
-				if n >= total {
-					return
-				}
-				k := n % p.Instances
-				j := n / p.Instances % p.Services
-				i := n / (p.Instances * p.Services)
-				attrs := InstanceAttributes(i, j, k)
-				attrBytes.Add(int64(AttributeBytes(attrs)))
-				_, err := reg.RegisterInstance(ctx, c, &cloudmap.RegisterInstanceRequest{ServiceId: svcIDs[i][j], InstanceId: instanceID(k), Attributes: attrs})
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					next.Store(int64(total))
-					return
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	close(stop)
-	if firstErr != nil {
+	})
+	if err != nil {
 		closeAll()
-		return nil, firstErr
+		return nil, err
 	}
 	reg.Close()
 	if dropOps {
