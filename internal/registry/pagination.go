@@ -1,37 +1,19 @@
 package registry
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"sort"
-	"strings"
+
+	"github.com/cairn-dev/cairn/internal/pagetoken"
 )
 
 // A page token carries the sort key of the last item returned, bound to the
-// operation and request it was issued for, and signed so that a forged or
-// altered token is refused. Items are listed in a stable order, so items
-// that come and go between pages cause neither duplicates nor gaps among
-// the items that stay.
-type pageToken struct {
-	Op    string `json:"o"`
-	Query string `json:"q"` // fingerprint of the caller and the filters
-	After string `json:"a"`
-}
+// operation and request it was issued for, and signed (see
+// internal/pagetoken). Items are listed in a stable order, so items that
+// come and go between pages cause neither duplicates nor gaps among the
+// items that stay.
+type pageToken = pagetoken.Token
 
-const macLen = 16
-
-// tokenPrefix starts every token, so that none starts with "-", which the
-// AWS CLIs would take for an option.
-const tokenPrefix = "t"
-
-func (r *Registry) encodeToken(t pageToken) string {
-	body := encode(t)
-	m := hmac.New(sha256.New, r.tokenKey)
-	m.Write(body)
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:macLen], body...))
-}
+func (r *Registry) encodeToken(t pageToken) string { return pagetoken.Sign(r.tokenKey, t) }
 
 // decodeToken returns the position a token resumes after, or an InvalidInput
 // error when the token was not issued by this server for the same request.
@@ -39,23 +21,9 @@ func (r *Registry) decodeToken(tok, op, query string) (string, error) {
 	if tok == "" {
 		return "", nil
 	}
-	bad := invalid("The NextToken %q is not valid for this request; use the NextToken of the previous page of the same request", clip(tok))
-	enc, ok := strings.CutPrefix(tok, tokenPrefix)
-	if !ok {
-		return "", bad
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil || len(raw) <= macLen {
-		return "", bad
-	}
-	m := hmac.New(sha256.New, r.tokenKey)
-	m.Write(raw[macLen:])
-	if !hmac.Equal(m.Sum(nil)[:macLen], raw[:macLen]) {
-		return "", bad
-	}
-	var t pageToken
-	if err := json.Unmarshal(raw[macLen:], &t); err != nil || t.Op != op || t.Query != query {
-		return "", bad
+	t, ok := pagetoken.Open(r.tokenKey, tok)
+	if !ok || t.Op != op || t.Query != query {
+		return "", invalid("The NextToken %q is not valid for this request; use the NextToken of the previous page of the same request", clip(tok))
 	}
 	return t.After, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/cairn-dev/cairn/internal/pagetoken"
 )
 
 func tokenRegistry(key string) *Registry { return &Registry{tokenKey: []byte(key)} }
@@ -64,15 +66,15 @@ func TestTokenRefused(t *testing.T) {
 
 	forgedMAC := append([]byte(nil), raw...)
 	forgedMAC[0] ^= 1
-	altered := append([]byte(nil), raw[:macLen]...)
-	altered = append(altered, strings.Replace(string(raw[macLen:]), "srv-1", "srv-2", 1)...)
+	altered := append([]byte(nil), raw[:pagetoken.MACLen]...)
+	altered = append(altered, strings.Replace(string(raw[pagetoken.MACLen:]), "srv-1", "srv-2", 1)...)
 	for name, bad := range map[string]struct{ tok, op, query string }{
 		"other operation":  {tok, "ListNamespaces", "q1"},
 		"other query":      {tok, "ListServices", "q2"},
 		"forged MAC":       {base64.RawURLEncoding.EncodeToString(forgedMAC), "ListServices", "q1"},
 		"altered position": {base64.RawURLEncoding.EncodeToString(altered), "ListServices", "q1"},
 		"truncated":        {tok[:len(tok)-4], "ListServices", "q1"},
-		"MAC only":         {base64.RawURLEncoding.EncodeToString(raw[:macLen]), "ListServices", "q1"},
+		"MAC only":         {base64.RawURLEncoding.EncodeToString(raw[:pagetoken.MACLen]), "ListServices", "q1"},
 		"not base64":       {"!!!not-base64!!!", "ListServices", "q1"},
 		"padded base64":    {base64.URLEncoding.EncodeToString(raw) + "==", "ListServices", "q1"},
 		"standard base64":  {"+/" + tok, "ListServices", "q1"},
@@ -112,7 +114,7 @@ func TestTokenRefused(t *testing.T) {
 func signBody(r *Registry, body []byte) string {
 	m := hmac.New(sha256.New, r.tokenKey)
 	m.Write(body)
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:macLen], body...))
+	return pagetoken.Prefix + base64.RawURLEncoding.EncodeToString(append(m.Sum(nil)[:pagetoken.MACLen], body...))
 }
 
 func TestPaginate(t *testing.T) {
