@@ -58,85 +58,31 @@ func checkHealthCheck(hc *cloudmap.HealthCheckConfig, ns *nsRecord, records stri
 
 // CreateService creates a service in a namespace.
 func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.CreateServiceRequest) (*cloudmap.CreateServiceResponse, error) {
-	if err := check(in); err != nil {
+	nsRef, records, err := checkCreateService(c, in)
+	if err != nil {
 		return nil, err
-	}
-	nsRef := in.NamespaceId
-	if in.DnsConfig != nil && in.DnsConfig.NamespaceId != "" {
-		if nsRef == "" {
-			nsRef = in.DnsConfig.NamespaceId
-		} else if id, _ := resolveID(c, "namespace", ResNamespace, nsRef); id != in.DnsConfig.NamespaceId {
-			return nil, invalid("NamespaceId %s and DnsConfig.NamespaceId %s differ", in.NamespaceId, in.DnsConfig.NamespaceId)
-		}
-	}
-	if nsRef == "" {
-		return nil, invalid("NamespaceId is required")
-	}
-	if err := checkTags(in.Tags, ""); err != nil {
-		return nil, err
-	}
-	if in.HealthCheckConfig != nil && in.HealthCheckCustomConfig != nil {
-		return nil, invalid("A service can have HealthCheckConfig or HealthCheckCustomConfig, not both")
-	}
-	var records string
-	if in.DnsConfig != nil {
-		if in.Type == cloudmap.ServiceTypeOptionHttp {
-			return nil, invalid("A service of Type HTTP can't include a DnsConfig element")
-		}
-		var err error
-		if records, err = recordSet(in.DnsConfig.DnsRecords); err != nil {
-			return nil, err
-		}
-		if records == "CNAME" && in.DnsConfig.RoutingPolicy == cloudmap.RoutingPolicyMultivalue {
-			return nil, invalid("A service with a CNAME record must use the WEIGHTED routing policy")
-		}
 	}
 	fp := *in
 	fp.CreatorRequestId = ""
 	fingerprint := fingerprint(fp)
 	s := c.scope()
 	var out *svcRecord
-	err := r.update(ctx, func(tx store.Tx) error {
+	err = r.update(ctx, func(tx store.Tx) error {
 		out = nil
 		var idem string
 		if in.CreatorRequestId != "" {
 			idem = idemKey(s, "svc", in.CreatorRequestId)
-			prev, err := getRecord[idemRecord](tx, idem)
-			if err != nil {
+			var err error
+			if out, err = txServiceOfToken(tx, s, idem, in.CreatorRequestId, fingerprint); out != nil || err != nil {
 				return err
-			}
-			if prev != nil {
-				svc, err := getRecord[svcRecord](tx, svcKey(prev.ResourceID))
-				if err != nil {
-					return err
-				}
-				if svc != nil && prev.Fingerprint == fingerprint {
-					out = svc
-					return nil
-				}
-				if svc == nil {
-					svc = &svcRecord{scope: s}
-				}
-				return &Error{Kind: KindAlreadyExists, Resource: ResService, CreatorRequestID: in.CreatorRequestId,
-					ServiceID: prev.ResourceID, ServiceARN: ServiceARN(svc.Region, svc.Account, prev.ResourceID),
-					Message: fmt.Sprintf("The CreatorRequestId %s was already used to create service %s with different parameters", in.CreatorRequestId, prev.ResourceID)}
 			}
 		}
 		ns, err := txNamespace(tx, c, nsRef)
 		if err != nil {
 			return err
 		}
-		// A namespace whose deletion is in flight takes no new services:
-		// the deletion would end FAIL, the namespace no longer empty.
-		if held, ok, err := tx.Get(pLock + nsKey(ns.ID)); err != nil {
+		if err := txTakesServices(tx, ns); err != nil {
 			return err
-		} else if ok {
-			if op, err := getRecord[opRecord](tx, opKey(string(held))); err != nil {
-				return err
-			} else if op != nil && op.Type == cloudmap.OperationTypeDeleteNamespace {
-				return &Error{Kind: KindNotFound, Resource: ResNamespace,
-					Message: fmt.Sprintf("The namespace %s is being deleted (operation %s)", ns.ID, held)}
-			}
 		}
 		if ns.Type == cloudmap.NamespaceTypeHttp && in.DnsConfig != nil {
 			return invalid("When you specify an HTTP service, you can't include a DnsConfig element.")
@@ -145,42 +91,14 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 			return err
 		}
 		nameKey := svcNameKey(ns.ID, in.Name, ns.isDNS())
-		if held, ok, err := tx.Get(nameKey); err != nil {
+		if err := txServiceNameFree(tx, ns, nameKey, in.Name); err != nil {
 			return err
-		} else if ok {
-			e := &Error{Kind: KindAlreadyExists, Resource: ResService, ServiceID: string(held), ServiceARN: ServiceARN(ns.Region, ns.Account, string(held)),
-				Message: fmt.Sprintf("A service named %s already exists in namespace %s: %s", in.Name, ns.ID, held)}
-			if other, _ := getRecord[svcRecord](tx, svcKey(string(held))); other != nil {
-				e.CreatorRequestID = other.CreatorRequestID
-			}
-			return e
 		}
 		id, err := chosenID(ctx, tx, svcKey, newServiceID)
 		if err != nil {
 			return err
 		}
-		svc := &svcRecord{scope: ns.scope, ID: id, NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
-			Description: in.Description, CreatorRequestID: in.CreatorRequestId, HealthCheckConfig: in.HealthCheckConfig,
-			CreateDate: r.now().UnixMilli(), Revision: r.revisionFloor(), Tags: dedupTags(in.Tags)}
-		if ns.Account != c.Account {
-			svc.CreatedBy = c.Account // a service in a namespace shared with the caller
-		}
-		if in.DnsConfig != nil {
-			dc := *in.DnsConfig
-			dc.NamespaceId = ns.ID
-			if dc.RoutingPolicy == "" {
-				dc.RoutingPolicy = cloudmap.RoutingPolicyMultivalue
-				if records == "CNAME" {
-					dc.RoutingPolicy = cloudmap.RoutingPolicyWeighted
-				}
-			}
-			svc.DNSConfig = &dc
-			svc.Type = cloudmap.ServiceTypeDnsHttp
-		}
-		if in.HealthCheckCustomConfig != nil {
-			one := int32(1) // deprecated: "always set to 1"
-			svc.HealthCheckCustomConfig = &cloudmap.HealthCheckCustomConfig{FailureThreshold: &one}
-		}
+		svc := r.newService(c, ns, id, in, records)
 		if err := tx.Put(nameKey, []byte(svc.ID)); err != nil {
 			return err
 		}
@@ -200,6 +118,129 @@ func (r *Registry) CreateService(ctx context.Context, c Caller, in *cloudmap.Cre
 		return nil, err
 	}
 	return &cloudmap.CreateServiceResponse{Service: serviceOut(out, 0)}, nil
+}
+
+// checkCreateService checks what a CreateService request can be refused
+// for before reading the store, and returns the namespace it names (ID
+// or ARN) and its record set (see recordSet).
+func checkCreateService(c Caller, in *cloudmap.CreateServiceRequest) (nsRef, records string, err error) {
+	if err := check(in); err != nil {
+		return "", "", err
+	}
+	nsRef = in.NamespaceId
+	if in.DnsConfig != nil && in.DnsConfig.NamespaceId != "" {
+		if nsRef == "" {
+			nsRef = in.DnsConfig.NamespaceId
+		} else if id, _ := resolveID(c, "namespace", ResNamespace, nsRef); id != in.DnsConfig.NamespaceId {
+			return "", "", invalid("NamespaceId %s and DnsConfig.NamespaceId %s differ", in.NamespaceId, in.DnsConfig.NamespaceId)
+		}
+	}
+	if nsRef == "" {
+		return "", "", invalid("NamespaceId is required")
+	}
+	if err := checkTags(in.Tags, ""); err != nil {
+		return "", "", err
+	}
+	if in.HealthCheckConfig != nil && in.HealthCheckCustomConfig != nil {
+		return "", "", invalid("A service can have HealthCheckConfig or HealthCheckCustomConfig, not both")
+	}
+	if in.DnsConfig != nil {
+		if in.Type == cloudmap.ServiceTypeOptionHttp {
+			return "", "", invalid("A service of Type HTTP can't include a DnsConfig element")
+		}
+		if records, err = recordSet(in.DnsConfig.DnsRecords); err != nil {
+			return "", "", err
+		}
+		if records == "CNAME" && in.DnsConfig.RoutingPolicy == cloudmap.RoutingPolicyMultivalue {
+			return "", "", invalid("A service with a CNAME record must use the WEIGHTED routing policy")
+		}
+	}
+	return nsRef, records, nil
+}
+
+// txServiceOfToken returns the service a CreatorRequestId already made
+// (idem is its key), when the request is the same (fingerprint); nil when
+// the token is new; AlreadyExists when it made a service of other
+// parameters.
+func txServiceOfToken(tx store.Tx, s scope, idem, token, fingerprint string) (*svcRecord, error) {
+	prev, err := getRecord[idemRecord](tx, idem)
+	if err != nil || prev == nil {
+		return nil, err
+	}
+	svc, err := getRecord[svcRecord](tx, svcKey(prev.ResourceID))
+	if err != nil {
+		return nil, err
+	}
+	if svc != nil && prev.Fingerprint == fingerprint {
+		return svc, nil
+	}
+	if svc == nil {
+		svc = &svcRecord{scope: s}
+	}
+	return nil, &Error{Kind: KindAlreadyExists, Resource: ResService, CreatorRequestID: token,
+		ServiceID: prev.ResourceID, ServiceARN: ServiceARN(svc.Region, svc.Account, prev.ResourceID),
+		Message: fmt.Sprintf("The CreatorRequestId %s was already used to create service %s with different parameters", token, prev.ResourceID)}
+}
+
+// txTakesServices refuses a namespace whose deletion is in flight: the
+// deletion would end FAIL, the namespace no longer empty.
+func txTakesServices(tx store.Tx, ns *nsRecord) error {
+	held, ok, err := tx.Get(pLock + nsKey(ns.ID))
+	if err != nil || !ok {
+		return err
+	}
+	op, err := getRecord[opRecord](tx, opKey(string(held)))
+	if err != nil {
+		return err
+	}
+	if op != nil && op.Type == cloudmap.OperationTypeDeleteNamespace {
+		return &Error{Kind: KindNotFound, Resource: ResNamespace,
+			Message: fmt.Sprintf("The namespace %s is being deleted (operation %s)", ns.ID, held)}
+	}
+	return nil
+}
+
+// txServiceNameFree refuses a name (nameKey) a service of ns already has.
+func txServiceNameFree(tx store.Tx, ns *nsRecord, nameKey, name string) error {
+	held, ok, err := tx.Get(nameKey)
+	if err != nil || !ok {
+		return err
+	}
+	e := &Error{Kind: KindAlreadyExists, Resource: ResService, ServiceID: string(held), ServiceARN: ServiceARN(ns.Region, ns.Account, string(held)),
+		Message: fmt.Sprintf("A service named %s already exists in namespace %s: %s", name, ns.ID, held)}
+	if other, _ := getRecord[svcRecord](tx, svcKey(string(held))); other != nil {
+		e.CreatorRequestID = other.CreatorRequestID
+	}
+	return e
+}
+
+// newService is the record of the service in asks for, ID id, in ns:
+// DNS_HTTP with a DnsConfig (MULTIVALUE unless a CNAME makes it
+// WEIGHTED), else HTTP.
+func (r *Registry) newService(c Caller, ns *nsRecord, id string, in *cloudmap.CreateServiceRequest, records string) *svcRecord {
+	svc := &svcRecord{scope: ns.scope, ID: id, NamespaceID: ns.ID, Name: in.Name, Type: cloudmap.ServiceTypeHttp,
+		Description: in.Description, CreatorRequestID: in.CreatorRequestId, HealthCheckConfig: in.HealthCheckConfig,
+		CreateDate: r.now().UnixMilli(), Revision: r.revisionFloor(), Tags: dedupTags(in.Tags)}
+	if ns.Account != c.Account {
+		svc.CreatedBy = c.Account // a service in a namespace shared with the caller
+	}
+	if in.DnsConfig != nil {
+		dc := *in.DnsConfig
+		dc.NamespaceId = ns.ID
+		if dc.RoutingPolicy == "" {
+			dc.RoutingPolicy = cloudmap.RoutingPolicyMultivalue
+			if records == "CNAME" {
+				dc.RoutingPolicy = cloudmap.RoutingPolicyWeighted
+			}
+		}
+		svc.DNSConfig = &dc
+		svc.Type = cloudmap.ServiceTypeDnsHttp
+	}
+	if in.HealthCheckCustomConfig != nil {
+		one := int32(1) // deprecated: "always set to 1"
+		svc.HealthCheckCustomConfig = &cloudmap.HealthCheckCustomConfig{FailureThreshold: &one}
+	}
+	return svc
 }
 
 // serviceOut is a service as the API shows it; instances is its instance
@@ -355,195 +396,6 @@ func (r *Registry) DeleteService(ctx context.Context, c Caller, in *cloudmap.Del
 		return nil, err
 	}
 	return &cloudmap.DeleteServiceResponse{}, nil
-}
-
-// UpdateService starts changing a service's description, record TTLs and
-// Route 53 health check.
-func (r *Registry) UpdateService(ctx context.Context, c Caller, in *cloudmap.UpdateServiceRequest) (*cloudmap.UpdateServiceResponse, error) {
-	if err := check(in); err != nil {
-		return nil, err
-	}
-	id, err := r.startOperation(ctx, c, opStart{prepare: func(tx store.Tx) (*opPlan, error) {
-		svc, ns, err := txServiceAndNamespace(tx, c, in.Id)
-		if err != nil {
-			return nil, err
-		}
-		change, err := planServiceChange(svc, ns, in.Service)
-		if err != nil {
-			return nil, err
-		}
-		if len(ns.SharedWith) > 0 {
-			if other, err := instanceByOtherAccount(tx, svc.ID, c.Account); err != nil {
-				return nil, err
-			} else if other != "" {
-				return nil, invalid("The service %s is in a shared namespace and has instances registered by account %s; only services whose instances were all registered by the caller can be updated", svc.ID, other)
-			}
-		}
-		return &opPlan{typ: cloudmap.OperationTypeUpdateService, targetID: svc.ID, lock: pLock + svcKey(svc.ID), owner: &svc.scope,
-			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: ns.ID, cloudmap.OperationTargetTypeService: svc.ID},
-			work:    &opWork{ServiceID: svc.ID, Service: change}}, nil
-	}})
-	if err != nil {
-		return nil, err
-	}
-	return &cloudmap.UpdateServiceResponse{OperationId: id}, nil
-}
-
-// planServiceChange validates a ServiceChange against the service. Record
-// types can't change, only their TTLs; an omitted HealthCheckConfig is
-// deleted, as AWS documents; an omitted DnsConfig leaves the records as
-// they are (a DNS service's records can't be removed).
-func planServiceChange(svc *svcRecord, ns *nsRecord, ch *cloudmap.ServiceChange) (*svcChange, error) {
-	if ns.Type == cloudmap.NamespaceTypeHttp {
-		return nil, invalid("UpdateService can't update a service in an HTTP namespace (%s)", ns.ID)
-	}
-	out := &svcChange{HealthCheckConfig: ch.HealthCheckConfig}
-	if ch.Description != "" {
-		d := ch.Description
-		out.Description = &d
-	}
-	records := ""
-	if svc.DNSConfig != nil {
-		records, _ = recordSet(svc.DNSConfig.DnsRecords)
-	}
-	if ch.DnsConfig != nil {
-		if svc.DNSConfig == nil {
-			return nil, invalid("The service %s has no DNS records; record types can't be added after creation", svc.ID)
-		}
-		set, err := recordSet(ch.DnsConfig.DnsRecords)
-		if err != nil {
-			return nil, err
-		}
-		if set != records {
-			return nil, invalid("The record types of a service can't be changed (%s to %s); only their TTLs can", records, set)
-		}
-		out.DNSRecords = ch.DnsConfig.DnsRecords
-	}
-	if ch.HealthCheckConfig != nil {
-		if svc.HealthCheckCustomConfig != nil {
-			return nil, invalid("The service %s has a HealthCheckCustomConfig; it can't also have a HealthCheckConfig", svc.ID)
-		}
-		if old := svc.HealthCheckConfig; old != nil && old.Type != ch.HealthCheckConfig.Type {
-			return nil, invalid("The health check type of a service can't be changed (%s to %s)", old.Type, ch.HealthCheckConfig.Type)
-		}
-		if err := checkHealthCheck(ch.HealthCheckConfig, ns, records); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func (r *Registry) execUpdateService(tx store.Tx, w *opWork) (*opFailure, error) {
-	svc, err := getRecord[svcRecord](tx, svcKey(w.ServiceID))
-	if err != nil {
-		return nil, err
-	}
-	if svc == nil {
-		return &opFailure{"INTERNAL_FAILURE", fmt.Sprintf("the service %s no longer exists", w.ServiceID)}, nil
-	}
-	ch := w.Service
-	if ch.Description != nil {
-		svc.Description = *ch.Description
-	}
-	if ch.DNSRecords != nil && svc.DNSConfig != nil {
-		dc := *svc.DNSConfig
-		dc.DnsRecords = ch.DNSRecords
-		svc.DNSConfig = &dc
-	}
-	if !sameHealthCheck(svc.HealthCheckConfig, ch.HealthCheckConfig) {
-		// The instances' statuses were measured by the old check: a new
-		// check starts healthy. They are forgotten by generation, in this
-		// one record, however many instances the service has.
-		svc.HealthGen++
-	}
-	svc.HealthCheckConfig = ch.HealthCheckConfig
-	return nil, putRecord(tx, svcKey(svc.ID), svc)
-}
-
-// maxServiceAttributes is AWS's quota of attributes per service.
-const maxServiceAttributes = 30
-
-// UpdateServiceAttributes adds or replaces service attributes.
-func (r *Registry) UpdateServiceAttributes(ctx context.Context, c Caller, in *cloudmap.UpdateServiceAttributesRequest) (*cloudmap.UpdateServiceAttributesResponse, error) {
-	if err := check(in); err != nil {
-		return nil, err
-	}
-	err := r.changeServiceAttributes(ctx, c, in.ServiceId, func(svc *svcRecord) error {
-		merged := make(map[string]string, len(svc.Attributes)+len(in.Attributes))
-		for k, v := range svc.Attributes {
-			merged[k] = v
-		}
-		for k, v := range in.Attributes {
-			merged[k] = v
-		}
-		if len(merged) > maxServiceAttributes {
-			return &Error{Kind: KindAttributesLimit, Message: fmt.Sprintf(
-				"A service can have at most %d attributes; this request would leave %d on %s", maxServiceAttributes, len(merged), svc.ID)}
-		}
-		svc.Attributes = merged
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &cloudmap.UpdateServiceAttributesResponse{}, nil
-}
-
-// DeleteServiceAttributes removes service attributes by key; absent keys
-// are ignored.
-func (r *Registry) DeleteServiceAttributes(ctx context.Context, c Caller, in *cloudmap.DeleteServiceAttributesRequest) (*cloudmap.DeleteServiceAttributesResponse, error) {
-	if err := check(in); err != nil {
-		return nil, err
-	}
-	err := r.changeServiceAttributes(ctx, c, in.ServiceId, func(svc *svcRecord) error {
-		for _, k := range in.Attributes {
-			delete(svc.Attributes, k)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &cloudmap.DeleteServiceAttributesResponse{}, nil
-}
-
-// changeServiceAttributes applies change to a service that the caller may
-// change (see mayChangeService) and stores the service, in one commit.
-func (r *Registry) changeServiceAttributes(ctx context.Context, c Caller, idOrARN string, change func(*svcRecord) error) error {
-	return r.update(ctx, func(tx store.Tx) error {
-		svc, err := txService(tx, c, idOrARN)
-		if err != nil {
-			return err
-		}
-		if err := mayChangeService(c, svc); err != nil {
-			return err
-		}
-		if err := change(svc); err != nil {
-			return err
-		}
-		return putRecord(tx, svcKey(svc.ID), svc)
-	})
-}
-
-// GetServiceAttributes returns a service's attributes.
-func (r *Registry) GetServiceAttributes(ctx context.Context, c Caller, in *cloudmap.GetServiceAttributesRequest) (*cloudmap.GetServiceAttributesResponse, error) {
-	if err := check(in); err != nil {
-		return nil, err
-	}
-	v := r.currentView()
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	svc, err := v.service(c, in.ServiceId)
-	if err != nil {
-		return nil, err
-	}
-	attrs := make(map[string]string, len(svc.rec.Attributes))
-	for k, val := range svc.rec.Attributes {
-		attrs[k] = val
-	}
-	return &cloudmap.GetServiceAttributesResponse{ServiceAttributes: &cloudmap.ServiceAttributes{
-		ServiceArn: ServiceARN(svc.rec.Region, svc.rec.Account, svc.rec.ID), ResourceOwner: svc.rec.Account, Attributes: attrs,
-	}}, nil
 }
 
 // mayChangeService refuses changes to a service by an account that neither
