@@ -212,7 +212,7 @@ func (h *Handler) observe(w dns.ResponseWriter, req, reply *dns.Msg, took time.D
 type scratch struct {
 	msg   dns.Msg
 	q     [1]dns.Question
-	ans   registry.DNSAnswer
+	ans   lookup
 	rrs   []dns.RR // the answer section's backing array
 	extra []dns.RR // the additional section's
 	as    []dns.A
@@ -334,7 +334,7 @@ func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
 		return m
 	}
 	ans := &s.ans
-	h.reg.LookupDNSFor(ans, q.Name, q.Qtype, h.zones)
+	lookupDNS(h.reg, ans, q.Name, q.Qtype, h.zones)
 	if ans.Zone == nil {
 		m.Authoritative = false
 		m.Rcode = dns.RcodeRefused
@@ -361,7 +361,7 @@ func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
 
 // toRRs appends recs, converted, to dst: like toRR, with the A and AAAA
 // records and their addresses taken from s's blocks.
-func (s *scratch) toRRs(dst []dns.RR, recs []registry.DNSRecord, owner string) []dns.RR {
+func (s *scratch) toRRs(dst []dns.RR, recs []record, owner string) []dns.RR {
 	for _, rec := range recs {
 		name := owner
 		if name == "" {
@@ -392,7 +392,7 @@ func (s *scratch) toRRs(dst []dns.RR, recs []registry.DNSRecord, owner string) [
 
 // toRR converts a registry record; an answer keeps the owner name as the
 // client spelled it (owner), extra records use their own.
-func toRR(rec registry.DNSRecord, owner string) dns.RR {
+func toRR(rec record, owner string) dns.RR {
 	if owner == "" {
 		owner = dns.Fqdn(rec.Name)
 	}

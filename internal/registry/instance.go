@@ -48,7 +48,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 		if err := checkInstanceAttributes(in.Attributes, svc, ns); err != nil {
 			return nil, err
 		}
-		if svc.DNSConfig != nil && hasRecordType(svc.DNSConfig, "SRV") && !validHost(in.InstanceId, svc.Name+"."+ns.Name) {
+		if svc.DNSConfig != nil && hasRecordType(svc.DNSConfig, "SRV") && !ValidHost(in.InstanceId, svc.Name+"."+ns.Name) {
 			return nil, invalid("The InstanceId %q can't name the host of an SRV record (%s.%s.%s): each dot-separated part must be 1 to 63 characters, and the whole name at most 253",
 				in.InstanceId, in.InstanceId, svc.Name, ns.Name)
 		}

@@ -1,4 +1,4 @@
-package registry
+package dns
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
+	"github.com/cairn-dev/cairn/internal/registry"
 )
 
 // checkUniform fails unless every key of counts is near want.
@@ -28,7 +29,7 @@ func checkUniform(t *testing.T, what string, counts map[string]int, keys int, wa
 func TestLookupDNS_MultivalueDrawIsUniform(t *testing.T) {
 	fx := newDNSFixture(t)
 	ctx := context.Background()
-	c := Caller{Account: "000000000000", Region: "us-east-1"}
+	c := registry.Caller{Account: "000000000000", Region: "us-east-1"}
 	ns, err := fx.r.ListNamespaces(ctx, c, &cloudmap.ListNamespacesRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -40,16 +41,16 @@ func TestLookupDNS_MultivalueDrawIsUniform(t *testing.T) {
 		}
 	}
 	mixed, err := fx.r.CreateService(ctx, c, &cloudmap.CreateServiceRequest{Name: "mixed", NamespaceId: exID,
-		DnsConfig:               &cloudmap.DnsConfig{RoutingPolicy: cloudmap.RoutingPolicyMultivalue, DnsRecords: records("A")},
+		DnsConfig:               &cloudmap.DnsConfig{RoutingPolicy: cloudmap.RoutingPolicyMultivalue, DnsRecords: dnsRecordsOf("A")},
 		HealthCheckCustomConfig: &cloudmap.HealthCheckCustomConfig{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 20 {
 		in := &cloudmap.RegisterInstanceRequest{ServiceId: mixed.Service.Id, InstanceId: fmt.Sprint("m-", i),
-			Attributes: attrs(AttrIPv4, fmt.Sprintf("192.0.2.%d", i+1))}
+			Attributes: attrsOf(registry.AttrIPv4, fmt.Sprintf("192.0.2.%d", i+1))}
 		if i%4 == 0 {
-			in.Attributes[AttrInitHealth] = cloudmap.CustomHealthStatusUnhealthy
+			in.Attributes[registry.AttrInitHealth] = cloudmap.CustomHealthStatusUnhealthy
 		}
 		if _, err := fx.r.RegisterInstance(ctx, c, in); err != nil {
 			t.Fatal(err)
@@ -62,7 +63,7 @@ func TestLookupDNS_MultivalueDrawIsUniform(t *testing.T) {
 		const draws = 20000
 		in, first := map[string]int{}, map[string]int{}
 		for range draws {
-			ans := fx.r.LookupDNS(tc.name, TypeA)
+			ans := fx.ask(tc.name, registry.TypeA)
 			if len(ans.Answer) != tc.size {
 				t.Fatalf("%s: %d records", tc.name, len(ans.Answer))
 			}
