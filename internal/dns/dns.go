@@ -5,7 +5,8 @@
 // # Basics
 //
 // Handler answers one query as Route 53 answers for a Cloud Map hosted
-// zone: authoritative (AA), no recursion (RA clear), SOA and NS at the
+// zone, with the records lookup.go finds through the registry's records
+// API (registry.ReadDNS): authoritative (AA), no recursion (RA clear), SOA and NS at the
 // apex, NXDOMAIN with the SOA in the authority section for absent names,
 // NODATA (NOERROR, empty answer, SOA) for names without the asked type, and
 // REFUSED for names outside every zone. Server listens on UDP and TCP at

@@ -10,7 +10,9 @@
 // *Error. Writes run as store transactions: they read what they check and
 // write what they change in one atomic, durable commit, and return only
 // once the commit is on disk and applied to the view. Reads
-// (DiscoverInstances, Get*, List*) are served from the view.
+// (DiscoverInstances, Get*, List*) are served from the view; so is DNS,
+// through the records API of ReadDNS (zones, DNS services, instances with
+// their addresses parsed), from which internal/dns builds its answers.
 //
 // Asynchronous operations (namespace create/update/delete, UpdateService,
 // RegisterInstance, DeregisterInstance) are records in the store that move
