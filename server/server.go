@@ -405,80 +405,18 @@ func Start(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, st: cfg.Store, served: make(chan error, 1)}
-	var creds sigv4.Credentials
-	if cfg.Credentials != "" {
-		c, err := sigv4.LoadCredentials(cfg.Credentials)
-		if err != nil {
-			return nil, fmt.Errorf("server: %w", err)
-		}
-		creds = c
-	}
-	s.auth = sigv4.NewAuth(api.SigningName, cfg.Region, cfg.AccountID, creds)
-	s.r53Auth = sigv4.NewAuth(route53.SigningName, route53.SigningRegion, cfg.AccountID, creds)
-	var adminToken string
-	if cfg.AdminAddr != "" {
-		if cfg.AdminTokenFile != "" {
-			t, err := readToken(cfg.AdminTokenFile)
-			if err != nil {
-				return nil, err
-			}
-			adminToken = t
-		}
-		s.metrics = metrics.New()
-	}
-	s.auth.SetRegions(cfg.Regions)
-	if s.st == nil {
-		st, err := openStore(cfg, log, s.commitObserver())
-		if err != nil {
-			return nil, err
-		}
-		s.st, s.ownStore = st, true
-	}
-	started := time.Now()
-	var viewObs registry.Observer
-	if s.metrics != nil {
-		viewObs = s.metrics.View()
-	}
-	reg, err := registry.New(context.Background(), s.st, registry.Config{
-		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention, MaxOperationsPerAccount: cfg.MaxOperationsPerAccount,
-		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log, Observer: viewObs,
-		DNSListenerVPCs: cfg.dnsVPCIDs(),
-		// s.probes is set once the listeners are known, before the API
-		// serves.
-		ProbeAllowed: func(a netip.AddrPort) error { return s.probes.Check(a) },
-	})
+	creds, adminToken, err := s.loadSecrets()
 	if err != nil {
+		return nil, err
+	}
+	if err := s.openRegistry(); err != nil {
+		return nil, err
+	}
+	reg := s.reg
+	if err := s.loadStartFiles(); err != nil {
+		reg.Close()
 		s.closeStore()
-		return nil, fmt.Errorf("server: load the registry: %w", err)
-	}
-	s.reg = reg
-	log.Info("state loaded", "took", time.Since(started).Round(time.Millisecond))
-	s.faults = fault.NewSet()
-	if cfg.FaultsFile != "" {
-		if err := loadFaults(s.faults, cfg.FaultsFile, cfg.AccountID); err != nil {
-			reg.Close()
-			s.closeStore()
-			return nil, fmt.Errorf("server: --faults: %w", err)
-		}
-	}
-	if cfg.InitFile != "" {
-		if err := s.init(cfg.InitFile); err != nil {
-			reg.Close()
-			s.closeStore()
-			return nil, err
-		}
-	}
-	if cfg.TLSCert != "" || cfg.TLSKey != "" {
-		if cfg.TLSCert == "" || cfg.TLSKey == "" {
-			reg.Close()
-			s.closeStore()
-			return nil, errors.New("server: give both --tls-cert and --tls-key, or neither")
-		}
-		if err := s.loadCert(); err != nil {
-			reg.Close()
-			s.closeStore()
-			return nil, err
-		}
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.APIAddr)
 	if err != nil {
@@ -487,17 +425,7 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.APIAddr, err)
 	}
 	s.apiLn = ln
-	dnsCfg := dns.HandlerConfig{Nameserver: cfg.DNSNameserver}
-	if s.metrics != nil {
-		dnsCfg.Observer = s.metrics.DNS()
-	}
-	if cfg.DNSQueryLog {
-		dnsCfg.QueryLog = log
-	}
-	if cfg.DNSRateLimit.Rate > 0 {
-		// Validate checked it: NewRateLimiter can't fail.
-		dnsCfg.RateLimit, _ = dns.NewRateLimiter(cfg.DNSRateLimit)
-	}
+	dnsCfg := s.dnsConfig()
 	ln = netlimit.PerClient(ln, cfg.APIMaxConnsPerClient)
 	if cfg.TLSCert != "" {
 		// Outermost, so that net/http sees *tls.Conn.
@@ -513,22 +441,8 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s.probes = health.NewPolicy(health.PolicyConfig{Allow: cfg.HealthProbeAllow, Deny: cfg.HealthProbeDeny,
 		Restricted: creds != nil, Own: s.ownAddrs()})
-	nameserver := cfg.DNSNameserver
-	if nameserver == "" {
-		nameserver = dns.DefaultNameserver
-	}
-	apiCfg := api.Config{Registry: reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
-		DevMode: creds == nil, Throttle: cfg.Throttle, Faults: s.faults}
-	if s.metrics != nil {
-		apiCfg.Observer = s.metrics.API()
-	}
-	if cfg.AccessLog {
-		apiCfg.AccessLog = log
-	}
-	handler := routeByPath(api.New(apiCfg),
-		route53.New(route53.Config{Registry: reg, Auth: s.r53Auth, Nameserver: nameserver, Logger: log}))
 	s.http = &http.Server{
-		Handler:           handler,
+		Handler:           s.apiHandler(creds == nil),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -582,10 +496,18 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 	s.ready.Store(true)
+	s.logStarted(ln.Addr().String(), creds)
+	return s, nil
+}
+
+// logStarted says what the server serves, and warns of what travels in
+// clear or unverified.
+func (s *Server) logStarted(addr string, creds sigv4.Credentials) {
+	cfg, log := s.cfg, s.log
 	if cfg.clearOnNetwork() {
 		log.Warn("the API is served without TLS on a network address: signatures protect requests from being changed, "+
 			"but namespaces, services, instance attributes, tags and discovery answers travel in clear; give --tls-cert and --tls-key",
-			"addr", ln.Addr().String())
+			"addr", addr)
 	}
 	if creds == nil {
 		log.Warn("development mode: requests are not verified and every caller is the development account; give --credentials to verify signatures",
@@ -594,12 +516,130 @@ func Start(cfg Config) (*Server, error) {
 		log.Info("verifying SigV4 signatures", "credentials", cfg.Credentials, "identities", len(creds))
 	}
 	if es, ok := s.st.(*etcd.Store); ok {
-		log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "store", "etcd",
+		log.Info("serving the Cloud Map API", "addr", addr, "store", "etcd",
 			"etcd", strings.Join(es.Options().Endpoints, ","), "prefix", es.Prefix(), "member", s.members.ID(), "region", cfg.Region)
 	} else {
-		log.Info("serving the Cloud Map API", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "region", cfg.Region)
+		log.Info("serving the Cloud Map API", "addr", addr, "data_dir", cfg.DataDir, "region", cfg.Region)
 	}
-	return s, nil
+}
+
+// loadSecrets reads the credentials file and the admin token, and makes
+// the SigV4 verifiers (and the metrics, with the admin listener).
+func (s *Server) loadSecrets() (creds sigv4.Credentials, adminToken string, err error) {
+	cfg := s.cfg
+	if cfg.Credentials != "" {
+		if creds, err = sigv4.LoadCredentials(cfg.Credentials); err != nil {
+			return nil, "", fmt.Errorf("server: %w", err)
+		}
+	}
+	s.auth = sigv4.NewAuth(api.SigningName, cfg.Region, cfg.AccountID, creds)
+	s.r53Auth = sigv4.NewAuth(route53.SigningName, route53.SigningRegion, cfg.AccountID, creds)
+	if cfg.AdminAddr != "" {
+		if cfg.AdminTokenFile != "" {
+			if adminToken, err = readToken(cfg.AdminTokenFile); err != nil {
+				return nil, "", err
+			}
+		}
+		s.metrics = metrics.New()
+	}
+	s.auth.SetRegions(cfg.Regions)
+	return creds, adminToken, nil
+}
+
+// openRegistry opens the store (unless Config.Store gave one) and loads
+// the registry from it; on failure it closes what it opened.
+func (s *Server) openRegistry() error {
+	cfg, log := s.cfg, s.log
+	if s.st == nil {
+		st, err := openStore(cfg, log, s.commitObserver())
+		if err != nil {
+			return err
+		}
+		s.st, s.ownStore = st, true
+	}
+	started := time.Now()
+	var viewObs registry.Observer
+	if s.metrics != nil {
+		viewObs = s.metrics.View()
+	}
+	reg, err := registry.New(context.Background(), s.st, registry.Config{
+		OperationDelay: cfg.OperationDelay, OperationRetention: cfg.OperationRetention, MaxOperationsPerAccount: cfg.MaxOperationsPerAccount,
+		CustomHealthDelay: cfg.CustomHealthDelay, Limits: cfg.Limits, Logger: log, Observer: viewObs,
+		DNSListenerVPCs: cfg.dnsVPCIDs(),
+		// s.probes is set once the listeners are known, before the API
+		// serves.
+		ProbeAllowed: func(a netip.AddrPort) error { return s.probes.Check(a) },
+	})
+	if err != nil {
+		s.closeStore()
+		return fmt.Errorf("server: load the registry: %w", err)
+	}
+	s.reg = reg
+	log.Info("state loaded", "took", time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// loadStartFiles loads what the server starts with: the faults of
+// --faults, the state of --init, the TLS certificate.
+func (s *Server) loadStartFiles() error {
+	cfg := s.cfg
+	s.faults = fault.NewSet()
+	if cfg.FaultsFile != "" {
+		if err := loadFaults(s.faults, cfg.FaultsFile, cfg.AccountID); err != nil {
+			return fmt.Errorf("server: --faults: %w", err)
+		}
+	}
+	if cfg.InitFile != "" {
+		if err := s.init(cfg.InitFile); err != nil {
+			return err
+		}
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if cfg.TLSCert == "" || cfg.TLSKey == "" {
+			return errors.New("server: give both --tls-cert and --tls-key, or neither")
+		}
+		if err := s.loadCert(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dnsConfig is the configuration of every DNS listener's handler.
+func (s *Server) dnsConfig() dns.HandlerConfig {
+	cfg := s.cfg
+	dnsCfg := dns.HandlerConfig{Nameserver: cfg.DNSNameserver}
+	if s.metrics != nil {
+		dnsCfg.Observer = s.metrics.DNS()
+	}
+	if cfg.DNSQueryLog {
+		dnsCfg.QueryLog = s.log
+	}
+	if cfg.DNSRateLimit.Rate > 0 {
+		// Validate checked it: NewRateLimiter can't fail.
+		dnsCfg.RateLimit, _ = dns.NewRateLimiter(cfg.DNSRateLimit)
+	}
+	return dnsCfg
+}
+
+// apiHandler serves the Cloud Map API, and Route 53's read API under its
+// path.
+func (s *Server) apiHandler(devMode bool) http.Handler {
+	cfg, log := s.cfg, s.log
+	nameserver := cfg.DNSNameserver
+	if nameserver == "" {
+		nameserver = dns.DefaultNameserver
+	}
+	apiCfg := api.Config{Registry: s.reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
+		DevMode: devMode, Throttle: cfg.Throttle, Faults: s.faults}
+	if s.metrics != nil {
+		apiCfg.Observer = s.metrics.API()
+	}
+	if cfg.AccessLog {
+		apiCfg.AccessLog = log
+	}
+	return routeByPath(api.New(apiCfg),
+		route53.New(route53.Config{Registry: s.reg, Auth: s.r53Auth, Nameserver: nameserver, Logger: log}))
 }
 
 // init creates what the state file at path describes, unless it exists.
