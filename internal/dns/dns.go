@@ -274,10 +274,36 @@ func (h *Handler) Answer(req *dns.Msg, udp bool) *dns.Msg {
 	return h.answer(req, udp, new(scratch))
 }
 
-// answer builds the reply to req in s.
+// answer builds the reply to req in s: the header, EDNS0, then a refusal
+// or the zone's records, truncated to fit over UDP.
 func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
+	m := s.replyTo(req)
+	size := dns.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil {
+		m.SetEdns0(maxUDPSize, false)
+		if opt.Version() != 0 {
+			m.Authoritative = false
+			m.Rcode = dns.RcodeBadVers
+			return m
+		}
+		size = max(int(min(opt.UDPSize(), maxUDPSize)), dns.MinMsgSize)
+	}
+	if rcode, refused := refusal(req); refused {
+		m.Authoritative = false
+		m.Rcode = rcode
+	} else {
+		h.records(m, req.Question[0], s)
+	}
+	if udp {
+		truncate(m, size)
+	}
+	return m
+}
+
+// replyTo starts the reply to req in s: as m.SetReply(req), without
+// allocating the question section, authoritative, without recursion.
+func (s *scratch) replyTo(req *dns.Msg) *dns.Msg {
 	m := &s.msg
-	// As m.SetReply(req), without allocating the question section.
 	m.Id, m.Response, m.Opcode, m.Rcode = req.Id, true, req.Opcode, dns.RcodeSuccess
 	if m.Opcode == dns.OpcodeQuery {
 		m.RecursionDesired, m.CheckingDisabled = req.RecursionDesired, req.CheckingDisabled
@@ -290,56 +316,36 @@ func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
 	m.Authoritative = true
 	m.RecursionAvailable = false
 	m.Compress = true
-	size := dns.MinMsgSize
-	if opt := req.IsEdns0(); opt != nil {
-		if opt.Version() != 0 {
-			m.SetEdns0(maxUDPSize, false)
-			m.Authoritative = false
-			m.Rcode = dns.RcodeBadVers
-			return m
-		}
-		size = max(int(min(opt.UDPSize(), maxUDPSize)), dns.MinMsgSize)
-		m.SetEdns0(maxUDPSize, false)
-	}
-	defer func() {
-		if udp {
-			answers, authority := len(m.Answer), len(m.Ns)
-			m.Truncate(size)
-			// RFC 2181 §9: TC says the answer or authority is
-			// incomplete, never merely that additional records were
-			// left out; miekg/dns sets it for either.
-			if len(m.Answer) == answers && len(m.Ns) == authority {
-				m.Truncated = false
-			}
-		}
-	}()
-	if req.Opcode != dns.OpcodeQuery {
-		m.Authoritative = false
-		m.Rcode = dns.RcodeNotImplemented
-		return m
-	}
-	if len(req.Question) != 1 {
-		m.Authoritative = false
-		m.Rcode = dns.RcodeFormatError
-		return m
+	return m
+}
+
+// refusal is the rcode of a query no zone answers for its form: not a
+// QUERY, not one question, a class other than IN (or ANY), a zone
+// transfer.
+func refusal(req *dns.Msg) (int, bool) {
+	switch {
+	case req.Opcode != dns.OpcodeQuery:
+		return dns.RcodeNotImplemented, true
+	case len(req.Question) != 1:
+		return dns.RcodeFormatError, true
 	}
 	q := req.Question[0]
-	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
-		m.Authoritative = false
-		m.Rcode = dns.RcodeRefused
-		return m
+	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY || q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		return dns.RcodeRefused, true
 	}
-	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
-		m.Authoritative = false
-		m.Rcode = dns.RcodeRefused
-		return m
-	}
+	return 0, false
+}
+
+// records fills m with the answer to q: REFUSED outside every zone; the
+// records found, with SOA and NS at the apex; else the SOA, as NODATA or
+// NXDOMAIN.
+func (h *Handler) records(m *dns.Msg, q dns.Question, s *scratch) {
 	ans := &s.ans
 	lookupDNS(h.reg, ans, q.Name, q.Qtype, h.zones)
 	if ans.Zone == nil {
 		m.Authoritative = false
 		m.Rcode = dns.RcodeRefused
-		return m
+		return
 	}
 	if ans.Apex {
 		if q.Qtype == dns.TypeSOA || q.Qtype == dns.TypeANY {
@@ -357,7 +363,17 @@ func (h *Handler) answer(req *dns.Msg, udp bool, s *scratch) *dns.Msg {
 			m.Rcode = dns.RcodeNameError
 		}
 	}
-	return m
+}
+
+// truncate fits m into size bytes. RFC 2181 §9: TC says the answer or
+// authority is incomplete, never merely that additional records were left
+// out; miekg/dns sets it for either.
+func truncate(m *dns.Msg, size int) {
+	answers, authority := len(m.Answer), len(m.Ns)
+	m.Truncate(size)
+	if len(m.Answer) == answers && len(m.Ns) == authority {
+		m.Truncated = false
+	}
 }
 
 // toRRs appends recs, converted, to dst: like toRR, with the A and AAAA
