@@ -51,9 +51,12 @@ type Result struct {
 // Run is a committer's loop: it waits for a request, takes with it every
 // request waiting at that moment, up to max, and calls commit with them,
 // until quit is closed. commit returns the requests it left for the next
-// batch (they start it); requests are taken only between commits, so the
-// callers whose requests are not taken yet wait in their send, and the
-// next batch gathers while the previous one commits and syncs.
+// batch (they start it); requests are taken only between calls, so the
+// callers whose requests are not taken yet wait in their send. Both
+// stores' commit functions pipeline: they run a batch's closures and hand
+// its durable write to the background, so that the next batch gathers
+// and runs while the previous one syncs, and they keep their own copy of
+// the slice, which Run reuses.
 func Run(reqs <-chan *Request, quit <-chan struct{}, max int, commit func([]*Request) (left []*Request)) {
 	var batch []*Request
 	for {

@@ -345,3 +345,102 @@ func benchmarkUpdate(b *testing.B, writers int) {
 func BenchmarkUpdateParallel(b *testing.B) { benchmarkUpdate(b, 64) }
 
 func BenchmarkUpdateSerial(b *testing.B) { benchmarkUpdate(b, 1) }
+
+// TestPipelinedBatches holds a batch's commit and checks that the
+// committer runs the next batch's closures meanwhile (pipelining), over
+// the held batch's writes, and answers the next batch only after the held
+// one, at a later revision; and that when the held commit fails, the next
+// batch's closures run again without its writes.
+func TestPipelinedBatches(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
+			s := open(t, t.TempDir(), bolt.DefaultOptions())
+			defer s.Close()
+			var held atomic.Bool
+			writing, release := make(chan struct{}), make(chan struct{})
+			errDisk := errors.New("injected commit failure")
+			bolt.SetBeforeWrite(s, func() error {
+				if held.CompareAndSwap(false, true) {
+					close(writing)
+					<-release
+					if fail {
+						return errDisk
+					}
+				}
+				return nil
+			})
+			type result struct {
+				rev int64
+				err error
+			}
+			update := func(fn func(tx store.Tx) error) chan result {
+				ch := make(chan result, 1)
+				go func() {
+					rev, err := s.Update(context.Background(), fn)
+					ch <- result{rev, err}
+				}()
+				return ch
+			}
+			first := update(func(tx store.Tx) error { return tx.Put("x", []byte("1")) })
+			deadline := time.After(30 * time.Second)
+			select {
+			case <-writing:
+			case <-deadline:
+				t.Fatal("the first batch was never written")
+			}
+			var runs atomic.Int32
+			ran := make(chan struct{}, 16)
+			second := update(func(tx store.Tx) error {
+				runs.Add(1)
+				ran <- struct{}{}
+				v, _, err := tx.Get("x")
+				if err != nil {
+					return err
+				}
+				return tx.Put("y", append(v, '!'))
+			})
+			select {
+			case <-ran:
+			case <-deadline:
+				t.Fatal("the next batch's closures did not run while the previous batch was being written")
+			}
+			select {
+			case r := <-second:
+				t.Fatalf("the second Update returned (%v) while the batch before it is not yet durable", r)
+			default:
+			}
+			close(release)
+			a, b := <-first, <-second
+			if b.err != nil {
+				t.Fatal(b.err)
+			}
+			want, wantRuns := "1!", int32(1)
+			if fail {
+				if !errors.Is(a.err, errDisk) {
+					t.Fatalf("the failed commit's Update returned %v", a.err)
+				}
+				want, wantRuns = "!", 2
+			} else if a.err != nil || b.rev <= a.rev {
+				t.Fatalf("first: rev %d, %v; second: rev %d: want the second committed after the first", a.rev, a.err, b.rev)
+			}
+			if got, _ := get(t, s, "y"); string(got) != want || runs.Load() != wantRuns {
+				t.Errorf("y = %q after %d runs; want %q after %d", got, runs.Load(), want, wantRuns)
+			}
+		})
+	}
+}
+
+// get reads key in its own Update.
+func get(t *testing.T, s store.Store, key string) ([]byte, bool) {
+	t.Helper()
+	var v []byte
+	var ok bool
+	if _, err := s.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		v, ok, err = tx.Get(key)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v, ok
+}

@@ -112,8 +112,12 @@ type Store struct {
 	reqs chan *batch.Request // unbuffered: a send is a pickup by the committer
 	quit chan struct{}       // closed by Close
 	done chan struct{}       // closed when the committer has stopped
-	rev  int64               // owned by the committer
+	rev  int64               // owned by the committing batch: batches commit one after another
 	hub  *hub
+
+	// beforeWrite, set by this package's tests, runs before each batch's
+	// bbolt commit; an error fails the commit.
+	beforeWrite func() error
 
 	closeMu sync.Mutex
 	closed  bool
