@@ -2,43 +2,19 @@ package authtest_test
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/internal/netlimit/netlimittest"
 	"github.com/cairn-dev/cairn/server"
 )
-
-// dialFrom opens a TCP connection to addr from the loopback address src
-// (127.0.0.2 is another client on the same host).
-func dialFrom(t *testing.T, src, addr string) net.Conn {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// closedSoon reports whether the server closes c within 5 s.
-func closedSoon(c net.Conn) bool {
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err := c.Read(make([]byte, 1))
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		return false
-	}
-	return err != nil
-}
 
 // Issue 12: 1,500 connections trickling their requests made a legitimate
 // request wait 30 s. One client address now holds at most
@@ -85,33 +61,20 @@ func TestConnectionCapsPerClient(t *testing.T) {
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			for i := 0; i < tc.cap; i++ {
-				c := dialFrom(t, "127.0.0.1", tc.addr)
+				c := netlimittest.DialFrom(t, "127.0.0.1", tc.addr)
 				tc.hold(c)
 				// Each one is open: the server does not close it at once.
 				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-				if _, err := c.Read(make([]byte, 1)); err == nil || !isTimeout(err) {
+				if _, err := c.Read(make([]byte, 1)); err == nil || !netlimittest.IsTimeout(err) {
 					t.Fatalf("connection %d of %d: %v; want it held open", i+1, tc.cap, err)
 				}
 			}
 			// The next one is closed at once (so fast, at times, that the
 			// reset reaches the dialer before its connect returns).
-			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}, Timeout: 5 * time.Second}
-			over, err := d.Dial("tcp", tc.addr)
-			switch {
-			case err == nil:
-				defer over.Close()
-				if !closedSoon(over) {
-					t.Fatalf("connection %d from the same address stayed open", tc.cap+1)
-				}
-			case !errors.Is(err, syscall.ECONNRESET):
-				t.Fatalf("connection %d: %v", tc.cap+1, err)
+			if !netlimittest.Refused(t, "127.0.0.1", tc.addr) {
+				t.Fatalf("connection %d from the same address stayed open", tc.cap+1)
 			}
-			tc.legit(t, dialFrom(t, "127.0.0.2", tc.addr))
+			tc.legit(t, netlimittest.DialFrom(t, "127.0.0.2", tc.addr))
 		})
 	}
-}
-
-func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
 }

@@ -1,38 +1,13 @@
 package netlimit
 
 import (
-	"errors"
-	"io"
 	"net"
 	"net/netip"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairn-dev/cairn/internal/netlimit/netlimittest"
 )
-
-// dialFrom connects to addr from the loopback address src.
-func dialFrom(t *testing.T, src, addr string) net.Conn {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-// closedByPeer reports whether the server closed c (a read ends at once).
-func closedByPeer(c net.Conn) bool {
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err := c.Read(make([]byte, 1))
-	return err == io.EOF || err != nil && !isTimeout(err)
-}
-
-func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
-}
 
 func TestPerClient(t *testing.T) {
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
@@ -54,21 +29,13 @@ func TestPerClient(t *testing.T) {
 	addr := raw.Addr().String()
 	var held []net.Conn
 	for range 3 {
-		dialFrom(t, "127.0.0.1", addr)
+		netlimittest.DialFrom(t, "127.0.0.1", addr)
 		held = append(held, <-accepted)
 	}
 	// The 4th is reset as soon as it is accepted, at times before the
 	// dialer's connect returns.
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1")}, Timeout: 5 * time.Second}
-	over, err := d.Dial("tcp", addr)
-	switch {
-	case err == nil:
-		defer over.Close()
-		if !closedByPeer(over) {
-			t.Fatal("a 4th connection from the same address stayed open")
-		}
-	case !errors.Is(err, syscall.ECONNRESET):
-		t.Fatalf("a 4th connection: %v", err)
+	if !netlimittest.Refused(t, "127.0.0.1", addr) {
+		t.Fatal("a 4th connection from the same address stayed open")
 	}
 	// The refusal is counted once Accept has seen it.
 	deadline := time.Now().Add(5 * time.Second)
@@ -79,7 +46,7 @@ func TestPerClient(t *testing.T) {
 		t.Errorf("refused %d, open %d; want 1 and 3", ln.Refused(), ln.Open(netip.MustParseAddr("127.0.0.1")))
 	}
 	// Another client address has its own cap.
-	dialFrom(t, "127.0.0.2", addr)
+	netlimittest.DialFrom(t, "127.0.0.2", addr)
 	select {
 	case c := <-accepted:
 		defer c.Close()
@@ -89,7 +56,7 @@ func TestPerClient(t *testing.T) {
 	// A closed connection frees its slot, once however often it is closed.
 	_ = held[0].Close()
 	_ = held[0].Close()
-	dialFrom(t, "127.0.0.1", addr)
+	netlimittest.DialFrom(t, "127.0.0.1", addr)
 	select {
 	case c := <-accepted:
 		defer c.Close()
