@@ -5,13 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
-	"github.com/cairn-dev/cairn/cairntest"
 	"github.com/cairn-dev/cairn/internal/netlimit/netlimittest"
 	"github.com/cairn-dev/cairn/server"
 )
@@ -22,12 +20,7 @@ import (
 // --dns-max-conns-per-client to DNS over TCP; the others are served.
 func TestConnectionCapsPerClient(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "credentials")
-	writeCreds(t, path, teamA)
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
-		c.Credentials = path
-		c.APIMaxConnsPerClient, c.DNSMaxConnsPerClient = 8, 4
-	}))
+	srv, _ := withCredsConfig(t, func(c *server.Config) { c.APIMaxConnsPerClient, c.DNSMaxConnsPerClient = 8, 4 }, teamA)
 	for _, tc := range []struct {
 		what, addr string
 		cap        int

@@ -66,18 +66,33 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-// withCreds starts cairn with a credentials file of ps, and returns the
-// server and the file's path.
+// withCreds starts cairn, without DNS, with a credentials file of ps, and
+// returns the server and the file's path.
 func withCreds(t *testing.T, ps ...profile) (*cairntest.Server, string) {
+	t.Helper()
+	return withCredsConfig(t, noDNS, ps...)
+}
+
+// withCredsConfig is withCreds with the settings cfg changes, DNS served.
+func withCredsConfig(t *testing.T, cfg func(*server.Config), ps ...profile) (*cairntest.Server, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "credentials")
 	writeCreds(t, path, ps...)
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
-		c.Credentials = path
-		c.DNSAddr = ""
-	}))
-	return srv, path
+	return serveCreds(t, path, cfg), path
 }
+
+// serveCreds starts cairn verifying signatures with the credentials file
+// at path, with the settings cfg changes.
+func serveCreds(t *testing.T, path string, cfg func(*server.Config)) *cairntest.Server {
+	t.Helper()
+	return cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
+		c.Credentials = path
+		cfg(c)
+	}))
+}
+
+// noDNS is the setting of a test that needs no DNS server.
+func noDNS(c *server.Config) { c.DNSAddr = "" }
 
 // client is an SDK client of srv signing as p in region.
 func client(srv *cairntest.Server, p profile, region string) *sd.Client {

@@ -76,11 +76,7 @@ func policyCreds(t *testing.T, policies map[string]string, ps ...profile) string
 func withPolicies(t *testing.T, policies map[string]string, ps ...profile) (*cairntest.Server, string) {
 	t.Helper()
 	path := policyCreds(t, policies, ps...)
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
-		c.Credentials = path
-		c.DNSAddr = ""
-	}))
-	return srv, path
+	return serveCreds(t, path, noDNS), path
 }
 
 // wantDenied fails unless err is AccessDeniedException with exactly msg.

@@ -3,7 +3,6 @@ package authtest_test
 import (
 	"net"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
-	"github.com/cairn-dev/cairn/cairntest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -74,13 +72,10 @@ func register(c *sd.Client, t *testing.T, svcID, id string, addr netip.AddrPort)
 // InvalidInput, and nothing is probed.
 func TestHealthProbePolicy(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "credentials")
-	writeCreds(t, path, teamA)
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
-		c.Credentials = path
+	srv, _ := withCredsConfig(t, func(c *server.Config) {
 		c.HealthInterval = 50 * time.Millisecond
 		c.HealthProbeDeny = []netip.Prefix{netip.MustParsePrefix("10.66.0.0/16")}
-	}))
+	}, teamA)
 	c := client(srv, teamA, "us-east-1")
 	svcID := tcpChecked(t, c, "scan")
 	target, conns := countingListener(t)
@@ -129,13 +124,10 @@ func TestHealthProbePolicy(t *testing.T) {
 // registered and probed.
 func TestHealthProbeAllow(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "credentials")
-	writeCreds(t, path, teamA)
-	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
-		c.Credentials = path
+	srv, _ := withCredsConfig(t, func(c *server.Config) {
 		c.HealthInterval = 50 * time.Millisecond
 		c.HealthProbeAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	}))
+	}, teamA)
 	c := client(srv, teamA, "us-east-1")
 	svcID := tcpChecked(t, c, "allowed")
 	target, conns := countingListener(t)
