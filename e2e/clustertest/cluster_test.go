@@ -176,13 +176,7 @@ func TestRacingWrites(t *testing.T) {
 
 	// Concurrent registrations of different instances through both, while
 	// pollers check that each server's InstancesRevision only grows.
-	svc, err := a.client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("busy"), NamespaceId: aws.String(nsID)})
-	must(t, err)
-	svcID := aws.ToString(svc.Service.Id)
-	eventually(t, "b sees the service", func() bool {
-		_, err := b.client.GetService(ctx, &sd.GetServiceInput{Id: aws.String(svcID)})
-		return err == nil
-	})
+	svcID := serviceSeen(t, a, b, nsID, "busy")
 	stop := make(chan struct{})
 	var pollers sync.WaitGroup
 	for _, n := range []*node{a, b} {
@@ -581,13 +575,7 @@ func TestQuotaAcrossServers(t *testing.T) {
 	a, b := c.start("a", limit), c.start("b", limit)
 	ctx := context.Background()
 	nsID := namespace(t, a, "quota", false)
-	svc, err := a.client.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String("capped"), NamespaceId: aws.String(nsID)})
-	must(t, err)
-	svcID := aws.ToString(svc.Service.Id)
-	eventually(t, "b sees the service", func() bool {
-		_, err := b.client.GetService(ctx, &sd.GetServiceInput{Id: aws.String(svcID)})
-		return err == nil
-	})
+	svcID := serviceSeen(t, a, b, nsID, "capped")
 	const writers, each = 8, 8 // 128 attempts through two servers for 40 places
 	var ok, refused atomic.Int64
 	var writes sync.WaitGroup

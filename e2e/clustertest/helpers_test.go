@@ -235,6 +235,20 @@ func serviceIn(t testing.TB, n *node, nsID string) string {
 	return aws.ToString(out.Service.Id)
 }
 
+// serviceSeen creates the service name in nsID through from, waits until
+// to sees it, and returns its ID.
+func serviceSeen(t testing.TB, from, to *node, nsID, name string) string {
+	t.Helper()
+	out, err := from.client.CreateService(context.Background(), &sd.CreateServiceInput{Name: aws.String(name), NamespaceId: aws.String(nsID)})
+	must(t, err)
+	id := aws.ToString(out.Service.Id)
+	eventually(t, to.name+" sees the service", func() bool {
+		_, err := to.client.GetService(context.Background(), &sd.GetServiceInput{Id: aws.String(id)})
+		return err == nil
+	})
+	return id
+}
+
 // multivalueA is the DnsConfig of a MULTIVALUE service with an A record.
 func multivalueA() *types.DnsConfig {
 	return &types.DnsConfig{RoutingPolicy: types.RoutingPolicyMultivalue, DnsRecords: []types.DnsRecord{{Type: types.RecordTypeA, TTL: aws.Int64(5)}}}
