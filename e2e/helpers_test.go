@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/internal/store/bolt"
 	"github.com/cairn-dev/cairn/server"
 )
@@ -104,29 +105,17 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// waitOp waits until the operation ends (SUCCESS or FAIL) and returns it.
-// The deadline is generous: it only stops a broken server from hanging the
-// test.
+// waitOp waits until the operation ends (see e2etest.WaitOp).
 func waitOp(t *testing.T, c *sd.Client, opID *string) *types.Operation {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	op, err := cairntest.WaitOperation(ctx, c, aws.ToString(opID))
-	if err != nil {
-		t.Fatalf("wait for operation %s: %v", aws.ToString(opID), err)
-	}
-	return op
+	return e2etest.WaitOp(t, c, opID)
 }
 
-// waitSuccess is waitOp that also requires SUCCESS.
+// waitSuccess waits until the operation ends and fails the test unless
+// it succeeded (see e2etest.WaitSuccess).
 func waitSuccess(t *testing.T, c *sd.Client, opID *string) *types.Operation {
 	t.Helper()
-	op := waitOp(t, c, opID)
-	if op.Status != types.OperationStatusSuccess {
-		t.Fatalf("operation %s (%s) ended %s: %s %s", aws.ToString(op.Id), op.Type, op.Status,
-			aws.ToString(op.ErrorCode), aws.ToString(op.ErrorMessage))
-	}
-	return op
+	return e2etest.WaitSuccess(t, c, opID)
 }
 
 // nsKind names a namespace type for mustNamespace.

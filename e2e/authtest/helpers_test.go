@@ -24,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -125,19 +126,11 @@ func wantCode(t *testing.T, what string, err error, code string) {
 	}
 }
 
-// waitOp waits until the operation succeeds.
+// waitOp waits until the operation ends, and fails the test unless it
+// succeeded.
 func waitOp(t *testing.T, c *sd.Client, opID *string) *types.Operation {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	op, err := cairntest.WaitOperation(ctx, c, aws.ToString(opID))
-	if err != nil {
-		t.Fatalf("wait for operation %s: %v", aws.ToString(opID), err)
-	}
-	if op.Status != types.OperationStatusSuccess {
-		t.Fatalf("operation %s failed: %s", aws.ToString(opID), aws.ToString(op.ErrorMessage))
-	}
-	return op
+	return e2etest.WaitSuccess(t, c, opID)
 }
 
 // world is what one caller built: an HTTP namespace, a service and an

@@ -22,6 +22,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/internal/health"
 	"github.com/cairn-dev/cairn/internal/store/etcd/etcdtest"
 	"github.com/cairn-dev/cairn/server"
@@ -203,27 +204,15 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// namespace creates a namespace through n (a private DNS one when dnsName
-// is set) and returns its ID.
+// namespace creates an HTTP namespace, or a private DNS one, through n
+// and returns its ID.
 func namespace(t testing.TB, n *node, name string, private bool) string {
 	t.Helper()
-	ctx := context.Background()
-	var opID *string
+	vpc := ""
 	if private {
-		out, err := n.client.CreatePrivateDnsNamespace(ctx, &sd.CreatePrivateDnsNamespaceInput{Name: aws.String(name), Vpc: aws.String("vpc-0a1b2c3d")})
-		must(t, err)
-		opID = out.OperationId
-	} else {
-		out, err := n.client.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(name)})
-		must(t, err)
-		opID = out.OperationId
+		vpc = "vpc-0a1b2c3d"
 	}
-	op, err := n.client.GetOperation(ctx, &sd.GetOperationInput{OperationId: opID})
-	must(t, err)
-	if op.Operation.Status != types.OperationStatusSuccess {
-		t.Fatalf("create namespace %s: %s", name, op.Operation.Status)
-	}
-	return op.Operation.Targets[string(types.OperationTargetTypeNamespace)]
+	return e2etest.Namespace(t, n.client, name, vpc)
 }
 
 // serviceIn creates a service named svc, without DNS records or health

@@ -13,9 +13,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
-	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -103,34 +103,13 @@ func waitMetric(t *testing.T, srv *cairntest.Server, series string, want float64
 // httpNamespace creates an HTTP namespace and returns its ID.
 func httpNamespace(t *testing.T, c *sd.Client, name string) string {
 	t.Helper()
-	ctx := context.Background()
-	op, err := c.CreateHttpNamespace(ctx, &sd.CreateHttpNamespaceInput{Name: aws.String(name)})
-	if err != nil {
-		t.Fatalf("CreateHttpNamespace: %v", err)
-	}
-	return namespaceOf(t, c, op.OperationId)
+	return e2etest.Namespace(t, c, name, "")
 }
 
 // dnsNamespace creates a private DNS namespace and returns its ID.
 func dnsNamespace(t *testing.T, c *sd.Client, name string) string {
 	t.Helper()
-	op, err := c.CreatePrivateDnsNamespace(context.Background(), &sd.CreatePrivateDnsNamespaceInput{Name: aws.String(name), Vpc: aws.String("vpc-1")})
-	if err != nil {
-		t.Fatalf("CreatePrivateDnsNamespace: %v", err)
-	}
-	return namespaceOf(t, c, op.OperationId)
-}
-
-func namespaceOf(t *testing.T, c *sd.Client, opID *string) string {
-	t.Helper()
-	got, err := c.GetOperation(context.Background(), &sd.GetOperationInput{OperationId: opID})
-	if err != nil {
-		t.Fatalf("GetOperation: %v", err)
-	}
-	if got.Operation.Status != types.OperationStatusSuccess {
-		t.Fatalf("operation %s is %s", aws.ToString(opID), got.Operation.Status)
-	}
-	return got.Operation.Targets[string(types.OperationTargetTypeNamespace)]
+	return e2etest.Namespace(t, c, name, "vpc-1")
 }
 
 // register registers an instance with attributes.
