@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -41,31 +42,53 @@ type flight struct {
 }
 
 // commit runs reqs' closures over the store as it will be once prev (the
-// batch before, nil for none) has committed, waits for prev, and then, in
-// the background, writes their writes as one durable commit, publishes it
-// to watchers and answers every request. If prev failed to commit, the
-// closures ran over writes that never happened: they run again in the
-// commit's own transaction.
+// batch before, nil for none) has committed; until prev is durable, it
+// takes the requests that arrive meanwhile into the batch too and runs
+// theirs (so that a batch gathers while the one before syncs, and groups
+// as many writes per sync as before); then, in the background, it writes
+// their writes as one durable commit, publishes it to watchers and
+// answers every request. If prev failed to commit, the closures ran over
+// writes that never happened: they run again in the commit's own
+// transaction.
 func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 	reqs = slices.Clone(reqs) // batch.Run reuses its slice for the next batch
 	start := time.Now()
-	errs := make([]error, len(reqs))
-	var below map[string][]byte
+	p := &prepared{writes: map[string][]byte{}, below: map[string][]byte{}}
 	if prev != nil {
-		below = maps.Clone(prev.changed)
+		maps.Copy(p.below, prev.changed)
 	}
-	writes, err := s.prepare(reqs, errs, below)
+	err := s.prepare(p, reqs)
 	if prev != nil {
+	gather:
+		for err == nil && len(reqs) < s.opts.MaxBatch {
+			select {
+			case <-prev.done:
+				break gather
+			case r := <-s.reqs:
+				more := []*batch.Request{r}
+			drain:
+				for len(reqs)+len(more) < s.opts.MaxBatch {
+					select {
+					case r := <-s.reqs:
+						more = append(more, r)
+					default:
+						break drain
+					}
+				}
+				err = s.prepare(p, more)
+				reqs = append(reqs, more...)
+			}
+		}
 		<-prev.done
 		if prev.err != nil {
-			writes, err = nil, errRerun
+			err = errRerun
 		}
 	}
-	f := &flight{done: make(chan struct{})}
-	f.changed = writes
-	if err == errRerun {
-		f.changed = nil // unknown until written: the next batch waits for it
+	writes, errs := p.writes, p.errs
+	if err != nil {
+		writes, errs = nil, make([]error, len(reqs))
 	}
+	f := &flight{done: make(chan struct{}), changed: writes}
 	go func() {
 		defer close(f.done)
 		changes, sync, err := s.write(reqs, errs, writes, err)
@@ -88,7 +111,7 @@ func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 			}
 		}
 	}()
-	if f.changed == nil && err == errRerun {
+	if writes == nil {
 		<-f.done // the next batch must read what this one wrote
 		f.changed = map[string][]byte{}
 	}
@@ -97,32 +120,37 @@ func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 
 // errRerun is prepare's error when the closures must run again in the
 // commit's transaction.
-var errRerun = fmt.Errorf("bolt: run the batch again")
+var errRerun = errors.New("bolt: run the batch again")
+
+// prepared is a batch whose closures ran before its commit: the writes of
+// those that succeeded, each request's own error (by index), and below,
+// the previous batch's writes with this one's laid over them.
+type prepared struct {
+	writes, below map[string][]byte
+	errs          []error
+}
 
 // prepare runs each request's closure over a read-only bbolt transaction
-// with below (the writes of the batch being committed) and the writes of
-// the closures before it laid over it, and returns the writes of those
-// that succeed; errs[i] receives request i's own error.
-func (s *Store) prepare(reqs []*batch.Request, errs []error, below map[string][]byte) (map[string][]byte, error) {
+// with p.below laid over it, and adds its writes to p. The transaction
+// ends before prepare returns: a commit growing the file waits for every
+// read transaction to end.
+func (s *Store) prepare(p *prepared, reqs []*batch.Request) error {
 	rtx, err := s.db.Begin(false)
 	if err != nil {
-		return nil, errRerun
+		return errRerun
 	}
 	defer rtx.Rollback()
 	data := rtx.Bucket(dataBucket)
-	if below == nil {
-		below = map[string][]byte{}
-	}
-	writes := map[string][]byte{}
-	for i, r := range reqs {
-		t := &tx{data: data, writes: batch.Writes{Below: below}}
-		if errs[i] = t.run(r.Fn); errs[i] != nil {
-			continue
+	for _, r := range reqs {
+		t := &tx{data: data, writes: batch.Writes{Below: p.below}}
+		err := t.run(r.Fn)
+		p.errs = append(p.errs, err)
+		if err == nil {
+			maps.Copy(p.below, t.writes.Own)
+			maps.Copy(p.writes, t.writes.Own)
 		}
-		maps.Copy(below, t.writes.Own)
-		maps.Copy(writes, t.writes.Own)
 	}
-	return writes, nil
+	return nil
 }
 
 // write stores writes (or, when prepared is errRerun, runs each request's
