@@ -55,54 +55,21 @@ func (r *Registry) Reset(ctx context.Context, account string) error {
 // parents: instances, service names and services, namespaces and their
 // names, then operations, locks and idempotency records.
 func resetKeys(tx store.Tx, account string) ([]string, error) {
+	var keys []string
+	collect := func(prefix string) error {
+		return tx.Scan(prefix, func(k string, _ []byte) bool { keys = append(keys, k); return true })
+	}
 	if account == "" {
-		var keys []string
 		for _, p := range []string{pInstance, pSvcName, pService, pNSName, pDNSName, pNamespace, pOperation, pLock, pIdem} {
-			if err := tx.Scan(p, func(k string, _ []byte) bool { keys = append(keys, k); return true }); err != nil {
+			if err := collect(p); err != nil {
 				return nil, err
 			}
 		}
 		return keys, nil
 	}
-	var nsIDs, svcIDs []string
-	var scanErr error
-	ours := map[string]bool{}
-	if err := tx.Scan(pNamespace, func(k string, v []byte) bool {
-		ns, err := decode[nsRecord](v)
-		if err != nil {
-			scanErr = err
-			return false
-		}
-		if ns.Account == account {
-			nsIDs = append(nsIDs, ns.ID)
-			ours[ns.ID] = true
-		}
-		return true
-	}); err != nil {
+	nsIDs, svcIDs, err := accountResources(tx, account)
+	if err != nil {
 		return nil, err
-	}
-	if scanErr != nil {
-		return nil, scanErr
-	}
-	if err := tx.Scan(pService, func(k string, v []byte) bool {
-		svc, err := decode[svcRecord](v)
-		if err != nil {
-			scanErr = err
-			return false
-		}
-		if ours[svc.NamespaceID] {
-			svcIDs = append(svcIDs, svc.ID)
-		}
-		return true
-	}); err != nil {
-		return nil, err
-	}
-	if scanErr != nil {
-		return nil, scanErr
-	}
-	var keys []string
-	collect := func(prefix string) error {
-		return tx.Scan(prefix, func(k string, _ []byte) bool { keys = append(keys, k); return true })
 	}
 	for _, id := range svcIDs {
 		if err := collect(instKey(id, "")); err != nil {
@@ -129,33 +96,65 @@ func resetKeys(tx store.Tx, account string) ([]string, error) {
 	if err := collect(pDNSName + account + "/"); err != nil {
 		return nil, err
 	}
-	if err := tx.Scan(pOperation, func(k string, v []byte) bool {
-		// Only the scope is needed: decode it without the work payload.
-		op, err := decode[struct {
-			scope
-			Lock string `json:"lock,omitempty"`
-		}](v)
-		if err != nil {
-			scanErr = err
-			return false
-		}
+	// Only an operation's scope and lock are needed: decode them without
+	// the work payload.
+	type opScope struct {
+		scope
+		Lock string `json:"lock,omitempty"`
+	}
+	if err := scanRecords(tx, pOperation, func(k string, op *opScope) {
 		if op.Account == account {
 			keys = append(keys, k)
 			if op.Lock != "" {
 				keys = append(keys, op.Lock)
 			}
 		}
-		return true
 	}); err != nil {
 		return nil, err
-	}
-	if scanErr != nil {
-		return nil, scanErr
 	}
 	if err := collect(pIdem + account + "/"); err != nil {
 		return nil, err
 	}
 	return dedupe(keys), nil
+}
+
+// accountResources lists the IDs of account's namespaces and of the
+// services in them.
+func accountResources(tx store.Tx, account string) (nsIDs, svcIDs []string, err error) {
+	ours := map[string]bool{}
+	if err := scanRecords(tx, pNamespace, func(_ string, ns *nsRecord) {
+		if ns.Account == account {
+			nsIDs = append(nsIDs, ns.ID)
+			ours[ns.ID] = true
+		}
+	}); err != nil {
+		return nil, nil, err
+	}
+	err = scanRecords(tx, pService, func(_ string, svc *svcRecord) {
+		if ours[svc.NamespaceID] {
+			svcIDs = append(svcIDs, svc.ID)
+		}
+	})
+	return nsIDs, svcIDs, err
+}
+
+// scanRecords decodes every record under prefix as a T and calls fn with
+// it, stopping at the first that does not decode.
+func scanRecords[T any](tx store.Tx, prefix string, fn func(k string, rec *T)) error {
+	var decodeErr error
+	err := tx.Scan(prefix, func(k string, v []byte) bool {
+		rec, err := decode[T](v)
+		if err != nil {
+			decodeErr = err
+			return false
+		}
+		fn(k, rec)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return decodeErr
 }
 
 // dedupe drops repeated keys, keeping the first of each (a lock may be
