@@ -228,7 +228,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// Keys in canonical form, set in the map: Header.Set would
 	// canonicalize x-amzn-RequestId (an allocation) on every request. The
 	// Date header is net/http's, which formats it without allocating.
-	w.Header()[requestIDHeader] = []string{reqID}
+	// The answer's header values (x-amzn-RequestId, Content-Type,
+	// Content-Length) share one allocation.
+	vals := new(answerHeaders)
+	vals[0] = reqID
+	w.Header()[requestIDHeader] = vals[0:1:1]
 	if req.URL.Path == "/healthz" && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		h.healthz(w)
 		return
@@ -247,7 +251,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			h.done(req, &ex, werr, reqID, start)
 		}
 	}()
-	werr := h.serve(w, req, reqID, &ex)
+	werr := h.serve(w, req, reqID, &ex, vals)
 	if werr != nil {
 		if werr.status >= 500 {
 			h.log.Error("api: request failed", "request_id", reqID, "operation", ex.opName(),
@@ -305,7 +309,11 @@ func (h *Handler) healthz(w http.ResponseWriter) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
-func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, ex *exchange) *wireError {
+// answerHeaders are the values of a successful answer's headers:
+// x-amzn-RequestId, Content-Type and Content-Length.
+type answerHeaders [3]string
+
+func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, ex *exchange, vals *answerHeaders) *wireError {
 	target := req.Header.Get("X-Amz-Target")
 	ex.op = h.lookup(target)
 	if req.Method != http.MethodPost {
@@ -399,10 +407,12 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 		return werr
 	}
 	hdr := w.Header()
-	hdr["Content-Type"] = []string{amzJSON11}
+	vals[1] = amzJSON11
+	hdr["Content-Type"] = vals[1:2:2]
 	// With its length, a body over 2 KiB (DiscoverInstances of ten
 	// instances) is sent whole rather than chunked, as AWS sends it.
-	hdr["Content-Length"] = []string{strconv.Itoa(len(out))}
+	vals[2] = strconv.Itoa(len(out))
+	hdr["Content-Length"] = vals[2:3:3]
 	_, _ = w.Write(out)
 	putBuffer(out)
 	return nil
