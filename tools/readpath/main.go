@@ -109,6 +109,25 @@ type server struct {
 	cmd   *exec.Cmd
 	admin string
 	rps   []float64
+	// CPU per request, in each round: the server's, and wrk's driving it.
+	cpu, wrkCPU []time.Duration
+}
+
+// pid is the process whose CPU time is the server's: the cairn's, or
+// this one's for the bare server.
+func (s *server) pid() string {
+	if s.cmd == nil {
+		return "self"
+	}
+	return strconv.Itoa(s.cmd.Process.Pid)
+}
+
+// costRatio is the ratio of requests per second the CPU spent in a round
+// predicts for s against bare: their wrk and server CPU time per request,
+// bare's over s's. It is what the two would reach alone on the machine,
+// whatever else ran during the round.
+func costRatio(s, bare *server, r int) float64 {
+	return float64(bare.cpu[r]+bare.wrkCPU[r]) / float64(s.cpu[r]+s.wrkCPU[r])
 }
 
 func run(ctx context.Context, o options) error {
@@ -200,34 +219,47 @@ func run(ctx context.Context, o options) error {
 				prof = make(chan error, 1)
 				go func() { prof <- profile(ctx, s.admin, o.dur-2*time.Second, o.cpuprofile) }()
 			}
-			rps, err := runWrk(ctx, dir, s.addr, o)
+			before, err := cpuTime(s.pid())
+			if err != nil {
+				return err
+			}
+			res, err := runWrk(ctx, dir, s.addr, o)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
+			}
+			after, err := cpuTime(s.pid())
+			if err != nil {
+				return err
 			}
 			if prof != nil {
 				if err := <-prof; err != nil {
 					return fmt.Errorf("cpu profile: %w", err)
 				}
 			}
-			s.rps = append(s.rps, rps)
+			s.rps = append(s.rps, res.rps)
+			s.cpu = append(s.cpu, (after-before)/time.Duration(res.requests))
+			s.wrkCPU = append(s.wrkCPU, res.cpu/time.Duration(res.requests))
 		}
-		b := servers[len(servers)-1].rps[r]
+		bare := servers[len(servers)-1]
+		b := bare.rps[r]
 		fmt.Printf("round %d (load %s):", r+1, load)
 		for _, s := range servers[:len(servers)-1] {
-			fmt.Printf("  %s %.0f/s (%.1f%%)", s.name, s.rps[r], 100*s.rps[r]/b)
+			fmt.Printf("  %s %.0f/s (%.1f%%; by CPU %.1f%%)", s.name, s.rps[r], 100*s.rps[r]/b, 100*costRatio(s, bare, r))
 		}
 		fmt.Printf("  bare %.0f/s\n", b)
 	}
 	b := servers[len(servers)-1]
 	fmt.Printf("median over %d rounds (load averages at each round's start: %s):\n", o.rounds, strings.Join(loads, "; "))
 	for _, s := range servers[:len(servers)-1] {
-		var ratios []float64
+		var ratios, costs []float64
 		for r := range s.rps {
 			ratios = append(ratios, s.rps[r]/b.rps[r])
+			costs = append(costs, costRatio(s, b, r))
 		}
-		fmt.Printf("  %-20s %8.0f/s  %5.1f%% of bare\n", s.name, median(s.rps), 100*median(ratios))
+		fmt.Printf("  %-20s %8.0f/s  %5.1f%% of bare; by CPU per request %5.1f%% (server %s, wrk %s)\n", s.name, median(s.rps), 100*median(ratios),
+			100*median(costs), medianDuration(s.cpu), medianDuration(s.wrkCPU))
 	}
-	fmt.Printf("  %-20s %8.0f/s\n", b.name, median(b.rps))
+	fmt.Printf("  %-20s %8.0f/s                   (server %s, wrk %s)\n", b.name, median(b.rps), medianDuration(b.cpu), medianDuration(b.wrkCPU))
 	if o.cpuprofile != "" {
 		fmt.Printf("CPU profile of %s: %s (go tool pprof -top %s)\n", servers[0].name, o.cpuprofile, o.cpuprofile)
 	}
@@ -427,14 +459,22 @@ func startBare(status int, hdr http.Header, body []byte) (*bareServer, error) {
 
 var (
 	rpsLine    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	countLine  = regexp.MustCompile(`([0-9]+) requests in`)
 	errorsLine = regexp.MustCompile(`(Non-2xx or 3xx responses|Socket errors):.*`)
 )
 
+// wrkResult is what one wrk run measured.
+type wrkResult struct {
+	rps      float64
+	requests int64
+	cpu      time.Duration // wrk's own
+}
+
 // runWrk drives addr with wrk and the request signed for it now.
-func runWrk(ctx context.Context, dir, addr string, o options) (float64, error) {
+func runWrk(ctx context.Context, dir, addr string, o options) (wrkResult, error) {
 	req, err := signed(ctx, addr)
 	if err != nil {
-		return 0, err
+		return wrkResult{}, err
 	}
 	var lua strings.Builder
 	fmt.Fprintf(&lua, "wrk.method = \"POST\"\nwrk.body = %q\n", body)
@@ -443,22 +483,59 @@ func runWrk(ctx context.Context, dir, addr string, o options) (float64, error) {
 	}
 	script := filepath.Join(dir, "request.lua")
 	if err := os.WriteFile(script, []byte(lua.String()), 0o600); err != nil {
-		return 0, err
+		return wrkResult{}, err
 	}
 	cmd := exec.CommandContext(ctx, "wrk", "-t", strconv.Itoa(o.threads), "-c", strconv.Itoa(o.conns),
 		"-d", o.dur.String(), "-s", script, "http://"+addr+"/")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("wrk: %v: %s", err, out)
+		return wrkResult{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
 	if m := errorsLine.Find(out); m != nil {
-		return 0, fmt.Errorf("wrk saw errors (%s):\n%s", m, out)
+		return wrkResult{}, fmt.Errorf("wrk saw errors (%s):\n%s", m, out)
 	}
-	m := rpsLine.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("no Requests/sec in wrk's output:\n%s", out)
+	m, n := rpsLine.FindSubmatch(out), countLine.FindSubmatch(out)
+	if m == nil || n == nil {
+		return wrkResult{}, fmt.Errorf("no Requests/sec or request count in wrk's output:\n%s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	res := wrkResult{cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	if res.rps, err = strconv.ParseFloat(string(m[1]), 64); err != nil {
+		return wrkResult{}, err
+	}
+	if res.requests, err = strconv.ParseInt(string(n[1]), 10, 64); err != nil || res.requests == 0 {
+		return wrkResult{}, fmt.Errorf("wrk's request count %q: %v", n[1], err)
+	}
+	return res, nil
+}
+
+// cpuTime is the user and system CPU time a process has used so far
+// (from /proc; Linux counts it in ticks of 10 ms).
+func cpuTime(pid string) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after its closing parenthesis (utime and stime are the 14th
+	// and 15th fields of the line).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%s/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%s/stat: %w", pid, err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+func medianDuration(v []time.Duration) time.Duration {
+	f := make([]float64, len(v))
+	for i, d := range v {
+		f[i] = float64(d)
+	}
+	return time.Duration(median(f)).Round(100 * time.Nanosecond)
 }
 
 // profile writes a CPU profile of seconds taken from a cairn's admin
