@@ -40,3 +40,26 @@ func BenchmarkAppendJSONString(b *testing.B) {
 		buf = AppendJSONString(buf[:0], "AWS_INSTANCE_IPV4 10.0.0.1 some value")
 	}
 }
+
+// FuzzAppendJSONString: the encoding is valid JSON that decodes to what
+// encoding/json's encoding of the same string decodes to (invalid UTF-8
+// becomes U+FFFD in both).
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"uote back\\slash", "tab\tnl\ncr\r\x01\x1f\x7f", "é日本", "\xff\xfe", "a\xe2\x80", "\u2028<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := AppendJSONString([]byte("x"), s)
+		if got[0] != 'x' {
+			t.Fatalf("%q: the prefix was overwritten: %q", s, got)
+		}
+		var ours, std string
+		if err := json.Unmarshal(got[1:], &ours); err != nil {
+			t.Fatalf("%q encodes to %s, not JSON: %v", s, got[1:], err)
+		}
+		want, _ := json.Marshal(s)
+		if err := json.Unmarshal(want, &std); err != nil || ours != std {
+			t.Fatalf("%q: decodes to %q, encoding/json's to %q", s, ours, std)
+		}
+	})
+}
