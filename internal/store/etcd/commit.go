@@ -154,7 +154,9 @@ func (s *Store) commit(reqs []*batch.Request, inflight []*flight) (leftover []*b
 	if len(live) == 0 {
 		return nil, inflight
 	}
-	// A batch answered by now is in the snapshot prepare reads next.
+	// A batch answered by now is committed, so the next pin's revision
+	// includes it, unless the member that answers the pin lags; then the
+	// Txn's comparisons fail on what it wrote and the batch runs again.
 	inflight = slices.DeleteFunc(inflight, (*flight).answered)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	start := time.Now()

@@ -22,9 +22,14 @@
 //
 // Update is optimistic. Like the bolt store, one committer goroutine
 // gathers the Update calls waiting at that moment into one batch: it pins
-// a revision with one linearizable read, runs the closures one after the
-// other over that snapshot (each seeing the batch's earlier writes), and
-// commits the batch with one etcd Txn. The Txn's If compares the
+// a revision with one serializable read (no quorum round: the member the
+// client asks may lag, which the commit's comparisons below make safe),
+// runs the closures one after the other over that snapshot (each seeing
+// the batch's earlier writes), and commits the batch with one etcd Txn.
+// Batches are pipelined: up to four Txns are in flight while the next
+// batch is prepared; a batch that read a key an in-flight batch writes
+// waits for it and is prepared again, so it is never committed or answered
+// before a batch it depends on. The Txn's If compares the
 // ModRevision of every key the closures read from the snapshot (0 when
 // absent) and, for every scanned range, that no key in it changed after
 // the pinned revision; keys seen in a scan are compared one by one too, so

@@ -92,15 +92,22 @@ func (sn *snapshot) getMany(keys []string) {
 	for len(keys) > 0 {
 		part := keys[:min(len(keys), sn.s.opts.MaxTxnOps)]
 		keys = keys[len(part):]
-		ops := make([]clientv3.Op, len(part))
-		for i, k := range part {
-			// Serializable: the member answers from its own state,
-			// without a quorum round (see read); one that has not applied
-			// the revision fails the attempt with ErrFutureRev, which the
-			// committer retries.
-			ops[i] = clientv3.OpGet(sn.s.kv+k, clientv3.WithRev(sn.rev), clientv3.WithSerializable())
+		get := func(opts ...clientv3.OpOption) (*clientv3.TxnResponse, error) {
+			ops := make([]clientv3.Op, len(part))
+			for i, k := range part {
+				ops[i] = clientv3.OpGet(sn.s.kv+k, append([]clientv3.OpOption{clientv3.WithRev(sn.rev)}, opts...)...)
+			}
+			return sn.s.cli.Txn(sn.ctx).Then(ops...).Commit()
 		}
-		resp, err := sn.s.cli.Txn(sn.ctx).Then(ops...).Commit()
+		// Serializable: the member answers from its own state, without a
+		// quorum round. The client spreads requests over the members, so
+		// this one may not have applied the pinned revision yet
+		// (ErrFutureRev): then it is asked again linearizably, as read does,
+		// rather than failing the attempt.
+		resp, err := get(clientv3.WithSerializable())
+		if errors.Is(err, rpctypes.ErrFutureRev) {
+			resp, err = get()
+		}
 		sn.mu.Lock()
 		if err != nil {
 			if sn.err == nil {
