@@ -181,8 +181,10 @@ func (o healthObserver) Probed(kind string, healthy bool, took time.Duration) {
 	if healthy {
 		result = "healthy"
 	}
-	o.m.probes.WithLabelValues(kind, result).Inc()
+	// The duration first: a scrape that sees a probe counted then sees
+	// its duration too (the e2e metrics test waits on the count).
 	o.m.probeTime.WithLabelValues(kind).Observe(took.Seconds())
+	o.m.probes.WithLabelValues(kind, result).Inc()
 }
 
 func (o healthObserver) Flipped(healthy bool) {
