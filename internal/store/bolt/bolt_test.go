@@ -369,18 +369,7 @@ func TestPipelinedBatches(t *testing.T) {
 				}
 				return nil
 			})
-			type result struct {
-				rev int64
-				err error
-			}
-			update := func(fn func(tx store.Tx) error) chan result {
-				ch := make(chan result, 1)
-				go func() {
-					rev, err := s.Update(context.Background(), fn)
-					ch <- result{rev, err}
-				}()
-				return ch
-			}
+			update := func(fn func(tx store.Tx) error) <-chan storetest.Result { return storetest.UpdateAsync(s, fn) }
 			first := update(func(tx store.Tx) error { return tx.Put("x", []byte("1")) })
 			deadline := time.After(30 * time.Second)
 			select {
@@ -411,17 +400,17 @@ func TestPipelinedBatches(t *testing.T) {
 			}
 			close(release)
 			a, b := <-first, <-second
-			if b.err != nil {
-				t.Fatal(b.err)
+			if b.Err != nil {
+				t.Fatal(b.Err)
 			}
 			want, wantRuns := "1!", int32(1)
 			if fail {
-				if !errors.Is(a.err, errDisk) {
-					t.Fatalf("the failed commit's Update returned %v", a.err)
+				if !errors.Is(a.Err, errDisk) {
+					t.Fatalf("the failed commit's Update returned %v", a.Err)
 				}
 				want, wantRuns = "!", 2
-			} else if a.err != nil || b.rev <= a.rev {
-				t.Fatalf("first: rev %d, %v; second: rev %d: want the second committed after the first", a.rev, a.err, b.rev)
+			} else if a.Err != nil || b.Rev <= a.Rev {
+				t.Fatalf("first: rev %d, %v; second: rev %d: want the second committed after the first", a.Rev, a.Err, b.Rev)
 			}
 			if got, _ := get(t, s, "y"); string(got) != want || runs.Load() != wantRuns {
 				t.Errorf("y = %q after %d runs; want %q after %d", got, runs.Load(), want, wantRuns)

@@ -558,18 +558,7 @@ func TestPipelinedBatches(t *testing.T) {
 			<-release
 		}
 	})
-	type result struct {
-		rev int64
-		err error
-	}
-	update := func(fn func(tx store.Tx) error) chan result {
-		ch := make(chan result, 1)
-		go func() {
-			rev, err := s.Update(context.Background(), fn)
-			ch <- result{rev, err}
-		}()
-		return ch
-	}
+	update := func(fn func(tx store.Tx) error) <-chan storetest.Result { return storetest.UpdateAsync(s, fn) }
 	first := update(func(tx store.Tx) error { return tx.Put("x", []byte("1")) })
 	deadline := time.After(30 * time.Second)
 	select {
@@ -586,8 +575,8 @@ func TestPipelinedBatches(t *testing.T) {
 	})
 	select {
 	case r := <-independent:
-		if r.err != nil {
-			t.Fatal(r.err)
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
 	case <-deadline:
 		t.Fatal("a batch that read nothing the held batch writes did not commit beside it")
@@ -616,11 +605,11 @@ func TestPipelinedBatches(t *testing.T) {
 	}
 	close(release)
 	a, b := <-first, <-dependent
-	if a.err != nil || b.err != nil {
-		t.Fatalf("Update errors: %v, %v", a.err, b.err)
+	if a.Err != nil || b.Err != nil {
+		t.Fatalf("Update errors: %v, %v", a.Err, b.Err)
 	}
-	if b.rev <= a.rev {
-		t.Errorf("the dependent batch committed at revision %d, not after the held one's %d", b.rev, a.rev)
+	if b.Rev <= a.Rev {
+		t.Errorf("the dependent batch committed at revision %d, not after the held one's %d", b.Rev, a.Rev)
 	}
 	got := map[string]string{}
 	if _, err := s.Load(context.Background(), func(k string, v []byte) error { got[k] = string(v); return nil }); err != nil {

@@ -243,3 +243,21 @@ func testConcurrent(t *testing.T, s store.Store) {
 		t.Errorf("Load revision %d was returned by no Update", loadRev)
 	}
 }
+
+// Result is what an Update started by UpdateAsync returned.
+type Result struct {
+	Rev int64
+	Err error
+}
+
+// UpdateAsync starts s.Update(fn) in a goroutine and returns the channel
+// its result arrives on: the stores' own tests hold a batch mid-commit and
+// watch which later updates are answered meanwhile.
+func UpdateAsync(s store.Store, fn func(tx store.Tx) error) <-chan Result {
+	ch := make(chan Result, 1)
+	go func() {
+		rev, err := s.Update(context.Background(), fn)
+		ch <- Result{rev, err}
+	}()
+	return ch
+}
