@@ -36,7 +36,9 @@ Usage:
   cairn-bench writes [flags]  durable RegisterInstance (64 writers) over cairn on bolt
                               and on etcd with 1, 2 and 3 servers, beside raw bbolt
                               DB.Batch and raw etcd transactions of the same shape,
-                              all in one run, with the ratios (needs the etcd binary)
+                              all in one run, with the ratios (needs the etcd binary);
+                              --only raw-bolt,bolt runs only those parts, --profile-dir
+                              DIR keeps CPU profiles of each part's measured phase
   cairn-bench all [flags]     run --target cairn --compare moto,trivial, then scale:
                               every figure of BENCHMARKS.md in one command
                               (cairn-bench all --out BENCHMARKS.json)
@@ -78,6 +80,7 @@ type options struct {
 	keepOps              bool
 	etcdBin              string
 	rate                 float64
+	only                 string
 }
 
 func (o *options) flags(fs *flag.FlagSet, cmd string) {
@@ -122,6 +125,11 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 	}
 	if cmd == "writes" {
 		fs.StringVar(&o.etcdBin, "etcd-bin", "", "etcd binary (default: etcd on PATH, then /usr/bin/etcd)")
+		fs.StringVar(&o.only, "only", "", "run only these parts, a comma list of "+strings.Join(WriteParts, ",")+
+			" (default: all; etcd is started only for the etcd parts)")
+		fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of each part's measured phase here: "+
+			"<part>.pprof (<part>-<i>.pprof with several servers) from each cairn's admin /debug/pprof/profile, "+
+			"and <part>-tool.pprof of this tool (not with --cpuprofile)")
 	}
 	if cmd == "scale" || cmd == "all" {
 		fs.StringVar(&o.sizes, "sizes", "1000,100000,1000000", "instance counts of the scale curve")

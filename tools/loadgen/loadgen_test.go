@@ -2,8 +2,10 @@ package loadgen
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -243,4 +245,99 @@ func runMain(t *testing.T, report any, args ...string) string {
 		t.Fatal(err)
 	}
 	return stdout.String()
+}
+
+// The writes comparison, bolt parts only (--only), with profiles: both
+// parts measured without errors, each with its CPU time, and a CPU
+// profile of cairn's measured phase from its admin listener and of the
+// tool's; etcd is not needed.
+func TestWritesOnlyBoltWithProfiles(t *testing.T) {
+	slowTest(t)
+	dir := t.TempDir()
+	var rep Report
+	stdout := runMain(t, &rep, "writes", "--only", "raw-bolt,bolt", "-d", "1s", "--warmup", "500ms", "--register-c", "4",
+		"--profile-dir", dir, "--etcd-bin", "/nonexistent/etcd")
+	if len(rep.Results) != 2 || rep.Results[0].Server != "raw bbolt DB.Batch" || rep.Results[1].Server != "cairn bolt" {
+		t.Fatalf("results: %+v", rep.Results)
+	}
+	for _, r := range rep.Results {
+		if r.Ops == 0 || r.Errors != 0 || r.ToolCPU <= 0 {
+			t.Errorf("%+v", r)
+		}
+	}
+	if rep.Results[0].ServerCPU != 0 || rep.Results[1].ServerCPU <= 0 {
+		t.Errorf("server CPU: raw %v, cairn %v", rep.Results[0].ServerCPU, rep.Results[1].ServerCPU)
+	}
+	for _, name := range []string{"bolt.pprof", "bolt-tool.pprof", "raw-bolt-tool.pprof"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+		} else if err := checkProfile(b); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if !strings.Contains(stdout, "cairn bolt / raw bbolt DB.Batch") || strings.Contains(stdout, "etcd") {
+		t.Errorf("table:\n%s", stdout)
+	}
+}
+
+// --only names parts, and an unknown one is refused before anything runs.
+func TestWritesOnly(t *testing.T) {
+	for _, tc := range []struct {
+		only    string
+		want    []string
+		wantErr string
+	}{
+		{"", WriteParts, ""},
+		{"raw-etcd, etcd2", []string{"raw-etcd", "etcd2"}, ""},
+		{"bolt,etcd4", nil, `unknown part "etcd4"`},
+	} {
+		got, err := parseParts(tc.only)
+		if (err == nil) != (tc.wantErr == "") || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("parseParts(%q): %v, want %q", tc.only, err, tc.wantErr)
+			continue
+		}
+		if err == nil && len(got) != len(tc.want) {
+			t.Errorf("parseParts(%q) = %v, want %v", tc.only, got, tc.want)
+		}
+		for _, p := range tc.want {
+			if !got[p] {
+				t.Errorf("parseParts(%q) lacks %s", tc.only, p)
+			}
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"writes", "--only", "bolt,nope", "--quiet"}, func(string) string { return "" }, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), `unknown part "nope"`) {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// procCPU reads this process's CPU time as selfCPU does, within a few
+// clock ticks.
+func TestProcCPU(t *testing.T) {
+	for end := time.Now().Add(200 * time.Millisecond); time.Now().Before(end); {
+	}
+	got, err := procCPU(os.Getpid())
+	want := selfCPU()
+	if err != nil || got <= 0 || got > want+0.05 || got < want-0.2 {
+		t.Errorf("procCPU = %v, %v; getrusage %v", got, err, want)
+	}
+}
+
+// checkProfile says whether b looks like a CPU profile: pprof's gzipped
+// protocol buffer, not empty.
+func checkProfile(b []byte) error {
+	z, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(z)
+	if err != nil {
+		return err
+	}
+	if len(raw) < 64 || !bytes.Contains(raw, []byte("samples")) {
+		return fmt.Errorf("%d bytes, no sample types", len(raw))
+	}
+	return nil
 }

@@ -32,6 +32,11 @@ type Workload struct {
 	// when it was due (see runOpen). 0 is closed-loop: each client sends
 	// its next request when the last one is answered.
 	Rate float64
+	// Watch, when set, is called as the measured phase begins, with its
+	// planned length; the function it returns is called as that phase
+	// ends. Run returns only after both (the writes comparison takes the
+	// servers' CPU time and profiles with it).
+	Watch func(d time.Duration) (end func())
 }
 
 // Result is the outcome of one workload against one server.
@@ -63,6 +68,13 @@ type Result struct {
 	// drain after it ended (their wait so far is in the percentiles).
 	Rate   float64 `json:"rate_per_s,omitempty"`
 	Unsent uint64  `json:"unsent,omitempty"`
+	// ServerCPU and ToolCPU are the CPU seconds (user and system) that
+	// the started servers' processes and this tool's process spent in
+	// the measured phase; set by the writes comparison (0: not taken).
+	// For an engine measured in-process, ToolCPU holds the engine's and
+	// its writers' time.
+	ServerCPU float64 `json:"server_cpu_s,omitempty"`
+	ToolCPU   float64 `json:"tool_cpu_s,omitempty"`
 }
 
 type clientStats struct {
@@ -167,6 +179,7 @@ func (w *Workload) runClosed(ops []func() error, stats []clientStats) time.Durat
 	}
 	phase.Store(phaseMeasure)
 	began := time.Now()
+	end := w.watch()
 	if !finished {
 		select {
 		case <-time.After(w.Duration):
@@ -174,6 +187,7 @@ func (w *Workload) runClosed(ops []func() error, stats []clientStats) time.Durat
 		}
 	}
 	elapsed := time.Since(began)
+	end()
 	phase.Store(phaseStop)
 	wg.Wait()
 	return elapsed
@@ -219,6 +233,15 @@ func (w *Workload) runOpen(ops []func() error, stats []clientStats, late *Histog
 			st.add(err, d, !at.Before(measured))
 		}
 	})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		time.Sleep(time.Until(measured))
+		end := w.watch()
+		time.Sleep(time.Until(measured.Add(w.Duration)))
+		end()
+	}()
+	defer func() { <-watched }()
 	select {
 	case <-allDone:
 	case <-time.After(time.Until(measured.Add(2 * w.Duration))):
@@ -232,6 +255,14 @@ func (w *Workload) runOpen(ops []func() error, stats []clientStats, late *Histog
 		}
 	}
 	return max(w.Duration, ended.Sub(measured))
+}
+
+// watch calls w.Watch, if set, and returns what ends it.
+func (w *Workload) watch() (end func()) {
+	if w.Watch == nil {
+		return func() {}
+	}
+	return w.Watch(w.Duration)
 }
 
 // startClients runs loop for each client's operation and stats in a

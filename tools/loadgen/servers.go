@@ -27,6 +27,9 @@ type Server struct {
 	Name     string // cairn, moto, trivial, endpoint
 	Endpoint string
 	DNSAddr  string
+	// AdminAddr is cairn's admin listener (host:port: /metrics,
+	// /debug/pprof/), "" when it has none.
+	AdminAddr string
 	// PID is the server's process (0 in-process or external).
 	PID int
 	// Ready is how long the server took from process start to its first
@@ -89,6 +92,7 @@ func writeCredentials(dir string, creds Credentials, account string) (string, er
 var (
 	reAPIAddr  = regexp.MustCompile(`msg="serving the Cloud Map API" addr=(\S+)`)
 	reDNSAddr  = regexp.MustCompile(`msg="serving DNS" addr=(\S+)`)
+	reAdmin    = regexp.MustCompile(`msg="serving the admin listener" addr=(\S+)`)
 	reLoadTook = regexp.MustCompile(`msg="state loaded" took=(\S+)`)
 )
 
@@ -126,7 +130,7 @@ func StartCairn(o CairnOptions) (*Server, error) {
 			s.Close()
 			return nil, err
 		}
-		s.inproc, s.Endpoint, s.DNSAddr = srv, srv.Endpoint(), srv.DNSAddr()
+		s.inproc, s.Endpoint, s.DNSAddr, s.AdminAddr = srv, srv.Endpoint(), srv.DNSAddr(), srv.AdminAddr()
 		s.Ready = time.Since(began)
 		return s, nil
 	}
@@ -160,7 +164,7 @@ func (s *Server) startProcess(bin string, args []string, wantDNS bool, log io.Wr
 	pr, pw := io.Pipe()
 	cmd.Stderr, cmd.Stdout = pw, pw
 	s.stderr = &tailBuffer{}
-	api, dnsAddr := make(chan string, 1), make(chan string, 1)
+	api, dnsAddr, adminAddr := make(chan string, 1), make(chan string, 1), make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -171,6 +175,9 @@ func (s *Server) startProcess(bin string, args []string, wantDNS bool, log io.Wr
 			}
 			if m := reDNSAddr.FindStringSubmatch(line); m != nil {
 				dnsAddr <- m[1]
+			}
+			if m := reAdmin.FindStringSubmatch(line); m != nil {
+				adminAddr <- m[1]
 			}
 			if m := reLoadTook.FindStringSubmatch(line); m != nil {
 				s.LoadTook = m[1]
@@ -200,6 +207,10 @@ func (s *Server) startProcess(bin string, args []string, wantDNS bool, log io.Wr
 		case <-time.After(time.Second):
 			return errors.New("cairn did not log the DNS server's address")
 		}
+	}
+	select {
+	case s.AdminAddr = <-adminAddr: // logged before the API's address
+	default:
 	}
 	s.Endpoint = "http://" + addr
 	if err := waitHealthy(s.Endpoint+"/healthz", s.exited, time.Minute); err != nil {

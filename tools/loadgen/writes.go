@@ -55,19 +55,19 @@ func rawShape(i, n int) (instKey, inst, opKey, op []byte) {
 }
 
 // RawBoltWorkload is writers writing rawShape with bbolt's DB.Batch into
-// a new file in dir, fsync on.
-func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *Progress) (Result, error) {
+// a new file in dir, fsync on; closeDB closes the file once it has run.
+func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *Progress) (w *Workload, closeDB func(), err error) {
 	db, err := bbolt.Open(filepath.Join(dir, "raw.db"), 0o600, nil)
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
-	defer db.Close()
 	db.MaxBatchDelay = time.Millisecond
 	bucket := []byte("kv")
 	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucketIfNotExists(bucket); return err }); err != nil {
-		return Result{}, err
+		db.Close()
+		return nil, nil, err
 	}
-	w := &Workload{Name: "write", Server: "raw bbolt DB.Batch", Clients: writers, Duration: dur, Warmup: warmup, Progress: prog,
+	w = &Workload{Name: "write", Server: writeLabels["raw-bolt"], Clients: writers, Duration: dur, Warmup: warmup, Progress: prog,
 		NewClient: func(i int) (func() error, error) {
 			n := 0
 			return func() error {
@@ -82,18 +82,18 @@ func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *P
 				})
 			}, nil
 		}}
-	return w.Run()
+	return w, func() { db.Close() }, nil
 }
 
 // RawEtcdWorkload is writers writing rawShape to etcd, each write one
-// transaction: if the instance key is absent, put both records.
-func RawEtcdWorkload(endpoint string, writers int, dur, warmup time.Duration, prog *Progress) (Result, error) {
+// transaction: if the instance key is absent, put both records;
+// closeClient closes its etcd client once it has run.
+func RawEtcdWorkload(endpoint string, writers int, dur, warmup time.Duration, prog *Progress) (w *Workload, closeClient func(), err error) {
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
-		return Result{}, err
+		return nil, nil, err
 	}
-	defer cli.Close()
-	w := &Workload{Name: "write", Server: "raw etcd txn", Clients: writers, Duration: dur, Warmup: warmup, Progress: prog,
+	w = &Workload{Name: "write", Server: writeLabels["raw-etcd"], Clients: writers, Duration: dur, Warmup: warmup, Progress: prog,
 		NewClient: func(i int) (func() error, error) {
 			n := 0
 			return func() error {
@@ -109,7 +109,7 @@ func RawEtcdWorkload(endpoint string, writers int, dur, warmup time.Duration, pr
 				return err
 			}, nil
 		}}
-	return w.Run()
+	return w, func() { cli.Close() }, nil
 }
 
 // Etcd is an etcd the tool started: one member on free loopback ports,
@@ -183,11 +183,50 @@ func (e *Etcd) Close() {
 	os.RemoveAll(e.dir)
 }
 
-// writesCommand runs the writes comparison.
+// WriteParts are the parts of the writes comparison, in the order they
+// run: each engine's raw reference just before cairn over it.
+var WriteParts = []string{"raw-bolt", "bolt", "raw-etcd", "etcd1", "etcd2", "etcd3"}
+
+// writeLabels are the parts' labels in the results.
+var writeLabels = map[string]string{
+	"raw-bolt": "raw bbolt DB.Batch", "bolt": "cairn bolt",
+	"raw-etcd": "raw etcd txn", "etcd1": "cairn etcd ×1", "etcd2": "cairn etcd ×2", "etcd3": "cairn etcd ×3",
+}
+
+// parseParts reads --only: a comma list of WriteParts; empty is all.
+func parseParts(only string) (map[string]bool, error) {
+	want := map[string]bool{}
+	if strings.TrimSpace(only) == "" {
+		for _, p := range WriteParts {
+			want[p] = true
+		}
+		return want, nil
+	}
+	for _, p := range strings.Split(only, ",") {
+		p = strings.TrimSpace(p)
+		if _, ok := writeLabels[p]; !ok {
+			return nil, fmt.Errorf("--only: unknown part %q (parts: %s)", p, strings.Join(WriteParts, ","))
+		}
+		want[p] = true
+	}
+	return want, nil
+}
+
+// writesCommand runs the writes comparison: the parts --only names, or
+// all of them.
 func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
+	want, err := parseParts(o.only)
+	if err != nil {
+		return err
+	}
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	creds := o.creds(func(string) string { return "" })
 	bin := o.cairnBin
-	if bin == "" {
+	if bin == "" && (want["bolt"] || want["etcd1"] || want["etcd2"] || want["etcd3"]) {
 		dir, err := os.MkdirTemp("", "cairn-bench-bin-*")
 		if err != nil {
 			return err
@@ -205,34 +244,44 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 	writers := o.registerClients
 	plan := Plan{Prefix: "writes", Namespaces: 1, Services: 1, Instances: 1, WriteServices: 4}
 
-	add := func(res Result, err error) error {
+	// measure runs w, watched by a partWatch of servers, and keeps its
+	// result with the phase's CPU seconds.
+	measure := func(part string, servers []*Server, w *Workload) error {
+		fmt.Fprintln(log, "writes:", part)
+		pw := &partWatch{part: part, servers: servers, dir: o.profileDir, toolCPU: o.cpuProfile == "", log: log}
+		w.Watch = pw.begin
+		res, err := w.Run()
 		if err != nil {
 			return err
 		}
+		res.ServerCPU, res.ToolCPU = pw.serverCPU, pw.tool
 		rep.Results = append(rep.Results, res)
 		return nil
 	}
 	// cairnRun starts n cairn servers with args, seeds through the first,
 	// and runs the register workload with the writers spread over them.
-	cairnRun := func(label string, n int, args func(i int) []string) (Result, error) {
+	cairnRun := func(part string, n int, args func(i int) []string) error {
+		label := writeLabels[part]
 		var eps []*Endpoint
+		var servers []*Server
 		for i := range n {
 			srv, err := StartCairn(CairnOptions{Bin: bin, Creds: creds, Region: o.region, Account: o.account, NoLimits: true, Log: log,
-				DataDir: filepath.Join(tmp, label+strconv.Itoa(i)), Args: args(i)})
+				DataDir: filepath.Join(tmp, part+"-"+strconv.Itoa(i)), Args: args(i)})
 			if err != nil {
-				return Result{}, err
+				return err
 			}
 			defer srv.Close()
+			servers = append(servers, srv)
 			ep, err := NewEndpoint(srv.Endpoint, o.region, creds, writers)
 			if err != nil {
-				return Result{}, err
+				return err
 			}
 			defer ep.CloseIdle()
 			eps = append(eps, ep)
 		}
 		seeded, err := Seed(context.Background(), eps[0], plan, true, 8, io.Discard)
 		if err != nil {
-			return Result{}, fmt.Errorf("%s: seed: %w", label, err)
+			return fmt.Errorf("%s: seed: %w", label, err)
 		}
 		for _, ep := range eps[1:] { // the others see the services within moments
 			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -240,7 +289,7 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 				if err := ep.Call(context.Background(), "GetService", map[string]any{"Id": seeded.WriteServiceIDs[len(seeded.WriteServiceIDs)-1]}, &out); err == nil {
 					break
 				} else if time.Now().After(deadline) {
-					return Result{}, fmt.Errorf("%s: a server does not see the services: %w", label, err)
+					return fmt.Errorf("%s: a server does not see the services: %w", label, err)
 				}
 			}
 		}
@@ -250,35 +299,53 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 		for i, ep := range eps {
 			clients[i] = RegisterClient(ep, seeded, runID, reg)
 		}
-		w := &Workload{Name: "register", Server: label, Clients: writers, Duration: o.duration, Warmup: o.warmup, Progress: prog,
-			NewClient: func(i int) (func() error, error) { return clients[i%n](i) }}
-		return w.Run()
+		return measure(part, servers, &Workload{Name: "register", Server: label, Clients: writers, Duration: o.duration, Warmup: o.warmup, Progress: prog,
+			NewClient: func(i int) (func() error, error) { return clients[i%n](i) }})
 	}
 
-	fmt.Fprintln(log, "writes: raw bbolt DB.Batch")
-	if err := add(RawBoltWorkload(tmp, writers, o.duration, o.warmup, prog)); err != nil {
-		return err
+	if want["raw-bolt"] {
+		w, closeDB, err := RawBoltWorkload(tmp, writers, o.duration, o.warmup, prog)
+		if err != nil {
+			return err
+		}
+		err = measure("raw-bolt", nil, w)
+		closeDB()
+		if err != nil {
+			return err
+		}
 	}
-	fmt.Fprintln(log, "writes: cairn over bolt")
-	if err := add(cairnRun("cairn bolt", 1, func(int) []string { return nil })); err != nil {
-		return err
+	if want["bolt"] {
+		if err := cairnRun("bolt", 1, func(int) []string { return nil }); err != nil {
+			return err
+		}
+	}
+	if !want["raw-etcd"] && !want["etcd1"] && !want["etcd2"] && !want["etcd3"] {
+		return nil
 	}
 	etcd, err := StartEtcd(o.etcdBin, log)
 	if err != nil {
 		return err
 	}
 	defer etcd.Close()
-	fmt.Fprintln(log, "writes: raw etcd txn")
-	if err := add(RawEtcdWorkload(etcd.Endpoint, writers, o.duration, o.warmup, prog)); err != nil {
-		return err
+	if want["raw-etcd"] {
+		w, closeClient, err := RawEtcdWorkload(etcd.Endpoint, writers, o.duration, o.warmup, prog)
+		if err != nil {
+			return err
+		}
+		err = measure("raw-etcd", nil, w)
+		closeClient()
+		if err != nil {
+			return err
+		}
 	}
 	for n := 1; n <= 3; n++ {
-		label := "cairn etcd ×" + strconv.Itoa(n)
-		fmt.Fprintln(log, "writes:", label)
-		res, err := cairnRun(label, n, func(int) []string {
+		part := "etcd" + strconv.Itoa(n)
+		if !want[part] {
+			continue
+		}
+		if err := cairnRun(part, n, func(int) []string {
 			return []string{"--store", "etcd", "--etcd-endpoints", etcd.Endpoint, "--etcd-prefix", "/bench" + strconv.Itoa(n) + "/"}
-		})
-		if err := add(res, err); err != nil {
+		}); err != nil {
 			return err
 		}
 	}
@@ -321,12 +388,23 @@ func WriteRatios(results []Result) []string {
 	return out
 }
 
-// writesMarkdown is the Markdown table of a writes run.
+// writesMarkdown is the Markdown table of a writes run. The CPU columns
+// are CPU seconds per 1,000 writes in the measured phase: the started
+// servers' processes, and this tool's (the load generator's; for an
+// engine measured in-process, the engine's and its writers').
 func writesMarkdown(results []Result) string {
 	var b strings.Builder
-	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors |\n|---|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors | server CPU s/1k writes | tool CPU s/1k writes | load |\n" +
+		"|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	perK := func(cpu float64, ops uint64) string {
+		if cpu == 0 || ops == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.3f", 1000*cpu/float64(ops))
+	}
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors)
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d | %s | %s | %.1f |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors,
+			perK(r.ServerCPU, r.Ops), perK(r.ToolCPU, r.Ops), r.Load1)
 	}
 	b.WriteString("\n")
 	for _, l := range WriteRatios(results) {

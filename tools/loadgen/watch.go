@@ -1,0 +1,146 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// partWatch takes, over one part's measured phase, the CPU time of the
+// servers it started and of this tool, and with a profile folder a CPU
+// profile of each server (from its admin listener's /debug/pprof/profile)
+// and of this tool (runtime/pprof), named after the part:
+// <part>.pprof for one server, <part>-<i>.pprof for server i of several,
+// <part>-tool.pprof for this tool.
+type partWatch struct {
+	part    string
+	servers []*Server
+	dir     string    // profile folder; "" takes no profiles
+	toolCPU bool      // profile this tool too (off when --cpuprofile is on)
+	log     io.Writer // where a failed profile is reported
+
+	serverCPU, tool float64 // the phase's CPU seconds, once it has ended
+}
+
+// begin is a Workload's Watch.
+func (w *partWatch) begin(d time.Duration) (end func()) {
+	s0, t0 := w.serversCPU(), selfCPU()
+	var wg sync.WaitGroup
+	if w.dir != "" {
+		for i, s := range w.servers {
+			name := w.part
+			if len(w.servers) > 1 {
+				name += "-" + strconv.Itoa(i)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := fetchProfile(s, d, filepath.Join(w.dir, name+".pprof")); err != nil {
+					fmt.Fprintf(w.log, "writes: %s: no CPU profile: %v\n", name, err)
+				}
+			}()
+		}
+	}
+	stopTool := func() {}
+	if w.dir != "" && w.toolCPU {
+		if f, err := os.Create(filepath.Join(w.dir, w.part+"-tool.pprof")); err != nil {
+			fmt.Fprintf(w.log, "writes: %s: no CPU profile of the tool: %v\n", w.part, err)
+		} else if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			fmt.Fprintf(w.log, "writes: %s: no CPU profile of the tool: %v\n", w.part, err)
+		} else {
+			stopTool = func() { pprof.StopCPUProfile(); f.Close() }
+		}
+	}
+	return func() {
+		w.serverCPU, w.tool = w.serversCPU()-s0, selfCPU()-t0
+		stopTool()
+		wg.Wait()
+	}
+}
+
+// serversCPU is the CPU seconds the servers' processes have used so far.
+func (w *partWatch) serversCPU() float64 {
+	var sum float64
+	for _, s := range w.servers {
+		if s.PID != 0 {
+			c, _ := procCPU(s.PID)
+			sum += c
+		}
+	}
+	return sum
+}
+
+// fetchProfile writes a CPU profile of cairn s over the next d (whole
+// seconds, at least 1) to path, from its admin listener.
+func fetchProfile(s *Server, d time.Duration, path string) error {
+	if s.AdminAddr == "" {
+		return errors.New("the server has no admin listener (/debug/pprof/)")
+	}
+	secs := max(1, int(d/time.Second))
+	c := &http.Client{Timeout: time.Duration(secs)*time.Second + time.Minute}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.AdminAddr, secs))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc/PID/stat's times.
+const clockTicks = 100
+
+// procCPU is the user and system CPU seconds of process pid and all its
+// threads, from /proc/PID/stat.
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, the 12th and 13th after it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("malformed /proc/PID/stat")
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	s, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return float64(u+s) / clockTicks, nil
+}
+
+// selfCPU is the user and system CPU seconds of this process so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
