@@ -34,54 +34,58 @@ func (r *Registry) UpdateHttpNamespace(ctx context.Context, c Caller, in *cloudm
 
 // UpdatePrivateDnsNamespace starts updating a private DNS namespace.
 func (r *Registry) UpdatePrivateDnsNamespace(ctx context.Context, c Caller, in *cloudmap.UpdatePrivateDnsNamespaceRequest) (*cloudmap.UpdatePrivateDnsNamespaceResponse, error) {
-	if err := check(in); err != nil {
-		return nil, err
-	}
-	var soa *cloudmap.SOAChange
-	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil {
-		soa = p.DnsProperties.SOA
-	}
-	fp := *in
-	fp.UpdaterRequestId = ""
-	id, err := r.updateNamespace(ctx, c, dnsNamespaceUpdate(cloudmap.NamespaceTypeDnsPrivate, in.Id, in.UpdaterRequestId,
-		in.Namespace.Description, soa, fingerprint(fp)))
+	id, err := r.updateDNSNamespace(ctx, c, cloudmap.NamespaceTypeDnsPrivate, in)
 	if err != nil {
 		return nil, err
 	}
 	return &cloudmap.UpdatePrivateDnsNamespaceResponse{OperationId: id}, nil
 }
 
-// UpdatePublicDnsNamespace starts updating a public DNS namespace.
+// UpdatePublicDnsNamespace starts updating a public DNS namespace. Its
+// request is the private one's under other type names (the same fields,
+// JSON and checks), so it takes the private one's path.
 func (r *Registry) UpdatePublicDnsNamespace(ctx context.Context, c Caller, in *cloudmap.UpdatePublicDnsNamespaceRequest) (*cloudmap.UpdatePublicDnsNamespaceResponse, error) {
-	if err := check(in); err != nil {
-		return nil, err
-	}
-	var soa *cloudmap.SOAChange
-	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil {
-		soa = p.DnsProperties.SOA
-	}
-	fp := *in
-	fp.UpdaterRequestId = ""
-	id, err := r.updateNamespace(ctx, c, dnsNamespaceUpdate(cloudmap.NamespaceTypeDnsPublic, in.Id, in.UpdaterRequestId,
-		in.Namespace.Description, soa, fingerprint(fp)))
+	id, err := r.updateDNSNamespace(ctx, c, cloudmap.NamespaceTypeDnsPublic, privateUpdate(in))
 	if err != nil {
 		return nil, err
 	}
 	return &cloudmap.UpdatePublicDnsNamespaceResponse{OperationId: id}, nil
 }
 
-// dnsNamespaceUpdate is the update of a DNS namespace, private or public
-// (their requests differ only in type names): the description when one is
-// given (an empty one leaves it as it is), and the SOA's TTL when given.
-func dnsNamespaceUpdate(typ, id, token, desc string, soa *cloudmap.SOAChange, fingerprint string) namespaceUpdate {
-	u := namespaceUpdate{typ: typ, id: id, token: token, fingerprint: fingerprint}
-	if desc != "" {
-		u.desc = &desc
+// updateDNSNamespace starts the update of a DNS namespace of type typ,
+// private or public: the description when one is given (an empty one
+// leaves it as it is), and the SOA's TTL when given.
+func (r *Registry) updateDNSNamespace(ctx context.Context, c Caller, typ string, in *cloudmap.UpdatePrivateDnsNamespaceRequest) (string, error) {
+	if err := check(in); err != nil {
+		return "", err
 	}
-	if soa != nil {
-		u.soaTTL = soa.TTL
+	fp := *in
+	fp.UpdaterRequestId = ""
+	u := namespaceUpdate{typ: typ, id: in.Id, token: in.UpdaterRequestId, fingerprint: fingerprint(fp)}
+	if d := in.Namespace.Description; d != "" {
+		u.desc = &d
 	}
-	return u
+	if p := in.Namespace.Properties; p != nil && p.DnsProperties != nil && p.DnsProperties.SOA != nil {
+		u.soaTTL = p.DnsProperties.SOA.TTL
+	}
+	return r.updateNamespace(ctx, c, u)
+}
+
+// privateUpdate is a public DNS namespace's update request as the private
+// one's type. Both encode to the same JSON, so the fingerprint of a
+// request does not depend on which of the two it came as.
+func privateUpdate(in *cloudmap.UpdatePublicDnsNamespaceRequest) *cloudmap.UpdatePrivateDnsNamespaceRequest {
+	out := &cloudmap.UpdatePrivateDnsNamespaceRequest{Id: in.Id, UpdaterRequestId: in.UpdaterRequestId}
+	if ns := in.Namespace; ns != nil {
+		out.Namespace = &cloudmap.PrivateDnsNamespaceChange{Description: ns.Description}
+		if p := ns.Properties; p != nil {
+			out.Namespace.Properties = &cloudmap.PrivateDnsNamespacePropertiesChange{}
+			if dp := p.DnsProperties; dp != nil {
+				out.Namespace.Properties.DnsProperties = &cloudmap.PrivateDnsPropertiesMutableChange{SOA: dp.SOA}
+			}
+		}
+	}
+	return out
 }
 
 var updateOpName = map[string]string{
