@@ -33,6 +33,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -142,9 +143,24 @@ var authErrors = map[string]string{
 
 // serve authenticates req and runs its operation.
 func (h *Handler) serve(req *http.Request) (any, error) {
+	account, err := h.authenticate(req)
+	if err != nil {
+		return nil, err
+	}
+	path := strings.TrimPrefix(req.URL.Path, strings.TrimSuffix(PathPrefix, "/"))
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if req.Method == http.MethodGet {
+		return h.read(account, parts, req.URL.Query())
+	}
+	return nil, h.refuse(account, req.Method, parts)
+}
+
+// authenticate verifies req's signature, which must be scoped to Route
+// 53's signing region, and returns the caller's account.
+func (h *Handler) authenticate(req *http.Request) (string, error) {
 	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	if err != nil {
-		return nil, invalidInput("The request body could not be read: %v", err)
+		return "", invalidInput("The request body could not be read: %v", err)
 	}
 	account, region, err := h.cfg.Auth.Authenticate(req, body)
 	if err != nil {
@@ -154,40 +170,41 @@ func (h *Handler) serve(req *http.Request) (any, error) {
 			if code == "" {
 				code = se.Code
 			}
-			return nil, &apiError{http.StatusForbidden, code, se.Message}
+			return "", &apiError{http.StatusForbidden, code, se.Message}
 		}
-		return nil, err
+		return "", err
 	}
 	if req.Header.Get("Authorization") != "" && region != SigningRegion {
-		return nil, &apiError{http.StatusForbidden, "SignatureDoesNotMatch",
+		return "", &apiError{http.StatusForbidden, "SignatureDoesNotMatch",
 			fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region)}
 	}
-	path := strings.TrimPrefix(req.URL.Path, strings.TrimSuffix(PathPrefix, "/"))
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	q := req.URL.Query()
-	if req.Method == http.MethodGet {
-		switch {
-		case len(parts) == 1 && parts[0] == "hostedzone":
-			return h.listHostedZones(account, q)
-		case len(parts) == 1 && parts[0] == "hostedzonesbyname":
-			return h.listHostedZonesByName(account, q)
-		case len(parts) == 1 && parts[0] == "hostedzonecount":
-			return &getHostedZoneCountResponse{Xmlns: xmlns, HostedZoneCount: int64(len(h.cfg.Registry.Zones(account)))}, nil
-		case len(parts) == 2 && parts[0] == "hostedzone":
-			return h.getHostedZone(account, parts[1])
-		case len(parts) == 3 && parts[0] == "hostedzone" && parts[2] == "rrset":
-			return h.listResourceRecordSets(account, parts[1], q)
-		case len(parts) == 1 && parts[0] == "healthcheck":
-			return h.listHealthChecks(account, q)
-		case len(parts) == 1 && parts[0] == "healthcheckcount":
-			return &getHealthCheckCountResponse{Xmlns: xmlns, HealthCheckCount: int64(len(h.cfg.Registry.HealthChecks(account)))}, nil
-		case len(parts) == 2 && parts[0] == "healthcheck":
-			return h.getHealthCheck(account, parts[1])
-		case len(parts) == 3 && parts[0] == "healthcheck" && parts[2] == "status":
-			return h.getHealthCheckStatus(account, parts[1])
-		}
+	return account, nil
+}
+
+// read runs the read operation a GET of the path parts names (refuse
+// answers a path of none).
+func (h *Handler) read(account string, parts []string, q url.Values) (any, error) {
+	switch {
+	case len(parts) == 1 && parts[0] == "hostedzone":
+		return h.listHostedZones(account, q)
+	case len(parts) == 1 && parts[0] == "hostedzonesbyname":
+		return h.listHostedZonesByName(account, q)
+	case len(parts) == 1 && parts[0] == "hostedzonecount":
+		return &getHostedZoneCountResponse{Xmlns: xmlns, HostedZoneCount: int64(len(h.cfg.Registry.Zones(account)))}, nil
+	case len(parts) == 2 && parts[0] == "hostedzone":
+		return h.getHostedZone(account, parts[1])
+	case len(parts) == 3 && parts[0] == "hostedzone" && parts[2] == "rrset":
+		return h.listResourceRecordSets(account, parts[1], q)
+	case len(parts) == 1 && parts[0] == "healthcheck":
+		return h.listHealthChecks(account, q)
+	case len(parts) == 1 && parts[0] == "healthcheckcount":
+		return &getHealthCheckCountResponse{Xmlns: xmlns, HealthCheckCount: int64(len(h.cfg.Registry.HealthChecks(account)))}, nil
+	case len(parts) == 2 && parts[0] == "healthcheck":
+		return h.getHealthCheck(account, parts[1])
+	case len(parts) == 3 && parts[0] == "healthcheck" && parts[2] == "status":
+		return h.getHealthCheckStatus(account, parts[1])
 	}
-	return nil, h.refuse(account, req.Method, parts)
+	return nil, h.refuse(account, http.MethodGet, parts)
 }
 
 // refuse answers every other operation: a change to a zone or health

@@ -51,34 +51,84 @@ type kv struct {
 // Copy makes dst hold exactly the keys and values of src.
 func Copy(ctx context.Context, dst, src store.Store, opts Options) (Stats, error) {
 	var st Stats
+	existing, err := targetKeys(ctx, dst, opts.Force)
+	if err != nil {
+		return st, err
+	}
+	all, srcRev, err := snapshot(ctx, src)
+	if err != nil {
+		return st, err
+	}
+	st.SourceRev = srcRev
+	for _, e := range all {
+		st.Bytes += len(e.value)
+	}
+	batch := batchSize(dst, opts.Batch)
+	stale := missingFrom(all, existing)
+	if err := inBatches(ctx, dst, stale, batch, store.Tx.Delete, func(done int) {
+		st.Deleted = done
+	}); err != nil {
+		return st, fmt.Errorf("storecopy: delete target keys the source lacks: %w", err)
+	}
+	put := func(tx store.Tx, e kv) error { return tx.Put(e.key, e.value) }
+	if err := inBatches(ctx, dst, all, batch, put, func(done int) {
+		st.Keys = done
+		if opts.Progress != nil {
+			opts.Progress(done, len(all))
+		}
+	}); err != nil {
+		return st, fmt.Errorf("storecopy: write keys %d to %d of %d: %w", st.Keys+1, st.Keys+min(batch, len(all)-st.Keys), len(all), err)
+	}
+	return st, verify(ctx, dst, all)
+}
+
+// targetKeys lists the keys dst holds, which must be none unless force.
+func targetKeys(ctx context.Context, dst store.Store, force bool) ([]string, error) {
 	var existing []string
 	if _, err := dst.Load(ctx, func(k string, _ []byte) error {
 		existing = append(existing, k)
 		return nil
 	}); err != nil {
-		return st, fmt.Errorf("storecopy: read the target: %w", err)
+		return nil, fmt.Errorf("storecopy: read the target: %w", err)
 	}
-	if len(existing) > 0 && !opts.Force {
-		return st, fmt.Errorf("%w: it holds %d keys; copy with force to replace them", ErrTargetNotEmpty, len(existing))
+	if len(existing) > 0 && !force {
+		return nil, fmt.Errorf("%w: it holds %d keys; copy with force to replace them", ErrTargetNotEmpty, len(existing))
 	}
+	return existing, nil
+}
+
+// snapshot reads every key and value of src, in key order, and the
+// revision they are at.
+func snapshot(ctx context.Context, src store.Store) ([]kv, int64, error) {
 	var all []kv
-	seen := make(map[string]bool)
-	srcRev, err := src.Load(ctx, func(k string, v []byte) error {
+	rev, err := src.Load(ctx, func(k string, v []byte) error {
 		all = append(all, kv{k, v})
-		seen[k] = true
-		st.Bytes += len(v)
 		return nil
 	})
 	if err != nil {
-		return st, fmt.Errorf("storecopy: read the source: %w", err)
+		return nil, 0, fmt.Errorf("storecopy: read the source: %w", err)
 	}
-	st.SourceRev = srcRev
-	batch := opts.Batch
+	return all, rev, nil
+}
+
+// batchSize is the most keys one Update writes: the option (default 100),
+// within what the target accepts in one Update.
+func batchSize(dst store.Store, opt int) int {
+	batch := opt
 	if batch <= 0 {
 		batch = 100
 	}
 	if l, ok := dst.(interface{ MaxWrites() int }); ok {
 		batch = max(min(batch, l.MaxWrites()), 1)
+	}
+	return batch
+}
+
+// missingFrom lists the keys of existing that all lacks.
+func missingFrom(all []kv, existing []string) []string {
+	seen := make(map[string]bool, len(all))
+	for _, e := range all {
+		seen[e.key] = true
 	}
 	var stale []string
 	for _, k := range existing {
@@ -86,38 +136,31 @@ func Copy(ctx context.Context, dst, src store.Store, opts Options) (Stats, error
 			stale = append(stale, k)
 		}
 	}
-	for i := 0; i < len(stale); i += batch {
-		part := stale[i:min(i+batch, len(stale))]
+	return stale
+}
+
+// inBatches applies write to every item, batch items an Update, and
+// reports after each Update how many items are done.
+func inBatches[T any](ctx context.Context, dst store.Store, items []T, batch int, write func(store.Tx, T) error, done func(int)) error {
+	for i := 0; i < len(items); i += batch {
+		part := items[i:min(i+batch, len(items))]
 		if _, err := dst.Update(ctx, func(tx store.Tx) error {
-			for _, k := range part {
-				if err := tx.Delete(k); err != nil {
+			for _, item := range part {
+				if err := write(tx, item); err != nil {
 					return err
 				}
 			}
 			return nil
 		}); err != nil {
-			return st, fmt.Errorf("storecopy: delete target keys the source lacks: %w", err)
+			return err
 		}
-		st.Deleted += len(part)
+		done(i + len(part))
 	}
-	for i := 0; i < len(all); i += batch {
-		part := all[i:min(i+batch, len(all))]
-		if _, err := dst.Update(ctx, func(tx store.Tx) error {
-			for _, e := range part {
-				if err := tx.Put(e.key, e.value); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return st, fmt.Errorf("storecopy: write keys %d to %d of %d: %w", i+1, i+len(part), len(all), err)
-		}
-		st.Keys += len(part)
-		if opts.Progress != nil {
-			opts.Progress(st.Keys, len(all))
-		}
-	}
-	// Read the copy back.
+	return nil
+}
+
+// verify reads the copy back: dst must hold exactly all.
+func verify(ctx context.Context, dst store.Store, all []kv) error {
 	i := 0
 	if _, err := dst.Load(ctx, func(k string, v []byte) error {
 		if i >= len(all) || all[i].key != k || !bytes.Equal(all[i].value, v) {
@@ -126,10 +169,10 @@ func Copy(ctx context.Context, dst, src store.Store, opts Options) (Stats, error
 		i++
 		return nil
 	}); err != nil {
-		return st, err
+		return err
 	}
 	if i != len(all) {
-		return st, fmt.Errorf("storecopy: the target holds %d keys after the copy; the source %d", i, len(all))
+		return fmt.Errorf("storecopy: the target holds %d keys after the copy; the source %d", i, len(all))
 	}
-	return st, nil
+	return nil
 }
