@@ -208,6 +208,17 @@ func DefaultConfig() Config {
 // Validate reports the first setting that can't work, saying what to
 // change.
 func (c Config) Validate() error {
+	for _, check := range []func() error{c.checkListeners, c.checkExposure, c.checkStore, c.checkIdentity, c.checkBounds} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkListeners checks the listeners' addresses, and that the admin
+// listener stays on loopback unless a token guards it.
+func (c Config) checkListeners() error {
 	if c.APIAddr == "" {
 		return errors.New("server: the API address is empty; set --api-addr to host:port, such as 127.0.0.1:9080")
 	}
@@ -238,19 +249,31 @@ func (c Config) Validate() error {
 		}
 		seen[d.VPC] = true
 	}
-	if c.Credentials == "" && !c.InsecureNoAuth {
-		addrs := []string{c.APIAddr, c.DNSAddr}
-		for _, d := range c.DNSVPCs {
-			addrs = append(addrs, d.Addr)
-		}
-		for _, addr := range addrs {
-			if addr != "" && !loopback(addr) {
-				return fmt.Errorf("server: %s is not a loopback address, and without --credentials cairn accepts every request unverified "+
-					"(development mode); give --credentials FILE to verify signatures, listen on 127.0.0.1, "+
-					"or pass --insecure-no-auth to accept unverified requests from the network", addr)
-			}
+	return nil
+}
+
+// checkExposure refuses development mode (no signature verification) on
+// a listener beyond loopback, unless --insecure-no-auth asks for it.
+func (c Config) checkExposure() error {
+	if c.Credentials != "" || c.InsecureNoAuth {
+		return nil
+	}
+	addrs := []string{c.APIAddr, c.DNSAddr}
+	for _, d := range c.DNSVPCs {
+		addrs = append(addrs, d.Addr)
+	}
+	for _, addr := range addrs {
+		if addr != "" && !loopback(addr) {
+			return fmt.Errorf("server: %s is not a loopback address, and without --credentials cairn accepts every request unverified "+
+				"(development mode); give --credentials FILE to verify signatures, listen on 127.0.0.1, "+
+				"or pass --insecure-no-auth to accept unverified requests from the network", addr)
 		}
 	}
+	return nil
+}
+
+// checkStore checks that the store named has what it needs to open.
+func (c Config) checkStore() error {
 	switch c.StoreKind {
 	case "", StoreBolt:
 		if c.Store == nil && c.DataDir == "" {
@@ -263,6 +286,12 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("server: the store %q is neither bolt nor etcd; set --store bolt or --store etcd", c.StoreKind)
 	}
+	return nil
+}
+
+// checkIdentity checks the region and account of unsigned requests, and
+// the regions requests may act in.
+func (c Config) checkIdentity() error {
 	if !awsid.IsRegion(c.Region) {
 		return fmt.Errorf("server: the region %q is not a region name such as us-east-1", c.Region)
 	}
@@ -280,6 +309,12 @@ func (c Config) Validate() error {
 	if !awsid.IsAccountID(c.AccountID) {
 		return fmt.Errorf("server: the account ID %q must be 12 digits, such as 000000000000", c.AccountID)
 	}
+	return nil
+}
+
+// checkBounds checks the numbers: durations, counts, caps and limits,
+// and the size of etcd's transactions.
+func (c Config) checkBounds() error {
 	if c.MaxOperationsPerAccount < 0 {
 		return fmt.Errorf("server: the most operations per account %d must not be negative (0 for no limit)", c.MaxOperationsPerAccount)
 	}
