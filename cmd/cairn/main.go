@@ -209,9 +209,6 @@ wait:
 	return 0
 }
 
-// serveConfig reads the settings of cairn serve from its flags and their
-// environment twins. When they don't make a configuration (or -h was
-// asked) it has said why on stderr, and returns false with the exit code.
 // list binds a comma-separated list of T, each item parsed by parse; an
 // unset flag leaves *p nil. A malformed twin is handled as typed does.
 func list[T any](s *settings, p *[]T, name, envName, help, want string, parse func(string) (T, error)) {
@@ -256,12 +253,83 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return p[0], nil
 }
 
+// serveConfig reads the settings of cairn serve from its flags and their
+// environment twins. When they don't make a configuration (or -h was
+// asked) it has said why on stderr, and returns false with the exit code.
 func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (server.Config, int, bool) {
 	cfg := server.DefaultConfig()
 	cfg.AdminAddr = server.DefaultAdminAddr
-	logLevel, logFormat := "info", logging.FormatText
+	cfg.StoreKind = server.StoreBolt
+	raw := serveText{logLevel: "info", logFormat: logging.FormatText, throttle: "off"}
 	s := &settings{fs: flag.NewFlagSet("cairn serve", flag.ContinueOnError), getenv: getenv}
 	s.fs.SetOutput(stderr)
+	// In this order, so that malformed twins are reported in it.
+	s.listenerFlags(&cfg)
+	s.accessFlags(&cfg)
+	s.registryFlags(&cfg, &raw)
+	s.logFlags(&cfg, &raw)
+	s.storeFlags(&cfg, &raw)
+	if code, ok := parseArgs(s.fs, args); !ok {
+		return cfg, code, false
+	}
+	if s.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cairn serve: unexpected argument %q\n", s.fs.Arg(0))
+		return cfg, 2, false
+	}
+	ignored, err := s.settle()
+	if err == nil {
+		err = raw.apply(&cfg, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
+		return cfg, 2, false
+	}
+	for _, w := range ignored {
+		cfg.Logger.Warn("malformed environment variable overridden by its flag", "err", w)
+	}
+	return cfg, 0, true
+}
+
+// serveText holds the settings of cairn serve that are read as text and
+// parsed once the command line is known (apply).
+type serveText struct {
+	logLevel, logFormat, throttle, endpoints string
+}
+
+// apply parses the text settings into cfg: etcd's endpoints, the throttle
+// and the logger (which writes to stderr); it also turns an admin address
+// of "off" into none.
+func (t serveText) apply(cfg *server.Config, stderr io.Writer) error {
+	if cfg.AdminAddr == "off" {
+		cfg.AdminAddr = "" // an empty CAIRN_ADMIN_ADDR counts as unset, as for every variable
+	}
+	if t.endpoints != "" {
+		for _, e := range strings.Split(t.endpoints, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				cfg.Etcd.Endpoints = append(cfg.Etcd.Endpoints, e)
+			}
+		}
+	}
+	throttle, err := api.ParseThrottle(t.throttle)
+	if err != nil {
+		return err
+	}
+	cfg.Throttle = throttle
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(t.logLevel)); err != nil {
+		return fmt.Errorf("log level %q is not debug, info, warn or error", t.logLevel)
+	}
+	log, err := logging.New(stderr, t.logFormat, level)
+	if err != nil {
+		return fmt.Errorf("log format %q is not text or json", t.logFormat)
+	}
+	cfg.Logger = log
+	return nil
+}
+
+// listenerFlags adds the flags of the listeners: the API's, DNS's and the
+// admin listener's addresses, caps and rate limits.
+func (s *settings) listenerFlags(cfg *server.Config) {
 	s.str(&cfg.APIAddr, "api-addr", "CAIRN_API_ADDR", "address of the Cloud Map API")
 	s.str(&cfg.DNSAddr, "dns-addr", "CAIRN_DNS_ADDR", "address of the authoritative DNS server, UDP and TCP; empty turns DNS off")
 	list(s, &cfg.DNSVPCs, "dns-vpc", "CAIRN_DNS_VPC", "DNS listeners of single VPCs, VPC=host:port, comma-separated: each answers its VPC's private namespaces and the public ones",
@@ -272,7 +340,13 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.integer(&cfg.DNSRateLimit.Slip, "dns-rrl-slip", "CAIRN_DNS_RRL_SLIP", "with --dns-rrl, every Nth response held back is sent as an empty truncated reply (the client retries over TCP); 0 drops them all")
 	s.duration(&cfg.DNSRateLimit.Window, "dns-rrl-window", "CAIRN_DNS_RRL_WINDOW", "with --dns-rrl, how long a source prefix that kept over the rate stays limited after it stops (1s to 1h)")
 	s.str(&cfg.DNSNameserver, "dns-nameserver", "CAIRN_DNS_NAMESERVER", "host name in the NS record of every zone")
-	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
+	s.str(&cfg.AdminAddr, "admin-addr", "CAIRN_ADMIN_ADDR", "address of the admin listener: Prometheus metrics at /metrics, profiles at /debug/pprof/, the web console at /; empty or off turns it off")
+	s.str(&cfg.AdminTokenFile, "admin-token-file", "CAIRN_ADMIN_TOKEN_FILE", "file holding a bearer token every admin request must carry; required for an admin address beyond loopback")
+}
+
+// accessFlags adds the flags of who may call: credentials, TLS, and the
+// account and regions of requests.
+func (s *settings) accessFlags(cfg *server.Config) {
 	s.str(&cfg.Credentials, "credentials", "CAIRN_CREDENTIALS", "credentials file (AWS shared-credentials format, with aws_account_id per profile); without it cairn runs in development mode, loopback only; reloaded on SIGHUP")
 	s.str(&cfg.TLSCert, "tls-cert", "CAIRN_TLS_CERT", "PEM certificate (with its chain) of the API: it then serves HTTPS only; reloaded on SIGHUP")
 	s.str(&cfg.TLSKey, "tls-key", "CAIRN_TLS_KEY", "PEM private key of --tls-cert; reloaded on SIGHUP")
@@ -281,6 +355,12 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	list(s, &cfg.Regions, "regions", "CAIRN_REGIONS", "region names requests may act in, comma-separated; default: the regions of AWS's aws, aws-cn and aws-us-gov partitions",
 		"a comma-separated list of region names such as edge-1,edge-2", parseRegion)
 	s.str(&cfg.AccountID, "account-id", "CAIRN_ACCOUNT_ID", "12-digit account of every request")
+}
+
+// registryFlags adds the flags of what the registry and its health
+// checks do: operations, limits, throttling, faults, the start state and
+// the probes.
+func (s *settings) registryFlags(cfg *server.Config, raw *serveText) {
 	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
 	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
 	s.integer(&cfg.MaxOperationsPerAccount, "max-operations-per-account", "CAIRN_MAX_OPERATIONS_PER_ACCOUNT", "most operations an account keeps; past it, its oldest finished ones are deleted before their retention ends; 0 for no limit")
@@ -290,69 +370,31 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	s.integer(&cfg.Limits.NamespacesPerRegion, "limit-namespaces", "CAIRN_LIMIT_NAMESPACES", "namespaces per account and region; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerNamespace, "limit-instances-per-namespace", "CAIRN_LIMIT_INSTANCES_PER_NAMESPACE", "instances per namespace; 0 for no limit")
 	s.integer(&cfg.Limits.InstancesPerService, "limit-instances-per-service", "CAIRN_LIMIT_INSTANCES_PER_SERVICE", "instances per service; 0 for no limit")
-	throttle := "off"
-	s.str(&throttle, "throttle", "CAIRN_THROTTLE", "off, aws (DiscoverInstances 2,000 burst refilling 1,000/s per account and region, other operations 200 refilling 100/s per account), or buckets such as discover=20:10,other=5:1 (burst:per-second)")
+	s.str(&raw.throttle, "throttle", "CAIRN_THROTTLE", "off, aws (DiscoverInstances 2,000 burst refilling 1,000/s per account and region, other operations 200 refilling 100/s per account), or buckets such as discover=20:10,other=5:1 (burst:per-second)")
 	s.str(&cfg.FaultsFile, "faults", "CAIRN_FAULTS", "file of faults (JSON or YAML: a Faults list of what cairn fault add takes) injected from the start")
 	s.str(&cfg.InitFile, "init", "CAIRN_INIT", "state file (JSON or YAML, the format of cairn export) whose namespaces, services and instances are created at start unless they exist")
 	list(s, &cfg.HealthProbeAllow, "health-probe-allow", "CAIRN_HEALTH_PROBE_ALLOW", "CIDR prefixes (or addresses) health checks may probe, comma-separated, over the defaults that --credentials denies (loopback, link-local, unspecified, multicast, cairn's own listeners and etcd)",
 		"a comma-separated list of CIDR prefixes such as 10.0.0.0/8", parsePrefix)
 	list(s, &cfg.HealthProbeDeny, "health-probe-deny", "CAIRN_HEALTH_PROBE_DENY", "CIDR prefixes (or addresses) health checks must not probe, comma-separated; the most specific rule of both lists wins",
 		"a comma-separated list of CIDR prefixes such as 10.0.0.0/8", parsePrefix)
-	s.str(&logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
-	s.str(&logFormat, "log-format", "CAIRN_LOG_FORMAT", "log format: text (key=value) or json (one JSON object a line)")
+}
+
+// logFlags adds the flags of the logs.
+func (s *settings) logFlags(cfg *server.Config, raw *serveText) {
+	s.str(&raw.logLevel, "log-level", "CAIRN_LOG_LEVEL", "log level: debug, info, warn or error")
+	s.str(&raw.logFormat, "log-format", "CAIRN_LOG_FORMAT", "log format: text (key=value) or json (one JSON object a line)")
 	s.boolean(&cfg.AccessLog, "access-log", "CAIRN_ACCESS_LOG", "log one line per API request: request ID, account, region, operation, status, error type, latency")
 	s.boolean(&cfg.DNSQueryLog, "dns-query-log", "CAIRN_DNS_QUERY_LOG", "log one line per DNS query: client, name, type, rcode, answers, latency")
-	s.str(&cfg.AdminAddr, "admin-addr", "CAIRN_ADMIN_ADDR", "address of the admin listener: Prometheus metrics at /metrics, profiles at /debug/pprof/, the web console at /; empty or off turns it off")
-	s.str(&cfg.AdminTokenFile, "admin-token-file", "CAIRN_ADMIN_TOKEN_FILE", "file holding a bearer token every admin request must carry; required for an admin address beyond loopback")
-	cfg.StoreKind = server.StoreBolt
-	endpoints := ""
+}
+
+// storeFlags adds the flags of the store: bolt's folder, or etcd's
+// endpoints and connection.
+func (s *settings) storeFlags(cfg *server.Config, raw *serveText) {
+	s.str(&cfg.DataDir, "data-dir", "CAIRN_DATA_DIR", "folder of the embedded store; created if absent, locked while in use")
 	s.str(&cfg.StoreKind, "store", "CAIRN_STORE", "where the state is kept: bolt (the embedded store in --data-dir) or etcd (--etcd-endpoints; any number of servers can share it)")
-	s.str(&endpoints, "etcd-endpoints", "CAIRN_ETCD_ENDPOINTS", "etcd's client URLs, comma-separated, such as http://10.0.0.1:2379,http://10.0.0.2:2379 (with --store etcd)")
+	s.str(&raw.endpoints, "etcd-endpoints", "CAIRN_ETCD_ENDPOINTS", "etcd's client URLs, comma-separated, such as http://10.0.0.1:2379,http://10.0.0.2:2379 (with --store etcd)")
 	s.etcdConnection(&cfg.Etcd)
 	s.integer(&cfg.Etcd.MaxTxnOps, "etcd-max-txn-ops", "CAIRN_ETCD_MAX_TXN_OPS", "etcd's --max-txn-ops: the most operations cairn puts in one etcd transaction (default 128, etcd's default)")
-	if code, ok := parseArgs(s.fs, args); !ok {
-		return cfg, code, false
-	}
-	if s.fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cairn serve: unexpected argument %q\n", s.fs.Arg(0))
-		return cfg, 2, false
-	}
-	ignored, err := s.settle()
-	if err != nil {
-		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
-		return cfg, 2, false
-	}
-	if cfg.AdminAddr == "off" {
-		cfg.AdminAddr = "" // an empty CAIRN_ADMIN_ADDR counts as unset, as for every variable
-	}
-	if endpoints != "" {
-		for _, e := range strings.Split(endpoints, ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				cfg.Etcd.Endpoints = append(cfg.Etcd.Endpoints, e)
-			}
-		}
-	}
-	t, err := api.ParseThrottle(throttle)
-	if err != nil {
-		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
-		return cfg, 2, false
-	}
-	cfg.Throttle = t
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-		fmt.Fprintf(stderr, "cairn serve: log level %q is not debug, info, warn or error\n", logLevel)
-		return cfg, 2, false
-	}
-	log, err := logging.New(stderr, logFormat, level)
-	if err != nil {
-		fmt.Fprintf(stderr, "cairn serve: log format %q is not text or json\n", logFormat)
-		return cfg, 2, false
-	}
-	cfg.Logger = log
-	for _, w := range ignored {
-		cfg.Logger.Warn("malformed environment variable overridden by its flag", "err", w)
-	}
-	return cfg, 0, true
 }
 
 // etcdConnection adds the flags (and their twins) of how to reach etcd,

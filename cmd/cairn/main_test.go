@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -391,5 +392,44 @@ func TestAdminAddrOff(t *testing.T) {
 		if !ok || cfg.AdminAddr != tt.want {
 			t.Errorf("env %v args %q: admin address %q (exit %d); want %q", tt.env, tt.args, cfg.AdminAddr, code, tt.want)
 		}
+	}
+}
+
+// TestServeTextApply: the settings read as text are parsed once the
+// command line is known, each refused with what a valid value is.
+func TestServeTextApply(t *testing.T) {
+	ok := serveText{logLevel: "info", logFormat: "text", throttle: "off"}
+	for _, tt := range []struct {
+		name      string
+		text      serveText
+		admin     string
+		endpoints []string
+		wantAdmin string
+		wantErr   string
+	}{
+		{name: "defaults", text: ok, admin: "127.0.0.1:9090", wantAdmin: "127.0.0.1:9090"},
+		{name: "admin off", text: ok, admin: "off"},
+		{name: "endpoints", text: serveText{logLevel: "info", logFormat: "json", throttle: "aws", endpoints: " http://a:2379, ,http://b:2379 "},
+			endpoints: []string{"http://a:2379", "http://b:2379"}},
+		{name: "throttle", text: serveText{logLevel: "info", logFormat: "text", throttle: "fast"}, wantErr: `"fast"`},
+		{name: "log level", text: serveText{logLevel: "loud", logFormat: "text", throttle: "off"}, wantErr: `log level "loud" is not debug, info, warn or error`},
+		{name: "log format", text: serveText{logLevel: "info", logFormat: "xml", throttle: "off"}, wantErr: `log format "xml" is not text or json`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := server.Config{AdminAddr: tt.admin}
+			err := tt.text.apply(&cfg, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("apply = %v; want an error saying %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.AdminAddr != tt.wantAdmin || !slices.Equal(cfg.Etcd.Endpoints, tt.endpoints) || cfg.Logger == nil {
+				t.Errorf("admin %q, endpoints %q, logger %v; want %q, %q and a logger", cfg.AdminAddr, cfg.Etcd.Endpoints, cfg.Logger, tt.wantAdmin, tt.endpoints)
+			}
+		})
 	}
 }
