@@ -27,6 +27,13 @@ func (c *contextList) Set(v string) error {
 	return nil
 }
 
+// simulation is one request "cairn policy simulate" decides, as its flags
+// give it.
+type simulation struct {
+	credsPath, profile, action, resource string
+	context                              contextList
+}
+
 // policyCommand runs "cairn policy simulate": it evaluates one request
 // against a profile's policy, offline, as the server would, and prints
 // the decision and the statement that decided it. Exit status 0 means
@@ -36,81 +43,112 @@ func policyCommand(args []string, getenv func(string) string, stdout, stderr io.
 		fmt.Fprint(stderr, "Usage: cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]\n")
 		return 2
 	}
-	fs := flag.NewFlagSet("cairn policy simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	credsPath := fs.String("credentials", getenv("CAIRN_CREDENTIALS"), "the credentials file, with its profiles' policy_file (env CAIRN_CREDENTIALS)")
-	profile := fs.String("profile", "", "the profile whose policy decides")
-	action := fs.String("action", "", "the action, such as servicediscovery:RegisterInstance")
-	resource := fs.String("resource", "*", "the resource's ARN (a namespace or service), or * for the actions without a resource type")
-	var ctxFlags contextList
-	fs.Var(&ctxFlags, "context", "a request context key and its value, such as servicediscovery:NamespaceName=shop or aws:ResourceTag/team=a; repeat for more keys, or a key for more values")
-	if code, ok := parseArgs(fs, args[1:]); !ok {
+	sim, code, ok := simulationFlags(args[1:], getenv, stderr)
+	if !ok {
 		return code
 	}
-	if *credsPath == "" || *profile == "" || *action == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
-	}
-	act, ok := policy.LookupAction(*action)
+	act, ok := policy.LookupAction(sim.action)
 	if !ok {
-		fmt.Fprintf(stderr, "cairn policy simulate: %q is not an AWS Cloud Map action (servicediscovery:RegisterInstance, …)\n", *action)
+		fmt.Fprintf(stderr, "cairn policy simulate: %q is not an AWS Cloud Map action (servicediscovery:RegisterInstance, …)\n", sim.action)
 		return 2
 	}
-	creds, err := sigv4.LoadCredentials(*credsPath)
+	id, err := loadProfile(sim.credsPath, sim.profile)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn policy simulate: %v\n", err)
 		return 2
 	}
-	var id *sigv4.Identity
-	for _, c := range creds {
-		if c.Profile == *profile {
-			id = &c
-			break
-		}
-	}
-	if id == nil {
-		fmt.Fprintf(stderr, "cairn policy simulate: %s has no profile %q\n", *credsPath, *profile)
+	principal := api.PrincipalARN(id.AccountID, id.Profile)
+	ctx, err := simulationContext(id, principal, sim.context)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn policy simulate: %v\n", err)
 		return 2
 	}
-	principal := api.PrincipalARN(id.AccountID, id.Profile)
+	info := act.Info()
+	fmt.Fprintf(stdout, "principal: %s\n", principal)
+	fmt.Fprintf(stdout, "action:    %s (resource type: %s)\n", act, info.Resource)
+	fmt.Fprintf(stdout, "resource:  %s\n", sim.resource)
+	if note := resourceNote(info.Resource, sim.resource); note != "" {
+		fmt.Fprintf(stdout, "note:      %s\n", note)
+	}
+	return decide(stdout, id, &policy.Request{Action: act, Resource: sim.resource, Context: ctx})
+}
+
+// simulationFlags reads the flags of "cairn policy simulate"; when they
+// don't make a request (or -h was asked) it has said why on stderr, and
+// returns false with the exit code.
+func simulationFlags(args []string, getenv func(string) string, stderr io.Writer) (simulation, int, bool) {
+	var sim simulation
+	fs := flag.NewFlagSet("cairn policy simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&sim.credsPath, "credentials", getenv("CAIRN_CREDENTIALS"), "the credentials file, with its profiles' policy_file (env CAIRN_CREDENTIALS)")
+	fs.StringVar(&sim.profile, "profile", "", "the profile whose policy decides")
+	fs.StringVar(&sim.action, "action", "", "the action, such as servicediscovery:RegisterInstance")
+	fs.StringVar(&sim.resource, "resource", "*", "the resource's ARN (a namespace or service), or * for the actions without a resource type")
+	fs.Var(&sim.context, "context", "a request context key and its value, such as servicediscovery:NamespaceName=shop or aws:ResourceTag/team=a; repeat for more keys, or a key for more values")
+	if code, ok := parseArgs(fs, args); !ok {
+		return sim, code, false
+	}
+	if sim.credsPath == "" || sim.profile == "" || sim.action == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return sim, 2, false
+	}
+	return sim, 0, true
+}
+
+// loadProfile reads the identity of one profile of a credentials file.
+func loadProfile(credsPath, profile string) (*sigv4.Identity, error) {
+	creds, err := sigv4.LoadCredentials(credsPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range creds {
+		if c.Profile == profile {
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("%s has no profile %q", credsPath, profile)
+}
+
+// simulationContext is the request context the server would build for
+// the identity's request (its global keys), with the keys of --context:
+// a key given twice gets both values, and aws:CurrentTime sets the time.
+func simulationContext(id *sigv4.Identity, principal string, given contextList) (*policy.Context, error) {
 	ctx := &policy.Context{Now: time.Now()}
 	ctx.Set(policy.KeyUsername, id.Profile)
 	ctx.Set(policy.KeyPrincipalAccount, id.AccountID)
 	ctx.Set(policy.KeyPrincipalArn, principal)
 	ctx.Set(policy.KeyPrincipalType, "User")
-	given := map[string][]string{}
+	values := map[string][]string{}
 	var order []string
-	for _, kv := range ctxFlags {
-		if _, seen := given[kv[0]]; !seen {
+	for _, kv := range given {
+		if _, seen := values[kv[0]]; !seen {
 			order = append(order, kv[0])
 		}
-		given[kv[0]] = append(given[kv[0]], kv[1])
+		values[kv[0]] = append(values[kv[0]], kv[1])
 	}
 	for _, k := range order {
 		if strings.EqualFold(k, policy.KeyCurrentTime) {
-			t, err := time.Parse(time.RFC3339, given[k][0])
+			t, err := time.Parse(time.RFC3339, values[k][0])
 			if err != nil {
-				fmt.Fprintf(stderr, "cairn policy simulate: aws:CurrentTime=%q is not a time such as 2026-12-31T23:59:59Z\n", given[k][0])
-				return 2
+				return nil, fmt.Errorf("aws:CurrentTime=%q is not a time such as 2026-12-31T23:59:59Z", values[k][0])
 			}
 			ctx.Now = t
 			continue
 		}
-		ctx.Set(k, given[k]...)
+		ctx.Set(k, values[k]...)
 	}
+	return ctx, nil
+}
 
-	info := act.Info()
-	fmt.Fprintf(stdout, "principal: %s\n", principal)
-	fmt.Fprintf(stdout, "action:    %s (resource type: %s)\n", act, info.Resource)
-	fmt.Fprintf(stdout, "resource:  %s\n", *resource)
-	if note := resourceNote(info.Resource, *resource); note != "" {
-		fmt.Fprintf(stdout, "note:      %s\n", note)
-	}
+// decide prints the identity's policy's decision on req and the
+// statement that made it, and returns the exit status: 0 allowed, 1
+// denied.
+func decide(stdout io.Writer, id *sigv4.Identity, req *policy.Request) int {
 	if id.Policy == nil {
 		fmt.Fprintf(stdout, "decision:  allowed\nby:        profile %q has no policy_file: it may do everything in account %s\n", id.Profile, id.AccountID)
 		return 0
 	}
-	d := id.Policy.Evaluate(&policy.Request{Action: act, Resource: *resource, Context: ctx})
+	d := id.Policy.Evaluate(req)
 	fmt.Fprintf(stdout, "decision:  %s\n", d.Effect)
 	switch d.Effect {
 	case policy.Allow:

@@ -3,8 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cairn-dev/cairn/internal/sigv4"
 )
 
 func TestPolicySimulate(t *testing.T) {
@@ -87,5 +91,53 @@ aws_account_id = 111111111111
 	code, _, stderr := runCairn(t, nil, "policy", "simulate", "--credentials", creds, "--profile", "admin", "--action", "servicediscovery:GetService")
 	if code != 2 || !strings.Contains(stderr, `deployer.json line 1: unknown action "servicediscovery:Frob"`) {
 		t.Errorf("a bad policy file: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestSimulationContext: the context "cairn policy simulate" builds has
+// the identity's global keys, every value of a key given twice, and the
+// time aws:CurrentTime names.
+func TestSimulationContext(t *testing.T) {
+	id := &sigv4.Identity{Profile: "deployer", AccountID: "111111111111"}
+	principal := "arn:aws:iam::111111111111:user/deployer"
+	for _, tt := range []struct {
+		name    string
+		given   contextList
+		key     string
+		want    []string
+		wantNow string
+		wantErr string
+	}{
+		{name: "global key", key: "aws:username", want: []string{"deployer"}},
+		{name: "principal", key: "aws:PrincipalArn", want: []string{principal}},
+		{name: "one value", given: contextList{{"aws:SourceIp", "10.0.0.1"}}, key: "aws:sourceip", want: []string{"10.0.0.1"}},
+		{name: "two values", given: contextList{{"aws:TagKeys", "a"}, {"aws:SourceIp", "10.0.0.1"}, {"aws:TagKeys", "b"}},
+			key: "aws:TagKeys", want: []string{"a", "b"}},
+		{name: "a given key wins", given: contextList{{"aws:username", "other"}}, key: "aws:username", want: []string{"other"}},
+		{name: "current time", given: contextList{{"aws:CurrentTime", "2026-12-31T23:59:59Z"}}, wantNow: "2026-12-31T23:59:59Z"},
+		{name: "bad time", given: contextList{{"aws:currenttime", "tomorrow"}}, wantErr: `aws:CurrentTime="tomorrow" is not a time`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, err := simulationContext(id, principal, tt.given)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want one saying %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.key != "" {
+				if got, _ := ctx.Get(tt.key); !slices.Equal(got, tt.want) {
+					t.Errorf("%s = %q; want %q", tt.key, got, tt.want)
+				}
+			}
+			if tt.wantNow != "" {
+				if got := ctx.Now.Format(time.RFC3339); got != tt.wantNow {
+					t.Errorf("Now = %s; want %s", got, tt.wantNow)
+				}
+			}
+		})
 	}
 }
