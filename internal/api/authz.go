@@ -81,7 +81,32 @@ type Access struct {
 // for an input of no Cloud Map action.
 func accessOf(in any) (Access, bool) {
 	var a Access
-	name := ""
+	name, ok := a.ofNamespaceOp(in)
+	if !ok {
+		name, ok = a.ofServiceOp(in)
+	}
+	if !ok {
+		name, ok = a.ofOtherOp(in)
+	}
+	if !ok {
+		return Access{}, false
+	}
+	if len(a.RequestTags) > 0 && !a.tagKeysSet {
+		a.TagKeys = make([]string, len(a.RequestTags))
+		for i, t := range a.RequestTags {
+			a.TagKeys[i] = t.Key
+		}
+	}
+	act, ok := policy.LookupAction(name)
+	a.Action = act
+	return a, ok
+}
+
+// ofNamespaceOp reads the input of an operation on a namespace: one that
+// creates it (its name) or names it (its ID or ARN), CreateService (in the
+// namespace it names) and cairn's sharing operations. It returns the
+// action's name; ok is false for an input of none of them.
+func (a *Access) ofNamespaceOp(in any) (name string, ok bool) {
 	switch in := in.(type) {
 	case *cloudmap.CreateHttpNamespaceRequest:
 		name, a.CreateName, a.RequestTags = "CreateHttpNamespace", in.Name, in.Tags
@@ -104,6 +129,24 @@ func accessOf(in any) (Access, bool) {
 		name, a.NamespaceRef = "UpdatePrivateDnsNamespace", in.Id
 	case *cloudmap.UpdatePublicDnsNamespaceRequest:
 		name, a.NamespaceRef = "UpdatePublicDnsNamespace", in.Id
+	// cairn's sharing operations stand in for AWS RAM, which checks
+	// Cloud Map's permission-only actions when a namespace is shared.
+	case *ShareRequest:
+		// ShareNamespace and UnshareNamespace share an input; the
+		// operation sets the action (see adminActions).
+		name, a.NamespaceRef = "PutResourcePolicy", in.NamespaceId
+	case *SharesRequest:
+		name, a.NamespaceRef = "GetResourcePolicy", in.NamespaceId
+	default:
+		return "", false
+	}
+	return name, true
+}
+
+// ofServiceOp reads the input of an operation on a service or its
+// instances, which names the service by ID or ARN.
+func (a *Access) ofServiceOp(in any) (name string, ok bool) {
+	switch in := in.(type) {
 	case *cloudmap.DeleteServiceRequest:
 		name, a.ServiceRef = "DeleteService", in.Id
 	case *cloudmap.GetServiceRequest:
@@ -128,6 +171,16 @@ func accessOf(in any) (Access, bool) {
 		name, a.ServiceRef = "ListInstances", in.ServiceId
 	case *cloudmap.UpdateInstanceCustomHealthStatusRequest:
 		name, a.ServiceRef = "UpdateInstanceCustomHealthStatus", in.ServiceId
+	default:
+		return "", false
+	}
+	return name, true
+}
+
+// ofOtherOp reads the input of the other operations: discovery (by
+// namespace and service name), tagging (by ARN), and those of no resource.
+func (a *Access) ofOtherOp(in any) (name string, ok bool) {
+	switch in := in.(type) {
 	case *cloudmap.DiscoverInstancesRequest:
 		name, a.DiscoverNamespace, a.DiscoverService, a.DiscoverOwner = "DiscoverInstances", in.NamespaceName, in.ServiceName, in.OwnerAccount
 	case *cloudmap.DiscoverInstancesRevisionRequest:
@@ -146,26 +199,10 @@ func accessOf(in any) (Access, bool) {
 		name = "ListServices"
 	case *cloudmap.ListOperationsRequest:
 		name = "ListOperations"
-	// cairn's sharing operations stand in for AWS RAM, which checks
-	// Cloud Map's permission-only actions when a namespace is shared.
-	case *ShareRequest:
-		// ShareNamespace and UnshareNamespace share an input; the
-		// operation sets the action (see adminAction).
-		name, a.NamespaceRef = "PutResourcePolicy", in.NamespaceId
-	case *SharesRequest:
-		name, a.NamespaceRef = "GetResourcePolicy", in.NamespaceId
 	default:
-		return Access{}, false
+		return "", false
 	}
-	if len(a.RequestTags) > 0 && !a.tagKeysSet {
-		a.TagKeys = make([]string, len(a.RequestTags))
-		for i, t := range a.RequestTags {
-			a.TagKeys[i] = t.Key
-		}
-	}
-	act, ok := policy.LookupAction(name)
-	a.Action = act
-	return a, ok
+	return name, true
 }
 
 // authorize evaluates the request against the principal's policy: nil
