@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -168,7 +169,7 @@ func TestFaults_ForceHealth(t *testing.T) {
 	if err != nil || hs.Status["w1"] != types.HealthStatusUnhealthy {
 		t.Fatalf("GetInstancesHealthStatus: %v, %v", hs, err)
 	}
-	if got := answers(t, srv.DNSAddr(), "web.corp.test."); len(got.Answer) != 1 {
+	if got := e2etest.Query(t, srv.DNSAddr(), "web.corp.test.", dns.TypeA); len(got.Answer) != 1 {
 		t.Fatalf("DNS while w1 is forced UNHEALTHY: %v", got.Answer)
 	}
 	deadline := time.Now().Add(10 * time.Second)

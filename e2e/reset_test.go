@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/internal/api"
 )
 
@@ -87,7 +88,7 @@ func TestReset_ForgetsEverything(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitSuccess(t, c, tokenOp.OperationId)
-			if got := answers(t, srv.DNSAddr(), "web.reset.test."); got.Rcode != dns.RcodeSuccess || len(got.Answer) != 3 {
+			if got := e2etest.Query(t, srv.DNSAddr(), "web.reset.test.", dns.TypeA); got.Rcode != dns.RcodeSuccess || len(got.Answer) != 3 {
 				t.Fatalf("before the reset DNS answers %v", got)
 			}
 
@@ -111,7 +112,7 @@ func TestReset_ForgetsEverything(t *testing.T) {
 			wantErr[*types.NamespaceNotFound](t, err)
 			_, err = c.GetOperation(ctx, &sd.GetOperationInput{OperationId: tokenOp.OperationId})
 			wantErr[*types.OperationNotFound](t, err)
-			if got := answers(t, srv.DNSAddr(), "web.reset.test."); got.Rcode != dns.RcodeRefused || len(got.Answer) != 0 {
+			if got := e2etest.Query(t, srv.DNSAddr(), "web.reset.test.", dns.TypeA); got.Rcode != dns.RcodeRefused || len(got.Answer) != 0 {
 				t.Fatalf("after the reset DNS answers %v; want REFUSED (no zone)", got)
 			}
 
@@ -156,16 +157,4 @@ func TestReset_DropsOperationsInFlight(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// answers sends one A query to cairn's DNS server.
-func answers(t *testing.T, addr, name string) *dns.Msg {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(name, dns.TypeA)
-	in, _, err := new(dns.Client).Exchange(m, addr)
-	if err != nil {
-		t.Fatalf("DNS query %s: %v", name, err)
-	}
-	return in
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/miekg/dns"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -87,7 +89,7 @@ func TestInitFile(t *testing.T) {
 	if err != nil || len(tags.Tags) != 1 {
 		t.Fatalf("namespace tags: %+v, %v", tags, err)
 	}
-	if got := answers(t, srv.DNSAddr(), "web.corp.test."); len(got.Answer) != 1 {
+	if got := e2etest.Query(t, srv.DNSAddr(), "web.corp.test.", dns.TypeA); len(got.Answer) != 1 {
 		t.Fatalf("DNS of the seeded instance: %v", got)
 	}
 	before := exportState(t, srv)

@@ -2,11 +2,7 @@ package authtest_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,11 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/cairn-dev/cairn/cairntest"
 	"github.com/cairn-dev/cairn/e2e/e2etest"
@@ -109,19 +103,10 @@ func anonymous(srv *cairntest.Server) *sd.Client {
 	return sd.NewFromConfig(cfg)
 }
 
-// apiCode is the AWS error code of err, or "" when err is no API error.
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // wantCode fails the test unless err is the AWS error code.
 func wantCode(t *testing.T, what string, err error, code string) {
 	t.Helper()
-	if got := apiCode(err); got != code {
+	if got := e2etest.ErrorCode(err); got != code {
 		t.Errorf("%s: got %v (code %q), want %s", what, err, got, code)
 	}
 }
@@ -232,27 +217,10 @@ type rawResponse struct {
 // not nil, signs it first.
 func post(t *testing.T, endpoint, op, body string, sign func(*http.Request)) rawResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "Route53AutoNaming_v20170314."+op)
-	if sign != nil {
-		sign(req)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rawResponse{status: resp.StatusCode, header: resp.Header}
-	if err := json.Unmarshal(raw, &r.body); err != nil {
-		t.Fatalf("%s: response %q is not JSON: %v", op, raw, err)
+	resp := e2etest.Post(t, endpoint, "Route53AutoNaming_v20170314."+op, []byte(body), sign)
+	r := rawResponse{status: resp.Status, header: resp.Header}
+	if err := json.Unmarshal(resp.Body, &r.body); err != nil {
+		t.Fatalf("%s: response %q is not JSON: %v", op, resp.Body, err)
 	}
 	return r
 }
@@ -260,14 +228,8 @@ func post(t *testing.T, endpoint, op, body string, sign func(*http.Request)) raw
 // signer signs a hand-built request over body as p, for service and
 // region, at time at.
 func signer(t *testing.T, p profile, body, service, region string, at time.Time) func(*http.Request) {
-	return func(req *http.Request) {
-		sum := sha256.Sum256([]byte(body))
-		err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: p.key, SecretAccessKey: p.secret, SessionToken: p.token},
-			req, hex.EncodeToString(sum[:]), service, region, at)
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	creds := aws.Credentials{AccessKeyID: p.key, SecretAccessKey: p.secret, SessionToken: p.token}
+	return e2etest.Signer(t, creds, []byte(body), service, region, at)
 }
 
 func removeFile(path string) error { return os.Remove(path) }

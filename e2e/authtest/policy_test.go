@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/server"
@@ -221,7 +222,7 @@ func TestPolicy_ExplicitDeny(t *testing.T) {
 	if _, err := c.ListNamespaces(ctx, &sd.ListNamespacesInput{}); err != nil {
 		t.Fatalf("ListNamespaces: %v", err)
 	}
-	if _, err := c.DeleteService(ctx, &sd.DeleteServiceInput{Id: aws.String(w.svcID)}); err == nil || apiCode(err) != "ResourceInUse" {
+	if _, err := c.DeleteService(ctx, &sd.DeleteServiceInput{Id: aws.String(w.svcID)}); err == nil || e2etest.ErrorCode(err) != "ResourceInUse" {
 		t.Fatalf("DeleteService of a service with an instance: %v, want ResourceInUse (allowed, then refused by Cloud Map)", err)
 	}
 	_, err := c.DeleteNamespace(ctx, &sd.DeleteNamespaceInput{Id: aws.String(w.nsID)})

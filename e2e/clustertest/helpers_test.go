@@ -283,12 +283,7 @@ func resolve(n *node, name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ips []string
-	for _, rr := range r.Answer {
-		if a, ok := rr.(*dns.A); ok {
-			ips = append(ips, a.A.String())
-		}
-	}
+	ips := e2etest.AddrsA(r)
 	slices.Sort(ips)
 	return ips, nil
 }

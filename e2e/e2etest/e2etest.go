@@ -1,8 +1,9 @@
 // Package e2etest holds the steps the end-to-end suites (e2e and its
 // authtest, clustertest, observetest and sharingtest) all take with the
-// AWS SDK client of a running cairn: waiting for an operation to end, and
-// creating a namespace to work in. Each suite keeps its own server setup
-// (cairntest.NewServer with the settings it tests).
+// AWS SDK client of a running cairn: waiting for an operation to end and
+// creating a namespace to work in (this file); hand-built signed requests,
+// AWS error codes and DNS queries (raw.go). Each suite keeps its own
+// server setup (cairntest.NewServer with the settings it tests).
 package e2etest
 
 import (

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/miekg/dns"
 
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -137,36 +138,26 @@ func TestHealthFlipsCounted(t *testing.T) {
 	waitMetric(t, srv, `cairn_health_probes_total{result="unhealthy",type="HTTP"}`, 1)
 }
 
-// post sends a raw API request, unsigned or with the given Authorization.
+// post sends a raw API request, unsigned or with the given Authorization,
+// which must be refused with 400.
 func post(t *testing.T, endpoint, target, authorization string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader("{}"))
-	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-		req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("%s: status %d; want 400", target, resp.StatusCode)
+	resp := e2etest.Post(t, endpoint, target, []byte("{}"), func(req *http.Request) {
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+			req.Header.Set("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
+		}
+	})
+	if resp.Status != http.StatusBadRequest {
+		t.Fatalf("%s: status %d; want 400", target, resp.Status)
 	}
 }
 
-// query asks the server's DNS over UDP, without EDNS0.
+// query asks the server's DNS over UDP, without EDNS0, and checks the
+// answer's rcode and truncation.
 func query(t *testing.T, addr, name string, qtype uint16, rcode int, truncated bool) {
 	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second}
-	r, _, err := c.Exchange(m, addr)
-	if err != nil {
-		t.Fatalf("query %s: %v", name, err)
-	}
+	r := e2etest.Query(t, addr, name, qtype)
 	if r.Rcode != rcode || r.Truncated != truncated {
 		t.Fatalf("query %s: rcode %s truncated %v; want %s, %v", name, dns.RcodeToString[r.Rcode], r.Truncated, dns.RcodeToString[rcode], truncated)
 	}

@@ -6,24 +6,19 @@ package sharingtest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/server"
 )
@@ -75,29 +70,16 @@ func start(t *testing.T, opts ...func(*server.Config)) *env {
 func (e *env) admin(t *testing.T, account, op string, in any) (int, []byte) {
 	t.Helper()
 	body, _ := json.Marshal(in)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.Endpoint+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", api.AdminTargetPrefix+op)
-	sum := sha256.Sum256(body)
 	k := keys[account]
 	creds := aws.Credentials{AccessKeyID: k[0], SecretAccessKey: k[1]}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), api.SigningName, "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out bytes.Buffer
-	_, _ = out.ReadFrom(resp.Body)
-	return resp.StatusCode, out.Bytes()
+	resp := e2etest.Post(t, e.srv.Endpoint, api.AdminTargetPrefix+op, body,
+		e2etest.Signer(t, creds, body, api.SigningName, "us-east-1", time.Now()))
+	return resp.Status, resp.Body
 }
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+	if e2etest.ErrorCode(err) != code {
 		t.Fatalf("got %v, want %s", err, code)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/miekg/dns"
 
+	"github.com/cairn-dev/cairn/e2e/e2etest"
 	"github.com/cairn-dev/cairn/server"
 )
 
@@ -84,26 +85,10 @@ func (e *env) record(t *testing.T, account, nsID, service, ip string) {
 	}
 }
 
-// query asks the DNS server at addr for name's A records over UDP.
-func query(t *testing.T, addr, name string) *dns.Msg {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
-	in, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, addr)
-	if err != nil {
-		t.Fatalf("query %s at %s: %v", name, addr, err)
-	}
-	return in
-}
-
 // answersA reports the addresses of an answer, and the SOA owner of its
 // authority section.
 func answersA(m *dns.Msg) (ips []string, soa string) {
-	for _, rr := range m.Answer {
-		if a, ok := rr.(*dns.A); ok {
-			ips = append(ips, a.A.String())
-		}
-	}
+	ips = e2etest.AddrsA(m)
 	for _, rr := range m.Ns {
 		if s, ok := rr.(*dns.SOA); ok {
 			soa = s.Hdr.Name
@@ -134,7 +119,7 @@ func TestTenancy_NoTakeoverOnASharedListener(t *testing.T) {
 		wantFail(t, tc.what, e.createNS(t, consumer, tc.name, tc.vpc), "ConflictingDomainExists: the domain "+tc.name+" "+tc.how)
 	}
 	// The owner's name still answers with its record.
-	if ips, _ := answersA(query(t, e.srv.DNSAddr(), "db.secret.corp.test")); len(ips) != 1 || ips[0] != "10.9.9.9" {
+	if ips, _ := answersA(e2etest.Query(t, e.srv.DNSAddr(), "db.secret.corp.test", dns.TypeA)); len(ips) != 1 || ips[0] != "10.9.9.9" {
 		t.Errorf("db.secret.corp.test = %v, want 10.9.9.9", ips)
 	}
 	// Names that do not overlap are free; one account may nest its own
@@ -195,7 +180,7 @@ func TestTenancy_ListenerPerVPC(t *testing.T) {
 		{"shared", e.srv.DNSAddr(), "db.secret.corp.test", dns.RcodeRefused, nil, ""},
 		{"shared", e.srv.DNSAddr(), "web.public.test", dns.RcodeSuccess, []string{"192.0.2.1"}, ""},
 	} {
-		m := query(t, tc.addr, tc.name)
+		m := e2etest.Query(t, tc.addr, tc.name, dns.TypeA)
 		ips, soa := answersA(m)
 		if m.Rcode != tc.rcode || strings.Join(ips, ",") != strings.Join(tc.ips, ",") || soa != tc.soa {
 			t.Errorf("%s at the %s listener: %s %v SOA %q; want %s %v SOA %q", tc.name, tc.listener,
