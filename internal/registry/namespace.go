@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
@@ -108,6 +109,9 @@ func checkDNSName(name string) error {
 	return nil
 }
 
+// createNamespace starts creating the namespace spec describes: its
+// operation takes the names it needs (quota, public DNS name, HttpName) in
+// the transaction that records it.
 func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate) (string, error) {
 	if err := checkTags(spec.tags, ""); err != nil {
 		return "", err
@@ -122,59 +126,22 @@ func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate)
 		}
 	}
 	start.prepare = func(tx store.Tx) (*opPlan, error) {
-		if lim := r.cfg.Limits.NamespacesPerRegion; lim > 0 {
-			n := 0
-			if err := tx.Scan(pNSName+s.String()+"/", func(string, []byte) bool { n++; return n < lim }); err != nil {
-				return nil, err
-			}
-			if n >= lim {
-				return nil, &Error{Kind: KindLimit, Message: fmt.Sprintf("You have reached the quota of %d namespaces in region %s", lim, c.Region)}
-			}
-		}
-		alreadyExists := func(id string) error {
-			e := &Error{Kind: KindAlreadyExists, Resource: ResNamespace, NamespaceID: id,
-				Message: fmt.Sprintf("A namespace named %s already exists: %s", spec.name, id)}
-			if ns, _ := getRecord[nsRecord](tx, nsKey(id)); ns != nil {
-				e.CreatorRequestID = ns.CreatorRequestID
-			}
-			return e
+		if err := txNamespaceQuota(tx, c, r.cfg.Limits.NamespacesPerRegion); err != nil {
+			return nil, err
 		}
 		if spec.typ == cloudmap.NamespaceTypeDnsPublic {
-			var clash string
-			prefix := dnsNamePrefix(s, spec.name)
-			err := tx.Scan(prefix, func(k string, v []byte) bool {
-				if strings.Contains(k[len(prefix):], "/") {
-					return true // the entry of a longer name, such as "<name>/x"
-				}
-				if e, _ := decode[dnsNameEntry](v); e != nil && e.Type == cloudmap.NamespaceTypeDnsPublic {
-					clash = k[strings.LastIndex(k, "/")+1:]
-					return false
-				}
-				return true
-			})
-			if err != nil {
+			if held, err := txPublicNameHolder(tx, s, spec.name); err != nil {
 				return nil, err
-			}
-			if clash != "" {
-				return nil, alreadyExists(clash)
+			} else if held != "" {
+				return nil, nsAlreadyExists(tx, spec.name, held)
 			}
 		}
 		id, err := chosenID(ctx, tx, nsKey, newNamespaceID)
 		if err != nil {
 			return nil, err
 		}
-		httpName := spec.name
-		if held, ok, err := tx.Get(nsNameKey(s, httpName)); err != nil {
-			return nil, err
-		} else if ok {
-			if spec.typ == cloudmap.NamespaceTypeHttp {
-				return nil, alreadyExists(string(held))
-			}
-			// AWS: "if you reuse Name for namespace creation, a generated
-			// hash is added to HttpName to distinguish the two."
-			httpName = spec.name + "-" + id[3:11]
-		}
-		if err := tx.Put(nsNameKey(s, httpName), []byte(id)); err != nil {
+		httpName, err := txTakeHTTPName(tx, s, spec, id)
+		if err != nil {
 			return nil, err
 		}
 		ns := &nsRecord{scope: s, ID: id, Name: spec.name, HTTPName: httpName, Type: spec.typ, Description: spec.desc,
@@ -189,6 +156,69 @@ func (r *Registry) createNamespace(ctx context.Context, c Caller, spec nsCreate)
 			targets: map[string]string{cloudmap.OperationTargetTypeNamespace: id}, work: &opWork{Namespace: ns}}, nil
 	}
 	return r.startOperation(ctx, c, start)
+}
+
+// txNamespaceQuota refuses a namespace past the quota of namespaces the
+// caller may have in its region (0 for none).
+func txNamespaceQuota(tx store.Tx, c Caller, lim int) error {
+	if lim <= 0 {
+		return nil
+	}
+	n := 0
+	if err := tx.Scan(pNSName+c.scope().String()+"/", func(string, []byte) bool { n++; return n < lim }); err != nil {
+		return err
+	}
+	if n >= lim {
+		return &Error{Kind: KindLimit, Message: fmt.Sprintf("You have reached the quota of %d namespaces in region %s", lim, c.Region)}
+	}
+	return nil
+}
+
+// txPublicNameHolder is the ID of the public DNS namespace of scope s
+// named name, or "" when there is none.
+func txPublicNameHolder(tx store.Tx, s scope, name string) (string, error) {
+	var holder string
+	prefix := dnsNamePrefix(s, name)
+	err := tx.Scan(prefix, func(k string, v []byte) bool {
+		if strings.Contains(k[len(prefix):], "/") {
+			return true // the entry of a longer name, such as "<name>/x"
+		}
+		if e, _ := decode[dnsNameEntry](v); e != nil && e.Type == cloudmap.NamespaceTypeDnsPublic {
+			holder = k[strings.LastIndex(k, "/")+1:]
+			return false
+		}
+		return true
+	})
+	return holder, err
+}
+
+// txTakeHTTPName takes the HttpName of the namespace id being created:
+// its name, unless another namespace of the scope holds it. An HTTP
+// namespace then can't be created; a DNS one gets a suffix, as AWS says:
+// "if you reuse Name for namespace creation, a generated hash is added to
+// HttpName to distinguish the two."
+func txTakeHTTPName(tx store.Tx, s scope, spec nsCreate, id string) (string, error) {
+	httpName := spec.name
+	if held, ok, err := tx.Get(nsNameKey(s, httpName)); err != nil {
+		return "", err
+	} else if ok {
+		if spec.typ == cloudmap.NamespaceTypeHttp {
+			return "", nsAlreadyExists(tx, spec.name, string(held))
+		}
+		httpName = spec.name + "-" + id[3:11]
+	}
+	return httpName, tx.Put(nsNameKey(s, httpName), []byte(id))
+}
+
+// nsAlreadyExists is the error of a namespace named name that clashes
+// with the namespace id, with that one's CreatorRequestId.
+func nsAlreadyExists(tx store.Tx, name, id string) error {
+	e := &Error{Kind: KindAlreadyExists, Resource: ResNamespace, NamespaceID: id,
+		Message: fmt.Sprintf("A namespace named %s already exists: %s", name, id)}
+	if ns, _ := getRecord[nsRecord](tx, nsKey(id)); ns != nil {
+		e.CreatorRequestID = ns.CreatorRequestID
+	}
+	return e
 }
 
 func (r *Registry) execCreateNamespace(tx store.Tx, ns *nsRecord) (*opFailure, error) {
@@ -366,68 +396,13 @@ func createdKey(ms int64, id string) string {
 
 // namespaceFilters turns ListNamespaces filters into one predicate.
 func namespaceFilters(c Caller, filters []cloudmap.NamespaceFilter) (func(*nsRecord) bool, error) {
-	var preds []func(*nsRecord) bool
+	preds := make([]func(*nsRecord) bool, 0, len(filters))
 	for _, f := range filters {
-		cond := f.Condition
-		if cond == "" {
-			cond = cloudmap.FilterConditionEq
+		p, err := namespaceFilter(c, f)
+		if err != nil {
+			return nil, err
 		}
-		if len(f.Values) == 0 {
-			return nil, invalid("The filter %s needs at least one value", f.Name)
-		}
-		var field func(*nsRecord) string
-		switch f.Name {
-		case cloudmap.NamespaceFilterNameType:
-			field = func(n *nsRecord) string { return n.Type }
-			if cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionIn && cond != cloudmap.FilterConditionBeginsWith {
-				return nil, invalid("The filter TYPE takes the condition EQ, IN or BEGINS_WITH, not %s", cond)
-			}
-			if cond != cloudmap.FilterConditionBeginsWith {
-				for _, val := range f.Values {
-					if val != cloudmap.NamespaceTypeHttp && val != cloudmap.NamespaceTypeDnsPrivate && val != cloudmap.NamespaceTypeDnsPublic {
-						return nil, invalid("The filter TYPE value %q is not one of HTTP, DNS_PRIVATE, DNS_PUBLIC", val)
-					}
-				}
-			}
-		case cloudmap.NamespaceFilterNameName:
-			field = func(n *nsRecord) string { return n.Name }
-		case cloudmap.NamespaceFilterNameHttpName:
-			field = func(n *nsRecord) string { return n.HTTPName }
-		case cloudmap.NamespaceFilterNameResourceOwner:
-			if cond != cloudmap.FilterConditionEq || len(f.Values) != 1 {
-				return nil, invalid("The filter RESOURCE_OWNER takes the condition EQ and one value, SELF or OTHER_ACCOUNTS")
-			}
-			switch f.Values[0] {
-			case "SELF":
-				preds = append(preds, func(n *nsRecord) bool { return n.Account == c.Account })
-				continue
-			case "OTHER_ACCOUNTS":
-				preds = append(preds, func(n *nsRecord) bool { return n.Account != c.Account })
-				continue
-			default:
-				return nil, invalid("The filter RESOURCE_OWNER value %q is not SELF or OTHER_ACCOUNTS", f.Values[0])
-			}
-		}
-		if f.Name != cloudmap.NamespaceFilterNameType && cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionBeginsWith {
-			return nil, invalid("The filter %s takes the condition EQ or BEGINS_WITH, not %s", f.Name, cond)
-		}
-		if cond != cloudmap.FilterConditionIn && len(f.Values) != 1 {
-			return nil, invalid("The filter %s with condition %s takes exactly one value", f.Name, cond)
-		}
-		values := f.Values
-		switch cond {
-		case cloudmap.FilterConditionBeginsWith:
-			preds = append(preds, func(n *nsRecord) bool { return strings.HasPrefix(field(n), values[0]) })
-		default:
-			preds = append(preds, func(n *nsRecord) bool {
-				for _, v := range values {
-					if field(n) == v {
-						return true
-					}
-				}
-				return false
-			})
-		}
+		preds = append(preds, p)
 	}
 	return func(n *nsRecord) bool {
 		for _, p := range preds {
@@ -437,4 +412,73 @@ func namespaceFilters(c Caller, filters []cloudmap.NamespaceFilter) (func(*nsRec
 		}
 		return true
 	}, nil
+}
+
+// namespaceFilter is the test of one filter of ListNamespaces, or the
+// error of a filter AWS refuses.
+func namespaceFilter(c Caller, f cloudmap.NamespaceFilter) (func(*nsRecord) bool, error) {
+	cond := f.Condition
+	if cond == "" {
+		cond = cloudmap.FilterConditionEq
+	}
+	if len(f.Values) == 0 {
+		return nil, invalid("The filter %s needs at least one value", f.Name)
+	}
+	var field func(*nsRecord) string
+	switch f.Name {
+	case cloudmap.NamespaceFilterNameType:
+		field = func(n *nsRecord) string { return n.Type }
+		if err := checkTypeFilter(cond, f.Values); err != nil {
+			return nil, err
+		}
+	case cloudmap.NamespaceFilterNameName:
+		field = func(n *nsRecord) string { return n.Name }
+	case cloudmap.NamespaceFilterNameHttpName:
+		field = func(n *nsRecord) string { return n.HTTPName }
+	case cloudmap.NamespaceFilterNameResourceOwner:
+		return ownerFilter(c, cond, f.Values)
+	}
+	if f.Name != cloudmap.NamespaceFilterNameType && cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionBeginsWith {
+		return nil, invalid("The filter %s takes the condition EQ or BEGINS_WITH, not %s", f.Name, cond)
+	}
+	if cond != cloudmap.FilterConditionIn && len(f.Values) != 1 {
+		return nil, invalid("The filter %s with condition %s takes exactly one value", f.Name, cond)
+	}
+	values := f.Values
+	if cond == cloudmap.FilterConditionBeginsWith {
+		return func(n *nsRecord) bool { return strings.HasPrefix(field(n), values[0]) }, nil
+	}
+	return func(n *nsRecord) bool { return slices.Contains(values, field(n)) }, nil
+}
+
+// checkTypeFilter checks the condition and values of a TYPE filter: EQ
+// and IN take namespace types only.
+func checkTypeFilter(cond string, values []string) error {
+	if cond != cloudmap.FilterConditionEq && cond != cloudmap.FilterConditionIn && cond != cloudmap.FilterConditionBeginsWith {
+		return invalid("The filter TYPE takes the condition EQ, IN or BEGINS_WITH, not %s", cond)
+	}
+	if cond == cloudmap.FilterConditionBeginsWith {
+		return nil
+	}
+	for _, val := range values {
+		if val != cloudmap.NamespaceTypeHttp && val != cloudmap.NamespaceTypeDnsPrivate && val != cloudmap.NamespaceTypeDnsPublic {
+			return invalid("The filter TYPE value %q is not one of HTTP, DNS_PRIVATE, DNS_PUBLIC", val)
+		}
+	}
+	return nil
+}
+
+// ownerFilter is the test of a RESOURCE_OWNER filter: the caller's own
+// namespaces (SELF) or those shared with it (OTHER_ACCOUNTS).
+func ownerFilter(c Caller, cond string, values []string) (func(*nsRecord) bool, error) {
+	if cond != cloudmap.FilterConditionEq || len(values) != 1 {
+		return nil, invalid("The filter RESOURCE_OWNER takes the condition EQ and one value, SELF or OTHER_ACCOUNTS")
+	}
+	switch values[0] {
+	case "SELF":
+		return func(n *nsRecord) bool { return n.Account == c.Account }, nil
+	case "OTHER_ACCOUNTS":
+		return func(n *nsRecord) bool { return n.Account != c.Account }, nil
+	}
+	return nil, invalid("The filter RESOURCE_OWNER value %q is not SELF or OTHER_ACCOUNTS", values[0])
 }
