@@ -1,0 +1,260 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/cairn-dev/cairn/internal/store/batch"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// prepared is a batch whose closures have run: the etcd Txn that commits
+// their writes if what they read still holds.
+type prepared struct {
+	snap     *snapshot
+	overlay  map[string][]byte // the batch's writes
+	reads    map[string]int64  // what its closures read, and compare
+	ranges   []keyRange
+	results  []*batch.Result // by request; nil for those left out
+	left     []*batch.Request
+	included int           // closures taken
+	bytes    int           // the values the batch writes
+	ops      []clientv3.Op // empty: nothing to write
+	cmps     []clientv3.Cmp
+	elseOps  []clientv3.Op
+	readKeys []string // what elseOps reads after the marker
+	readOnly bool     // ops only reads the marker
+}
+
+// dependsOn reports whether p read a key that before wrote.
+func (p *prepared) dependsOn(before *prepared) bool {
+	for k := range before.overlay {
+		if _, ok := p.reads[k]; ok {
+			return true
+		}
+		for _, r := range p.ranges {
+			if r.holds(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// taking returns the requests of reqs that p includes, and keeps only
+// their results.
+func (p *prepared) taking(reqs []*batch.Request) []*batch.Request {
+	var in []*batch.Request
+	var res []*batch.Result
+	for i, r := range reqs {
+		if p.results[i] != nil {
+			in = append(in, r)
+			res = append(res, p.results[i])
+		}
+	}
+	p.results = res
+	return in
+}
+
+// prepare runs every closure of reqs over one snapshot (again's, when
+// the previous attempt lost its comparisons) and builds the etcd Txn
+// that commits their writes if what they read still holds. Its results
+// hold a result for each request that takes part (nil for the others,
+// left for the next batch).
+func (s *Store) prepare(ctx context.Context, reqs []*batch.Request, again *reread) (*prepared, error) {
+	snap, err := s.snapshot(ctx, again)
+	if err != nil {
+		return nil, err
+	}
+	s.prefetch(snap, reqs)
+	p := &prepared{snap: snap, overlay: map[string][]byte{}, reads: map[string]int64{}, results: make([]*batch.Result, len(reqs))}
+	for i, r := range reqs {
+		t := &tx{snap: snap, writes: batch.Writes{Below: p.overlay}}
+		ferr := t.run(r.Fn)
+		if err := snap.failed(); err != nil {
+			return nil, err
+		}
+		if !p.add(s, i, t, ferr) {
+			p.left = append(p.left, r)
+		}
+	}
+	if err := p.deletions(s); err != nil {
+		return nil, err
+	}
+	p.build(s)
+	return p, nil
+}
+
+// snapshot returns the snapshot a batch's closures run over: again's,
+// with what the failed attempt read already cached, or one pinned now.
+func (s *Store) snapshot(ctx context.Context, again *reread) (*snapshot, error) {
+	if again != nil {
+		snap := newSnapshot(s, ctx, again.rev, again.markerRev)
+		maps.Copy(snap.cache, again.entries)
+		return snap, nil
+	}
+	// The snapshot's revision is the member's own (serializable): a
+	// linearizable read would wait for etcd to apply what it is syncing,
+	// a sync's time per batch. A snapshot behind the cluster is safe: the
+	// commit's Txn compares everything the closures read, and a batch that
+	// writes nothing still sends its comparisons (see send), so no result
+	// rests on a stale read.
+	pin, err := s.cli.Get(ctx, s.marker, clientv3.WithSerializable())
+	if err != nil {
+		return nil, err
+	}
+	var markerRev int64
+	if len(pin.Kvs) > 0 {
+		markerRev = pin.Kvs[0].ModRevision
+	}
+	return newSnapshot(s, ctx, pin.Header.Revision, markerRev), nil
+}
+
+// add takes the closure of request i into the batch, with its writes
+// (those of t, unless the closure failed with ferr) and its reads, unless
+// the batch's comparisons or writes would then no longer fit in one etcd
+// Txn: then it reports false, and the request waits for the next batch.
+// The first closure of a batch is always taken; if its writes alone do
+// not fit, it fails.
+func (p *prepared) add(s *Store, i int, t *tx, ferr error) bool {
+	first := p.included == 0
+	// Past MaxTxnOps the commit would compare the space's revision
+	// instead, which every other server's commit changes: the closure
+	// waits for the next batch rather than make this one conflict with
+	// every other writer.
+	if !first && comparisons(p.reads, p.ranges, t) > s.opts.MaxTxnOps {
+		return false
+	}
+	if ferr == nil {
+		n, b := len(p.overlay), p.bytes
+		for k, v := range t.writes.Own {
+			if _, ok := p.overlay[k]; !ok {
+				n++
+			}
+			b += len(v)
+		}
+		switch {
+		case (n+1 > s.opts.MaxTxnOps || b > s.opts.MaxTxnBytes) && !first:
+			return false
+		case n+1 > s.opts.MaxTxnOps:
+			ferr = fmt.Errorf("%w: %d keys, at most %d", ErrTooManyOps, n, s.opts.MaxTxnOps-1)
+		default:
+			// A closure alone over MaxTxnBytes is still sent: etcd's own
+			// bound (--max-request-bytes) is larger.
+			maps.Copy(p.overlay, t.writes.Own)
+			p.bytes = b
+		}
+	}
+	p.included++
+	// The reads of every closure, failed ones included, must still hold
+	// at the commit: each result was computed from them.
+	maps.Copy(p.reads, t.reads)
+	p.ranges = append(p.ranges, t.ranges...)
+	p.results[i] = &batch.Result{Err: ferr}
+	return true
+}
+
+// deletions turns the batch's deletions into Txn operations. Deleting a
+// key that is absent at the snapshot changes nothing: it is left out (a
+// comparison keeps it absent), so that every commit changes the space
+// and so reaches the watchers.
+func (p *prepared) deletions(s *Store) error {
+	for _, k := range slices.Sorted(maps.Keys(p.overlay)) {
+		v := p.overlay[k]
+		if v != nil {
+			p.ops = append(p.ops, clientv3.OpPut(s.kv+k, string(v)))
+			continue
+		}
+		e, err := p.snap.get(k)
+		if err != nil {
+			return err
+		}
+		p.reads[k] = e.modRev
+		if e.modRev != 0 {
+			p.ops = append(p.ops, clientv3.OpDelete(s.kv+k))
+		}
+	}
+	return nil
+}
+
+// build completes the batch's etcd Txn: the comparisons of what it read
+// (If), its writes and the space's revision key (Then), and the reads of
+// the next attempt (Else).
+func (p *prepared) build(s *Store) {
+	if len(p.ops) == 0 && len(p.reads)+len(p.ranges) == 0 {
+		return // nothing to write nor compare: answered without a Txn
+	}
+	if len(p.reads)+len(p.ranges) > s.opts.MaxTxnOps {
+		// Too many comparisons for one transaction: compare the space's
+		// revision instead, which any commit to the space changes.
+		p.cmps = []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.marker), "=", p.snap.markerRev)}
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(p.reads)) {
+			p.cmps = append(p.cmps, clientv3.Compare(clientv3.ModRevision(s.kv+k), "=", p.reads[k]))
+		}
+		for _, kr := range p.ranges {
+			p.cmps = append(p.cmps, clientv3.Compare(clientv3.ModRevision(s.kv+kr.start), "<", p.snap.rev+1).WithRange(kr.end(s)))
+		}
+	}
+	if len(p.ops) > 0 {
+		p.ops = append(p.ops, clientv3.OpPut(s.marker, ""))
+	} else {
+		// Nothing to write: the Txn only checks what was read, and reads
+		// the space's latest commit, the result's revision.
+		p.readOnly = true
+		p.ops = []clientv3.Op{clientv3.OpGet(s.marker)}
+	}
+	// If the comparisons fail, the Else reads the keys the batch read (as
+	// many as one Txn may hold), for the next attempt.
+	p.elseOps = []clientv3.Op{clientv3.OpGet(s.marker)}
+	p.readKeys = slices.Sorted(maps.Keys(p.reads))
+	p.readKeys = p.readKeys[:min(len(p.readKeys), s.opts.MaxTxnOps-1)]
+	for _, k := range p.readKeys {
+		p.elseOps = append(p.elseOps, clientv3.OpGet(s.kv+k))
+	}
+}
+
+// comparisons is how many comparisons the batch's commit needs with t's
+// reads (and the deletions it may have to compare) added to reads and
+// ranges.
+func comparisons(reads map[string]int64, ranges []keyRange, t *tx) int {
+	n := len(reads) + len(ranges) + len(t.ranges)
+	for k := range t.reads {
+		if _, ok := reads[k]; !ok {
+			n++
+		}
+	}
+	for k, v := range t.writes.Own {
+		if _, ok := reads[k]; !ok && v == nil {
+			if _, ok := t.reads[k]; !ok {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// prefetch runs the closures of a batch concurrently over the snapshot
+// alone, their results and writes thrown away, so that the Gets they make
+// reach etcd in rounds, many keys per request, and are cached for the
+// real, sequential run. A closure's reads mostly do not depend on the
+// batch's earlier writes, so the sequential run then rarely waits for
+// etcd.
+func (s *Store) prefetch(snap *snapshot, reqs []*batch.Request) {
+	if len(reqs) < 2 {
+		return
+	}
+	rs := newRounds(snap, len(reqs))
+	var wg sync.WaitGroup
+	for _, r := range reqs {
+		wg.Go(func() {
+			defer rs.done()
+			t := &tx{snap: snap, rounds: rs}
+			_ = t.run(r.Fn)
+		})
+	}
+	wg.Wait()
+}
