@@ -24,8 +24,11 @@
 // gathers the Update calls waiting at that moment into one batch: it pins
 // a revision with one serializable read (no quorum round: the member the
 // client asks may lag, which the commit's comparisons below make safe),
-// runs the closures one after the other over that snapshot (each seeing
-// the batch's earlier writes), and commits the batch with one etcd Txn.
+// runs the closures over that snapshot as if one after the other (each
+// seeing the batch's earlier writes), and commits the batch with one etcd
+// Txn. The closures first run concurrently over the snapshot alone, so
+// that their reads reach etcd together; a closure that read nothing the
+// closures before it write keeps that run, the others run again in order.
 // Batches are pipelined: up to four Txns are in flight while the next
 // batch is prepared; a batch that read a key an in-flight batch writes
 // waits for it and is prepared again, so it is never committed or answered

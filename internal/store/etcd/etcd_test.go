@@ -619,3 +619,69 @@ func TestPipelinedBatches(t *testing.T) {
 		t.Errorf("y = %q after %d runs; want \"1!\": the closure that read x must run again after the batch that wrote it", got["y"], runs.Load())
 	}
 }
+
+// batchSizes is a store.CommitObserver that keeps the largest batch.
+type batchSizes struct{ largest atomic.Int64 }
+
+func (b *batchSizes) Committed(n int, _, _ time.Duration) {
+	for {
+		l := b.largest.Load()
+		if int64(n) <= l || b.largest.CompareAndSwap(l, int64(n)) {
+			return
+		}
+	}
+}
+func (b *batchSizes) Conflicted(bool) {}
+func (b *batchSizes) WatchRestarted() {}
+
+// TestBatchRunsClosuresOnce commits batches of closures that read
+// nothing another writes: each runs once, its prefetch run being its run
+// over the batch. (Closures that read what an earlier one of their batch
+// writes run again over its writes: storetest's concurrent counter.)
+func TestBatchRunsClosuresOnce(t *testing.T) {
+	srv := etcdtest.Start(t)
+	obs := &batchSizes{}
+	s := open(t, srv, newPrefix(t), func(o *etcd.Options) { o.Observer = obs })
+	defer s.Close()
+	const writers = 24
+	for round := 0; obs.largest.Load() < 4; round++ {
+		if round == 20 {
+			t.Fatalf("no batch of more than %d Updates in %d rounds", obs.largest.Load(), round)
+		}
+		// The committer is held in a closure while the others queue, so
+		// that they are gathered into batches.
+		hold, holding := make(chan struct{}), make(chan struct{})
+		first := storetest.UpdateAsync(s, func(tx store.Tx) error {
+			select {
+			case <-holding:
+			default:
+				close(holding)
+				<-hold
+			}
+			return tx.Put("held", []byte("1"))
+		})
+		<-holding
+		runs := make([]atomic.Int32, writers)
+		var done []<-chan storetest.Result
+		for i := range writers {
+			done = append(done, storetest.UpdateAsync(s, func(tx store.Tx) error {
+				runs[i].Add(1)
+				if _, _, err := tx.Get(fmt.Sprintf("r%d/%d", round, i)); err != nil {
+					return err
+				}
+				return tx.Put(fmt.Sprintf("k%d/%d", round, i), []byte("v"))
+			}))
+		}
+		close(hold)
+		for _, ch := range append(done, first) {
+			if r := <-ch; r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+		for i := range runs {
+			if n := runs[i].Load(); n != 1 {
+				t.Errorf("round %d: closure %d ran %d times; want once", round, i, n)
+			}
+		}
+	}
+}

@@ -29,13 +29,19 @@ type prepared struct {
 	readOnly bool     // ops only reads the marker
 }
 
-// dependsOn reports whether p read a key that before wrote.
+// dependsOn reports whether p read a key that before writes.
 func (p *prepared) dependsOn(before *prepared) bool {
-	for k := range before.overlay {
-		if _, ok := p.reads[k]; ok {
+	return writesRead(before.overlay, p.reads, p.ranges)
+}
+
+// writesRead reports whether writes hold a key of reads, or one in
+// ranges.
+func writesRead(writes map[string][]byte, reads map[string]int64, ranges []keyRange) bool {
+	for k := range writes {
+		if _, ok := reads[k]; ok {
 			return true
 		}
-		for _, r := range p.ranges {
+		for _, r := range ranges {
 			if r.holds(k) {
 				return true
 			}
@@ -69,15 +75,21 @@ func (s *Store) prepare(ctx context.Context, reqs []*batch.Request, again *rerea
 	if err != nil {
 		return nil, err
 	}
-	s.prefetch(snap, reqs)
+	runs := s.prefetch(snap, reqs)
 	p := &prepared{snap: snap, overlay: map[string][]byte{}, reads: map[string]int64{}, results: make([]*batch.Result, len(reqs))}
 	for i, r := range reqs {
-		t := &tx{snap: snap, writes: batch.Writes{Below: p.overlay}}
-		ferr := t.run(r.Fn)
+		// The closure's prefetch run, over the snapshot alone, is its run
+		// over the batch unless it read what the closures before it
+		// write: each closure runs once, as a rule, not twice.
+		t := runs[i]
+		if t == nil || writesRead(p.overlay, t.reads, t.ranges) {
+			t = &tx{snap: snap, writes: batch.Writes{Below: p.overlay}}
+			t.err = t.run(r.Fn)
+		}
 		if err := snap.failed(); err != nil {
 			return nil, err
 		}
-		if !p.add(s, i, t, ferr) {
+		if !p.add(s, i, t) {
 			p.left = append(p.left, r)
 		}
 	}
@@ -114,13 +126,13 @@ func (s *Store) snapshot(ctx context.Context, again *reread) (*snapshot, error) 
 }
 
 // add takes the closure of request i into the batch, with its writes
-// (those of t, unless the closure failed with ferr) and its reads, unless
+// (those of t, unless the closure failed) and its reads, unless
 // the batch's comparisons or writes would then no longer fit in one etcd
 // Txn: then it reports false, and the request waits for the next batch.
 // The first closure of a batch is always taken; if its writes alone do
 // not fit, it fails.
-func (p *prepared) add(s *Store, i int, t *tx, ferr error) bool {
-	first := p.included == 0
+func (p *prepared) add(s *Store, i int, t *tx) bool {
+	first, ferr := p.included == 0, t.err
 	// Past MaxTxnOps the commit would compare the space's revision
 	// instead, which every other server's commit changes: the closure
 	// waits for the next batch rather than make this one conflict with
@@ -238,23 +250,27 @@ func comparisons(reads map[string]int64, ranges []keyRange, t *tx) int {
 }
 
 // prefetch runs the closures of a batch concurrently over the snapshot
-// alone, their results and writes thrown away, so that the Gets they make
-// reach etcd in rounds, many keys per request, and are cached for the
-// real, sequential run. A closure's reads mostly do not depend on the
-// batch's earlier writes, so the sequential run then rarely waits for
-// etcd.
-func (s *Store) prefetch(snap *snapshot, reqs []*batch.Request) {
+// alone, so that the Gets they make reach etcd in rounds, many keys per
+// request, and returns each closure's run (none for a batch of one). A
+// run that read nothing the batch's earlier closures write is the
+// closure's run over the batch as well (see prepare); the others run
+// again over the batch's earlier writes, sequentially, their reads then
+// mostly cached.
+func (s *Store) prefetch(snap *snapshot, reqs []*batch.Request) []*tx {
+	runs := make([]*tx, len(reqs))
 	if len(reqs) < 2 {
-		return
+		return runs
 	}
 	rs := newRounds(snap, len(reqs))
 	var wg sync.WaitGroup
-	for _, r := range reqs {
+	for i, r := range reqs {
 		wg.Go(func() {
 			defer rs.done()
 			t := &tx{snap: snap, rounds: rs}
-			_ = t.run(r.Fn)
+			t.err = t.run(r.Fn)
+			runs[i] = t
 		})
 	}
 	wg.Wait()
+	return runs
 }

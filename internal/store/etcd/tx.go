@@ -22,6 +22,7 @@ type tx struct {
 	reads  map[string]int64
 	ranges []keyRange
 	done   bool
+	err    error // what the closure returned
 }
 
 var (
