@@ -71,10 +71,7 @@ func (p *prepared) taking(reqs []*batch.Request) []*batch.Request {
 // hold a result for each request that takes part (nil for the others,
 // left for the next batch).
 func (s *Store) prepare(ctx context.Context, reqs []*batch.Request, again *reread) (*prepared, error) {
-	snap, err := s.snapshot(ctx, again)
-	if err != nil {
-		return nil, err
-	}
+	snap := s.snapshot(ctx, again)
 	runs := s.prefetch(snap, reqs)
 	p := &prepared{snap: snap, overlay: map[string][]byte{}, reads: map[string]int64{}, results: make([]*batch.Result, len(reqs))}
 	for i, r := range reqs {
@@ -96,33 +93,27 @@ func (s *Store) prepare(ctx context.Context, reqs []*batch.Request, again *rerea
 	if err := p.deletions(s); err != nil {
 		return nil, err
 	}
+	if len(p.ops) == 0 {
+		// A batch that writes nothing is answered at the space's
+		// revision: the snapshot's, if nothing was read to pin it.
+		if err := snap.pin(); err != nil {
+			return nil, err
+		}
+	}
 	p.build(s)
 	return p, nil
 }
 
 // snapshot returns the snapshot a batch's closures run over: again's,
-// with what the failed attempt read already cached, or one pinned now.
-func (s *Store) snapshot(ctx context.Context, again *reread) (*snapshot, error) {
-	if again != nil {
-		snap := newSnapshot(s, ctx, again.rev, again.markerRev)
-		maps.Copy(snap.cache, again.entries)
-		return snap, nil
+// with what the failed attempt read already cached, or a new one, which
+// its first read pins (see readTxn).
+func (s *Store) snapshot(ctx context.Context, again *reread) *snapshot {
+	if again == nil {
+		return newSnapshot(s, ctx, 0, 0)
 	}
-	// The snapshot's revision is the member's own (serializable): a
-	// linearizable read would wait for etcd to apply what it is syncing,
-	// a sync's time per batch. A snapshot behind the cluster is safe: the
-	// commit's Txn compares everything the closures read, and a batch that
-	// writes nothing still sends its comparisons (see send), so no result
-	// rests on a stale read.
-	pin, err := s.cli.Get(ctx, s.marker, clientv3.WithSerializable())
-	if err != nil {
-		return nil, err
-	}
-	var markerRev int64
-	if len(pin.Kvs) > 0 {
-		markerRev = pin.Kvs[0].ModRevision
-	}
-	return newSnapshot(s, ctx, pin.Header.Revision, markerRev), nil
+	snap := newSnapshot(s, ctx, again.rev, again.markerRev)
+	maps.Copy(snap.cache, again.entries)
+	return snap
 }
 
 // add takes the closure of request i into the batch, with its writes

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -14,11 +15,18 @@ import (
 // snapshot reads the space at one etcd revision for one attempt of a
 // batch, caching what it read. It is safe for concurrent use, for the
 // prefetch pass.
+//
+// A new snapshot is pinned by its first read: that read also reads the
+// space's revision key, and the revision it was answered at becomes the
+// snapshot's (see readTxn), so that pinning costs no round trip of its
+// own.
 type snapshot struct {
-	s         *Store
-	ctx       context.Context
-	rev       int64 // the pinned etcd revision
-	markerRev int64 // the space's latest commit at rev
+	s   *Store
+	ctx context.Context
+
+	pinMu     sync.Mutex // held by the read that pins the snapshot
+	rev       int64      // the pinned etcd revision; 0 until pinned
+	markerRev int64      // the space's latest commit at rev
 
 	mu    sync.Mutex
 	cache map[string]entry
@@ -33,6 +41,8 @@ type scanned struct {
 	more    bool
 }
 
+// newSnapshot returns a snapshot at rev, or one that its first read pins
+// when rev is 0.
 func newSnapshot(s *Store, ctx context.Context, rev, markerRev int64) *snapshot {
 	return &snapshot{s: s, ctx: ctx, rev: rev, markerRev: markerRev, cache: map[string]entry{}, pages: map[[2]string]scanned{}}
 }
@@ -58,11 +68,11 @@ func (sn *snapshot) get(key string) (entry, error) {
 	if ok {
 		return e, nil
 	}
-	resp, err := sn.read(sn.s.kv+key, clientv3.WithRev(sn.rev))
+	rs, err := sn.readTxn([]get{{key: sn.s.kv + key}})
 	if err != nil {
 		return entry{}, err
 	}
-	if len(resp.Kvs) > 0 {
+	if resp := rs[0]; len(resp.Kvs) > 0 {
 		e = entry{value: value(resp.Kvs[0].Value), modRev: resp.Kvs[0].ModRevision}
 	}
 	sn.mu.Lock()
@@ -82,39 +92,24 @@ func (sn *snapshot) cached(key string) bool {
 // getMany reads keys at the snapshot's revision into the cache, with as
 // few etcd transactions as MaxTxnOps allows.
 func (sn *snapshot) getMany(keys []string) {
-	if sn.failed() != nil {
-		return
-	}
+	// One operation of the first read pins the snapshot: a part leaves
+	// room for it.
+	size := max(sn.s.opts.MaxTxnOps-1, 1)
 	for len(keys) > 0 {
-		part := keys[:min(len(keys), sn.s.opts.MaxTxnOps)]
+		part := keys[:min(len(keys), size)]
 		keys = keys[len(part):]
-		get := func(opts ...clientv3.OpOption) (*clientv3.TxnResponse, error) {
-			ops := make([]clientv3.Op, len(part))
-			for i, k := range part {
-				ops[i] = clientv3.OpGet(sn.s.kv+k, append([]clientv3.OpOption{clientv3.WithRev(sn.rev)}, opts...)...)
-			}
-			return sn.s.cli.Txn(sn.ctx).Then(ops...).Commit()
+		gets := make([]get, len(part))
+		for i, k := range part {
+			gets[i].key = sn.s.kv + k
 		}
-		// Serializable: the member answers from its own state, without a
-		// quorum round. The client spreads requests over the members, so
-		// this one may not have applied the pinned revision yet
-		// (ErrFutureRev): then it is asked again linearizably, as read does,
-		// rather than failing the attempt.
-		resp, err := get(clientv3.WithSerializable())
-		if errors.Is(err, rpctypes.ErrFutureRev) {
-			resp, err = get()
-		}
-		sn.mu.Lock()
+		rs, err := sn.readTxn(gets)
 		if err != nil {
-			if sn.err == nil {
-				sn.err = err
-			}
-			sn.mu.Unlock()
 			return
 		}
+		sn.mu.Lock()
 		for i, k := range part {
 			var e entry
-			if r := resp.Responses[i].GetResponseRange(); r != nil && len(r.Kvs) > 0 {
+			if r := rs[i]; len(r.Kvs) > 0 {
 				e = entry{value: value(r.Kvs[0].Value), modRev: r.Kvs[0].ModRevision}
 			}
 			sn.cache[k] = e
@@ -217,10 +212,11 @@ func (sn *snapshot) scanPage(from, end string) ([]string, []entry, bool, error) 
 	if ok {
 		return p.keys, p.entries, p.more, nil
 	}
-	resp, err := sn.read(from, clientv3.WithRange(end), clientv3.WithRev(sn.rev), clientv3.WithLimit(page))
+	rs, err := sn.readTxn([]get{{key: from, opts: []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(page)}}})
 	if err != nil {
 		return nil, nil, false, err
 	}
+	resp := rs[0]
 	keys := make([]string, len(resp.Kvs))
 	entries := make([]entry, len(resp.Kvs))
 	sn.mu.Lock()
@@ -234,16 +230,52 @@ func (sn *snapshot) scanPage(from, end string) ([]string, []entry, bool, error) 
 	return keys, entries, resp.More, nil
 }
 
-// read is a Get at the pinned revision. It is served by whichever member
-// the client talks to without a quorum round (serializable); a member
-// that has not applied the revision yet is asked again linearizably.
-func (sn *snapshot) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+// get is one Get of a read: an etcd key and the Get's options.
+type get struct {
+	key  string
+	opts []clientv3.OpOption
+}
+
+// readTxn reads gets at the snapshot's revision in one etcd transaction
+// and returns their answers. It is served by whichever member the client
+// talks to, without a quorum round (serializable); a member that has not
+// applied the revision yet is asked again linearizably. If the snapshot
+// is not pinned yet, the read also reads the space's revision key, at the
+// member's latest revision, and pins the snapshot there; other reads wait
+// for it. A revision behind the cluster is safe: the commit's Txn compares
+// everything the closures read, and a batch that writes nothing still
+// sends its comparisons (see send), so no result rests on a stale read;
+// a linearizable pin would wait for etcd to apply what it is syncing, a
+// sync's time per batch.
+func (sn *snapshot) readTxn(gets []get) ([]*etcdserverpb.RangeResponse, error) {
 	if err := sn.failed(); err != nil {
 		return nil, err
 	}
-	resp, err := sn.s.cli.Get(sn.ctx, key, append(opts, clientv3.WithSerializable())...)
-	if errors.Is(err, rpctypes.ErrFutureRev) {
-		resp, err = sn.s.cli.Get(sn.ctx, key, opts...)
+	sn.pinMu.Lock()
+	pinning := sn.rev == 0
+	if pinning {
+		defer sn.pinMu.Unlock()
+	} else {
+		sn.pinMu.Unlock()
+		if len(gets) == 0 {
+			return nil, nil
+		}
+	}
+	ops := func(more ...clientv3.OpOption) []clientv3.Op {
+		var ops []clientv3.Op
+		if pinning {
+			ops = append(ops, clientv3.OpGet(sn.s.marker, more...))
+		} else {
+			more = append(more, clientv3.WithRev(sn.rev))
+		}
+		for _, g := range gets {
+			ops = append(ops, clientv3.OpGet(g.key, append(slices.Clip(g.opts), more...)...))
+		}
+		return ops
+	}
+	resp, err := sn.s.cli.Txn(sn.ctx).Then(ops(clientv3.WithSerializable())...).Commit()
+	if !pinning && errors.Is(err, rpctypes.ErrFutureRev) {
+		resp, err = sn.s.cli.Txn(sn.ctx).Then(ops()...).Commit()
 	}
 	if err != nil {
 		sn.mu.Lock()
@@ -253,5 +285,22 @@ func (sn *snapshot) read(key string, opts ...clientv3.OpOption) (*clientv3.GetRe
 		sn.mu.Unlock()
 		return nil, err
 	}
-	return resp, nil
+	rs := make([]*etcdserverpb.RangeResponse, len(resp.Responses))
+	for i, r := range resp.Responses {
+		rs[i] = r.GetResponseRange()
+	}
+	if pinning {
+		sn.rev = resp.Header.Revision
+		if len(rs[0].Kvs) > 0 {
+			sn.markerRev = rs[0].Kvs[0].ModRevision
+		}
+		rs = rs[1:]
+	}
+	return rs, nil
+}
+
+// pin pins the snapshot if no read has yet.
+func (sn *snapshot) pin() error {
+	_, err := sn.readTxn(nil)
+	return err
 }
