@@ -16,6 +16,10 @@ type DiscoveredInstance struct {
 	ServiceName   string
 	HealthStatus  string
 	Attributes    []Attribute
+	// AttributesJSON, when set, is Attributes as the answer carries them
+	// (see EncodeAttributes): a registry keeps it with each instance, so
+	// that an answer copies it instead of encoding every key and value.
+	AttributesJSON string
 }
 
 // DiscoverInstancesResult is the DiscoverInstances answer. It encodes to
@@ -42,20 +46,59 @@ func (r *DiscoverInstancesResult) AppendJSON(b []byte) []byte {
 		b = AppendJSONString(b, inst.ServiceName)
 		b = append(b, `,"HealthStatus":`...)
 		b = AppendJSONString(b, inst.HealthStatus)
-		b = append(b, `,"Attributes":{`...)
-		for j, a := range inst.Attributes {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = AppendJSONString(b, a.Key)
-			b = append(b, ':')
-			b = AppendJSONString(b, a.Value)
+		b = append(b, `,"Attributes":`...)
+		if inst.AttributesJSON != "" {
+			b = append(b, inst.AttributesJSON...)
+		} else {
+			b = appendAttributes(b, inst.Attributes)
 		}
-		b = append(b, "}}"...)
+		b = append(b, '}')
 	}
 	b = append(b, `],"InstancesRevision":`...)
 	b = strconv.AppendInt(b, r.InstancesRevision, 10)
 	return append(b, '}')
+}
+
+// appendAttributes appends attrs as a JSON object.
+func appendAttributes(b []byte, attrs []Attribute) []byte {
+	b = append(b, '{')
+	for j, a := range attrs {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, a.Key)
+		b = append(b, ':')
+		b = AppendJSONString(b, a.Value)
+	}
+	return append(b, '}')
+}
+
+// EncodeAttributes returns attrs as a DiscoverInstances answer carries
+// them, a JSON object (for DiscoveredInstance.AttributesJSON), and attrs
+// again with every key and value that the object carries unescaped
+// pointing into the object's text instead: who keeps both keeps that text
+// once. attrs is not modified.
+func EncodeAttributes(attrs []Attribute) (string, []Attribute) {
+	b := appendAttributes(nil, attrs)
+	js := string(b)
+	shared := make([]Attribute, len(attrs))
+	at := 1 // after the object's '{'
+	share := func(s string) string {
+		n := len(AppendJSONString(b[:0], s)) // b is free now: js is a copy
+		text := js[at+1 : at+n-1]
+		at += n
+		if text == s { // carried unescaped
+			return text
+		}
+		return s
+	}
+	for i, a := range attrs {
+		shared[i].Key = share(a.Key)
+		at++ // ':'
+		shared[i].Value = share(a.Value)
+		at++ // ',' or '}'
+	}
+	return js, shared
 }
 
 const hexDigits = "0123456789abcdef"

@@ -63,3 +63,47 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// An answer whose instances carry their attributes pre-encoded
+// (AttributesJSON from EncodeAttributes, with the attributes it shares)
+// is byte for byte the answer encoded from the attributes alone.
+func TestAppendJSONWithEncodedAttributes(t *testing.T) {
+	for _, attrs := range [][]Attribute{
+		nil,
+		{{"AWS_INSTANCE_IPV4", "10.0.0.1"}},
+		{{"AWS_INSTANCE_IPV4", "10.0.0.1"}, {"q\"uote", "back\\slash\ttab"}, {"ctl", "a\x01b"}, {"utf8", "é日本\xff"}, {"", ""}},
+	} {
+		plain := &DiscoverInstancesResult{InstancesRevision: 7, Instances: []DiscoveredInstance{
+			{InstanceId: "i-1", NamespaceName: "ns", ServiceName: "svc", HealthStatus: "HEALTHY", Attributes: attrs}}}
+		js, shared := EncodeAttributes(attrs)
+		if !reflect.DeepEqual(shared, attrs) && len(attrs) > 0 {
+			t.Errorf("EncodeAttributes(%q) shares %q", attrs, shared)
+		}
+		pre := &DiscoverInstancesResult{InstancesRevision: 7, Instances: []DiscoveredInstance{
+			{InstanceId: "i-1", NamespaceName: "ns", ServiceName: "svc", HealthStatus: "HEALTHY", Attributes: shared, AttributesJSON: js}}}
+		if got, want := string(pre.AppendJSON(nil)), string(plain.AppendJSON(nil)); got != want {
+			t.Errorf("pre-encoded %s\nwant        %s", got, want)
+		}
+	}
+}
+
+// FuzzEncodeAttributes: the shared attributes equal the given ones, and
+// the object decodes to them as encoding/json decodes it.
+func FuzzEncodeAttributes(f *testing.F) {
+	f.Add("k", "v", "stage", "canary\t\"x\"")
+	f.Add("", "\xff", "é", "\x00")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		attrs := []Attribute{{k1, v1}, {k2, v2}}
+		js, shared := EncodeAttributes(attrs)
+		if !reflect.DeepEqual(shared, attrs) {
+			t.Fatalf("EncodeAttributes(%q) shares %q", attrs, shared)
+		}
+		if js != string(appendAttributes(nil, attrs)) {
+			t.Fatalf("EncodeAttributes(%q) = %s, appendAttributes %s", attrs, js, appendAttributes(nil, attrs))
+		}
+		var m map[string]string
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			t.Fatalf("invalid JSON %s: %v", js, err)
+		}
+	})
+}

@@ -116,7 +116,7 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 	for i, h := range matched[:n] {
 		out.Instances[i] = cloudmap.DiscoveredInstance{
 			InstanceId: h.inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
-			HealthStatus: h.health, Attributes: h.inst.attrs,
+			HealthStatus: h.health, Attributes: h.inst.attrs, AttributesJSON: h.inst.attrsJSON,
 		}
 	}
 	return out, nil

@@ -136,6 +136,7 @@ type instView struct {
 	crid      string
 	createdBy string
 	attrs     []cloudmap.Attribute // sorted by key; shared, never modified
+	attrsJSON string               // attrs as a JSON object (cloudmap.EncodeAttributes)
 	custom    string
 	pending   string // custom status taking effect at pendingAt (epoch ms)
 	pendingAt int64

@@ -15,7 +15,11 @@ func newInstView(rec *instRecord) *instView {
 		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: val})
 	}
 	slices.SortFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
-	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, custom: rec.Custom,
+	// The attributes as DiscoverInstances answers carry them, encoded once
+	// here rather than at every answer; the kept keys and values share
+	// the encoding's text.
+	attrsJSON, attrs := cloudmap.EncodeAttributes(attrs)
+	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, attrsJSON: attrsJSON, custom: rec.Custom,
 		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
 	iv.dnsData()
 	return iv
