@@ -11,6 +11,9 @@ type Authorization struct {
 	Terminal      string // "aws4_request"
 	SignedHeaders []string
 	Signature     string
+	// signed holds SignedHeaders when they are few (SDKs sign 4 to 6), so
+	// that parsing allocates the Authorization alone.
+	signed [8]string
 }
 
 // Scope is the credential scope, date/region/service/aws4_request.
@@ -54,7 +57,10 @@ func ParseAuthorization(h string) (*Authorization, error) {
 			if v == "" {
 				return nil, incomplete("Authorization header has an empty SignedHeaders parameter")
 			}
-			a.SignedHeaders = strings.Split(v, ";")
+			a.SignedHeaders = a.signed[:0]
+			for h := range strings.SplitSeq(v, ";") {
+				a.SignedHeaders = append(a.SignedHeaders, h)
+			}
 			haveSigned = true
 		case "Signature":
 			if len(v) != 64 || !isHex(v) {

@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -41,7 +42,11 @@ func TestParseAuthorization(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseAuthorization: %v", err)
 			}
-			if !reflect.DeepEqual(got, tc.want) {
+			// SignedHeaders may be kept in the parsed value's own array:
+			// compared as a list.
+			g := *got
+			g.SignedHeaders, g.signed = slices.Clone(g.SignedHeaders), [8]string{}
+			if !reflect.DeepEqual(&g, tc.want) {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
 			}
 			if s := got.Scope(); s != got.Date+"/"+got.Region+"/"+got.Service+"/aws4_request" {
