@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Validatable is implemented by every structure of the model.
@@ -34,7 +35,9 @@ const maxProblems = 10
 // Validate checks s against the model's constraints and returns a
 // *ValidationError, or nil when s satisfies them all.
 func Validate(s Validatable) error {
-	v := &validator{}
+	v := validators.Get().(*validator)
+	defer validators.Put(v)
+	v.path, v.problems, v.count = v.pathBuf[:0], nil, 0
 	s.validate(v)
 	if v.count == 0 {
 		return nil
@@ -42,10 +45,16 @@ func Validate(s Validatable) error {
 	return &ValidationError{Problems: v.problems}
 }
 
+// validators holds validators between calls: every request is
+// validated, and a validator (passed to an interface method) would
+// otherwise be allocated each time.
+var validators = sync.Pool{New: func() any { return new(validator) }}
+
 type validator struct {
 	path     []string
 	problems []string
 	count    int
+	pathBuf  [4]string // path's storage while it is short (the model nests 3 deep)
 }
 
 func (v *validator) push(name string) { v.path = append(v.path, name) }
