@@ -55,7 +55,9 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 	} else if filter == "" {
 		filter = cloudmap.HealthStatusFilterHealthy // "returns healthy resources by default"
 	}
-	query, optional := pairs(in.QueryParameters), pairs(in.OptionalParameters)
+	// The filters and the matches live on the stack while they are few.
+	var queryBuf, optionalBuf [4]cloudmap.Attribute
+	query, optional := appendPairs(queryBuf[:0], in.QueryParameters), appendPairs(optionalBuf[:0], in.OptionalParameters)
 	candidates, rest := svc.list, query
 	if len(query) > 0 {
 		// The instances with the query's first attribute (by key, so
@@ -70,7 +72,8 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		inst   *instView
 		health string
 	}
-	matched := make([]hit, 0, min(len(candidates), 64))
+	var matchedBuf [64]hit
+	matched := matchedBuf[:0]
 	var healthy []hit
 	for _, inst := range candidates {
 		if !matches(inst, rest) {
@@ -128,11 +131,15 @@ func pairs(m map[string]string) []cloudmap.Attribute {
 	if len(m) == 0 {
 		return nil
 	}
-	out := make([]cloudmap.Attribute, 0, len(m))
+	return appendPairs(make([]cloudmap.Attribute, 0, len(m)), m)
+}
+
+// appendPairs appends m's pairs to list.
+func appendPairs(list []cloudmap.Attribute, m map[string]string) []cloudmap.Attribute {
 	for k, v := range m {
-		out = append(out, cloudmap.Attribute{Key: k, Value: v})
+		list = append(list, cloudmap.Attribute{Key: k, Value: v})
 	}
-	return out
+	return list
 }
 
 func matches(inst *instView, want []cloudmap.Attribute) bool {
