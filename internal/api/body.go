@@ -30,6 +30,27 @@ func readBody(w http.ResponseWriter, req *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// readLimitedBody reads a request's body, refusing one over MaxBodyBytes
+// with AWS's error.
+func readLimitedBody(w http.ResponseWriter, req *http.Request) ([]byte, *wireError) {
+	tooLarge := func() *wireError {
+		return &wireError{status: http.StatusRequestEntityTooLarge, Type: "SerializationException",
+			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes", MaxBodyBytes)}
+	}
+	if req.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	body, err := readBody(w, req)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, tooLarge()
+		}
+		return nil, serialization("The request body could not be read: " + err.Error())
+	}
+	return body, nil
+}
+
 // buffers holds the buffers answers are encoded in, put back once
 // written.
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}

@@ -310,9 +310,46 @@ func (h *Handler) healthz(w http.ResponseWriter) {
 // x-amzn-RequestId, Content-Type and Content-Length.
 type answerHeaders [3]string
 
+// serve serves one Cloud Map or admin operation: it checks the request's
+// form, authenticates it, admits it past the throttle and any injected
+// fault, runs the operation and writes its answer. An error is returned
+// for ServeHTTP to write.
 func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, ex *exchange, vals *answerHeaders) *wireError {
 	target := req.Header.Get("X-Amz-Target")
 	ex.op = h.lookup(target)
+	if werr := checkForm(w, req); werr != nil {
+		return werr
+	}
+	id, region, body, werr := h.authenticate(w, req)
+	if werr != nil {
+		return werr
+	}
+	ex.account, ex.region = id.AccountID, region
+	if ex.op == nil {
+		return &wireError{status: statusClientError, Type: "UnknownOperationException",
+			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
+	}
+	if strings.HasPrefix(target, TargetPrefix) { // the admin operations are neither throttled nor faulted
+		if werr := h.admit(req.Context(), ex.op.name, id.AccountID, region, body); werr != nil {
+			return werr
+		}
+	}
+	ctx := logging.WithRequestID(req.Context(), reqID)
+	if id.Policy != nil {
+		p := newPrincipal(h.cfg.Registry, id, region, req)
+		p.op = ex.op.name
+		ctx = context.WithValue(ctx, principalKey{}, p)
+	}
+	out, werr := ex.op.fn(ctx, registry.Caller{Account: id.AccountID, Region: region}, body)
+	if werr != nil {
+		return werr
+	}
+	writeAnswer(w, out, vals)
+	return nil
+}
+
+// checkForm refuses a request that is not a POST to / of a JSON body.
+func checkForm(w http.ResponseWriter, req *http.Request) *wireError {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return &wireError{status: http.StatusMethodNotAllowed, Type: "UnknownOperationException",
@@ -329,34 +366,28 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 				Message: fmt.Sprintf("The Content-Type %q is not supported; send application/x-amz-json-1.1", ct)}
 		}
 	}
-	// Refused on its headers alone (no signature, an unknown key, an
-	// expired date): the body is never read.
+	return nil
+}
+
+// authenticate decides who sent req and reads its body. A request the
+// authenticator can refuse on its headers alone (no signature, an unknown
+// key, an expired date) is refused before its body is read.
+func (h *Handler) authenticate(w http.ResponseWriter, req *http.Request) (sigv4.Identity, string, []byte, *wireError) {
 	var checked sigv4.Checked
 	ck, isChecker := h.cfg.Auth.(checker)
+	var err error
 	if isChecker {
-		var err error
-		if checked, err = ck.Check(req); err != nil {
-			h.authRefused(err)
-			return authError(err)
-		}
+		checked, err = ck.Check(req)
 	} else if hc, ok := h.cfg.Auth.(HeaderChecker); ok {
-		if err := hc.CheckHeaders(req); err != nil {
-			h.authRefused(err)
-			return authError(err)
-		}
+		err = hc.CheckHeaders(req)
 	}
-	if req.ContentLength > MaxBodyBytes {
-		return &wireError{status: http.StatusRequestEntityTooLarge, Type: "SerializationException",
-			Message: fmt.Sprintf("The request body is larger than the limit of %d bytes", MaxBodyBytes)}
-	}
-	body, err := readBody(w, req)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &wireError{status: http.StatusRequestEntityTooLarge, Type: "SerializationException",
-				Message: fmt.Sprintf("The request body is larger than the limit of %d bytes", MaxBodyBytes)}
-		}
-		return serialization("The request body could not be read: " + err.Error())
+		h.authRefused(err)
+		return sigv4.Identity{}, "", nil, authError(err)
+	}
+	body, werr := readLimitedBody(w, req)
+	if werr != nil {
+		return sigv4.Identity{}, "", nil, werr
 	}
 	var id sigv4.Identity
 	var region string
@@ -369,40 +400,35 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 	}
 	if err != nil {
 		h.authRefused(err)
-		return authError(err)
+		return sigv4.Identity{}, "", nil, authError(err)
 	}
-	ex.account, ex.region = id.AccountID, region
-	if ex.op == nil {
-		return &wireError{status: statusClientError, Type: "UnknownOperationException",
-			Message: fmt.Sprintf("The X-Amz-Target %q does not name a Cloud Map operation (%s<Operation>)", target, TargetPrefix)}
-	}
-	if h.throttle != nil && strings.HasPrefix(target, TargetPrefix) {
-		if werr := h.throttle.allow(ex.op.name, id.AccountID, region); werr != nil {
+	return id, region, body, nil
+}
+
+// admit applies the throttle (--throttle) and the injected faults (cairn
+// fault add) to a Cloud Map operation.
+func (h *Handler) admit(ctx context.Context, op, account, region string, body []byte) *wireError {
+	if h.throttle != nil {
+		if werr := h.throttle.allow(op, account, region); werr != nil {
 			if h.cfg.Observer != nil {
-				h.cfg.Observer.Throttled(ex.op.name)
+				h.cfg.Observer.Throttled(op)
 			}
 			return werr
 		}
 	}
-	if h.cfg.Faults != nil && h.cfg.Faults.Active() && strings.HasPrefix(target, TargetPrefix) {
-		if werr := h.injectFault(req.Context(), ex.op.name, id.AccountID, body); werr != nil {
+	if h.cfg.Faults != nil && h.cfg.Faults.Active() {
+		if werr := h.injectFault(ctx, op, account, body); werr != nil {
 			if h.cfg.Observer != nil {
-				h.cfg.Observer.FaultInjected(ex.op.name)
+				h.cfg.Observer.FaultInjected(op)
 			}
 			return werr
 		}
 	}
-	caller := registry.Caller{Account: id.AccountID, Region: region}
-	ctx := logging.WithRequestID(req.Context(), reqID)
-	if id.Policy != nil {
-		p := newPrincipal(h.cfg.Registry, id, region, req)
-		p.op = ex.op.name
-		ctx = context.WithValue(ctx, principalKey{}, p)
-	}
-	out, werr := ex.op.fn(ctx, caller, body)
-	if werr != nil {
-		return werr
-	}
+	return nil
+}
+
+// writeAnswer writes a successful answer, out, and puts its buffer back.
+func writeAnswer(w http.ResponseWriter, out []byte, vals *answerHeaders) {
 	hdr := w.Header()
 	vals[1] = amzJSON11
 	hdr["Content-Type"] = vals[1:2:2]
@@ -412,7 +438,6 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 	hdr["Content-Length"] = vals[2:3:3]
 	_, _ = w.Write(out)
 	putBuffer(out)
-	return nil
 }
 
 const (
