@@ -254,97 +254,118 @@ func (v *view) applySorted(rev int64, changes []store.Change, pre []decoded) {
 	v.notify = make(chan struct{})
 }
 
-// applyOne applies one change, whose record is d.
+// applyOne applies one change, whose record is d, by the kind of record
+// its key names.
 func (v *view) applyOne(c store.Change, d decoded) {
 	switch {
 	case strings.HasPrefix(c.Key, pNamespace):
-		id := strings.TrimPrefix(c.Key, pNamespace)
-		old := v.namespaces[id]
-		if c.Deleted() {
-			if old != nil {
-				delete(v.byHTTPName, old.rec.scope.String()+"/"+old.rec.HTTPName)
-				delete(v.namespaces, id)
-				v.removeZone(old)
-			}
-			return
-		}
-		rec := d.ns
-		if old == nil {
-			old = &nsView{byName: map[string]*svcView{}, byLower: map[string]*svcView{}}
-			v.namespaces[id] = old
-			old.rec = rec
-			v.addZone(old)
-		}
-		old.rec = rec
-		v.byHTTPName[rec.scope.String()+"/"+rec.HTTPName] = old
+		v.applyNamespace(strings.TrimPrefix(c.Key, pNamespace), c.Deleted(), d.ns)
 	case strings.HasPrefix(c.Key, pService):
-		id := strings.TrimPrefix(c.Key, pService)
-		old := v.services[id]
-		if c.Deleted() {
-			if old != nil {
-				if old.ns.byName[old.rec.Name] == old {
-					delete(old.ns.byName, old.rec.Name)
-				}
-				if old.ns.byLower[strings.ToLower(old.rec.Name)] == old {
-					delete(old.ns.byLower, strings.ToLower(old.rec.Name))
-				}
-				delete(v.services, id)
-			}
-			return
-		}
-		rec := d.svc
-		ns := v.namespaces[rec.NamespaceID]
-		if ns == nil {
-			return // cannot happen: services are created in existing namespaces
-		}
-		if old == nil {
-			old = newSvcView(ns)
-			v.services[id] = old
-		} else if old.rec.HealthGen != rec.HealthGen {
-			for _, inst := range old.list { // measured by the old check
-				inst.probe = ""
-			}
-		}
-		old.rec = rec
-		ns.byName[rec.Name] = old
-		ns.byLower[strings.ToLower(rec.Name)] = old
+		v.applyService(strings.TrimPrefix(c.Key, pService), c.Deleted(), d.svc)
 	case strings.HasPrefix(c.Key, pInstance):
 		svcID, instID, _ := strings.Cut(strings.TrimPrefix(c.Key, pInstance), "/")
-		svc := v.services[svcID]
-		if svc == nil {
-			return
-		}
-		if c.Deleted() {
-			if svc.remove(instID) {
-				svc.ns.instances--
-			}
-			return
-		}
-		if svc.put(d.inst, d.probeGen) {
-			svc.ns.instances++
-		}
+		v.applyInstance(svcID, instID, c.Deleted(), d)
 	case c.Key == kRevBase:
 		if d.revBase != nil {
 			v.revBase = *d.revBase
 		}
 	case strings.HasPrefix(c.Key, pOperation):
-		id := strings.TrimPrefix(c.Key, pOperation)
-		if c.Deleted() {
-			v.ops.remove(id)
-			return
-		}
-		o := d.op
-		o.rev = v.applying
-		if r, ok := v.keyRevs[c.Key]; ok {
-			o.rev = r
-		}
-		if o.changesInstances() {
-			if svc := v.services[handleValue(o.svc)]; svc != nil {
-				svc.opRev = max(svc.opRev, o.rev)
-			}
-		}
-		v.ops.put(o)
+		v.applyOperation(c.Key, c.Deleted(), d.op)
 	}
+}
+
+// applyNamespace adds, replaces or (deleted) removes namespace id.
+func (v *view) applyNamespace(id string, deleted bool, rec *nsRecord) {
+	old := v.namespaces[id]
+	if deleted {
+		if old != nil {
+			delete(v.byHTTPName, old.rec.scope.String()+"/"+old.rec.HTTPName)
+			delete(v.namespaces, id)
+			v.removeZone(old)
+		}
+		return
+	}
+	if old == nil {
+		old = &nsView{byName: map[string]*svcView{}, byLower: map[string]*svcView{}}
+		v.namespaces[id] = old
+		old.rec = rec
+		v.addZone(old)
+	}
+	old.rec = rec
+	v.byHTTPName[rec.scope.String()+"/"+rec.HTTPName] = old
+}
+
+// applyService adds, replaces or (deleted) removes service id. A service
+// whose health check changed forgets its instances' probe results,
+// measured by the old check.
+func (v *view) applyService(id string, deleted bool, rec *svcRecord) {
+	old := v.services[id]
+	if deleted {
+		if old != nil {
+			if old.ns.byName[old.rec.Name] == old {
+				delete(old.ns.byName, old.rec.Name)
+			}
+			if old.ns.byLower[strings.ToLower(old.rec.Name)] == old {
+				delete(old.ns.byLower, strings.ToLower(old.rec.Name))
+			}
+			delete(v.services, id)
+		}
+		return
+	}
+	ns := v.namespaces[rec.NamespaceID]
+	if ns == nil {
+		return // cannot happen: services are created in existing namespaces
+	}
+	if old == nil {
+		old = newSvcView(ns)
+		v.services[id] = old
+	} else if old.rec.HealthGen != rec.HealthGen {
+		for _, inst := range old.list {
+			inst.probe = ""
+		}
+	}
+	old.rec = rec
+	ns.byName[rec.Name] = old
+	ns.byLower[strings.ToLower(rec.Name)] = old
+}
+
+// applyInstance adds, replaces or (deleted) removes an instance of
+// service svcID, keeping its namespace's count of instances.
+func (v *view) applyInstance(svcID, instID string, deleted bool, d decoded) {
+	svc := v.services[svcID]
+	if svc == nil {
+		return
+	}
+	if deleted {
+		if svc.remove(instID) {
+			svc.ns.instances--
+		}
+		return
+	}
+	if svc.put(d.inst, d.probeGen) {
+		svc.ns.instances++
+	}
+}
+
+// applyOperation adds, replaces or (deleted) removes the operation stored
+// at key, noting in its service the revision of the latest registration
+// or deregistration (see instancesRevision).
+func (v *view) applyOperation(key string, deleted bool, o *opView) {
+	id := strings.TrimPrefix(key, pOperation)
+	if deleted {
+		v.ops.remove(id)
+		return
+	}
+	o.rev = v.applying
+	if r, ok := v.keyRevs[key]; ok {
+		o.rev = r
+	}
+	if o.changesInstances() {
+		if svc := v.services[handleValue(o.svc)]; svc != nil {
+			svc.opRev = max(svc.opRev, o.rev)
+		}
+	}
+	v.ops.put(o)
 }
 
 func zoneKey(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
