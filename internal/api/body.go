@@ -90,7 +90,11 @@ func handle[In any, Out any](fn func(context.Context, registry.Caller, *In) (*Ou
 			return nil, toWire(err)
 		}
 		if fast, ok := any(out).(interface{ AppendJSON([]byte) []byte }); ok {
-			return fast.AppendJSON(getBuffer()), nil
+			b := fast.AppendJSON(getBuffer())
+			if r, ok := any(out).(interface{ Release() }); ok {
+				r.Release() // encoded: nothing refers to it any more
+			}
+			return b, nil
 		}
 		b, err := json.Marshal(out)
 		if err != nil {

@@ -2,6 +2,7 @@ package cloudmap
 
 import (
 	"strconv"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,37 @@ type DiscoveredInstance struct {
 type DiscoverInstancesResult struct {
 	Instances         []DiscoveredInstance
 	InstancesRevision int64
+}
+
+// results holds released results for NewDiscoverInstancesResult.
+var results = sync.Pool{New: func() any { return new(DiscoverInstancesResult) }}
+
+// maxPooledInstances is the most instances a released result may hold to
+// be kept for reuse (DiscoverInstances' MaxResults is at most 1,000).
+const maxPooledInstances = 128
+
+// NewDiscoverInstancesResult returns a result of n zero instances, reusing
+// one that Release gave back when it can: an answer then costs no
+// allocation for its instances.
+func NewDiscoverInstancesResult(n int) *DiscoverInstancesResult {
+	r := results.Get().(*DiscoverInstancesResult)
+	if cap(r.Instances) < n {
+		r.Instances = make([]DiscoveredInstance, n)
+	}
+	r.Instances = r.Instances[:n]
+	return r
+}
+
+// Release gives r back for NewDiscoverInstancesResult to reuse, once its
+// answer is encoded: r must not be used after. A result that is not
+// released is simply collected.
+func (r *DiscoverInstancesResult) Release() {
+	if cap(r.Instances) > maxPooledInstances {
+		return
+	}
+	clear(r.Instances) // keeps no instance's data alive while pooled
+	*r = DiscoverInstancesResult{Instances: r.Instances[:0]}
+	results.Put(r)
 }
 
 // AppendJSON appends the result's JSON encoding to b.

@@ -107,3 +107,22 @@ func FuzzEncodeAttributes(f *testing.F) {
 		}
 	})
 }
+
+// A released result comes back from NewDiscoverInstancesResult with the
+// length asked for and nothing of its earlier answer.
+func TestDiscoverInstancesResultReuse(t *testing.T) {
+	for _, n := range []int{3, 1, 0, 5, maxPooledInstances + 1, 2} {
+		r := NewDiscoverInstancesResult(n)
+		if len(r.Instances) != n || r.InstancesRevision != 0 {
+			t.Fatalf("NewDiscoverInstancesResult(%d): %d instances, revision %d", n, len(r.Instances), r.InstancesRevision)
+		}
+		for i := range r.Instances {
+			if !reflect.DeepEqual(r.Instances[i], DiscoveredInstance{}) {
+				t.Fatalf("NewDiscoverInstancesResult(%d): instance %d is %+v", n, i, r.Instances[i])
+			}
+			r.Instances[i] = DiscoveredInstance{InstanceId: "i", Attributes: []Attribute{{"k", "v"}}, AttributesJSON: `{"k":"v"}`}
+		}
+		r.InstancesRevision = 9
+		r.Release()
+	}
+}

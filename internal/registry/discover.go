@@ -115,7 +115,8 @@ func (r *Registry) DiscoverInstances(ctx context.Context, c Caller, in *cloudmap
 		j := i + rand.IntN(len(matched)-i)
 		matched[i], matched[j] = matched[j], matched[i]
 	}
-	out := &cloudmap.DiscoverInstancesResult{Instances: make([]cloudmap.DiscoveredInstance, n), InstancesRevision: v.instancesRevision(svc)}
+	out := cloudmap.NewDiscoverInstancesResult(n)
+	out.InstancesRevision = v.instancesRevision(svc)
 	for i, h := range matched[:n] {
 		out.Instances[i] = cloudmap.DiscoveredInstance{
 			InstanceId: h.inst.id, NamespaceName: svc.ns.rec.HTTPName, ServiceName: svc.rec.Name,
