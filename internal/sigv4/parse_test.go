@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -114,4 +115,35 @@ func TestParseAuthorizationClipsMessages(t *testing.T) {
 			t.Errorf("message of %d bytes for a header of %d: %.100s…", len(e.Message), len(h), e.Message)
 		}
 	}
+}
+
+// parseAmzDate answers what time.Parse answers with amzDateFormat.
+func TestParseAmzDate(t *testing.T) {
+	for _, s := range amzDateSeeds {
+		checkAmzDate(t, s)
+	}
+}
+
+var amzDateSeeds = []string{"20150830T123600Z", "20240229T235959Z", "20230229T000000Z", "20231301T000000Z", "20230001T000000Z",
+	"20230100T000000Z", "20230131T240000Z", "20230131T236000Z", "20230131T235960Z", "00000101T000000Z", "99991231T235959Z",
+	"20150830T123600.5Z", "20150830t123600Z", "20150830T123600z", "2015083OT123600Z", "+0150830T123600Z", "", "20150830T12360Z",
+	"20150830T1236000", "20230431T000000Z", "2015-08-30T12:36:00Z"}
+
+func checkAmzDate(t *testing.T, s string) {
+	t.Helper()
+	got, gotErr := parseAmzDate(s)
+	want, wantErr := time.Parse(amzDateFormat, s)
+	if (gotErr == nil) != (wantErr == nil) || !got.Equal(want) || got.Location() != want.Location() {
+		t.Errorf("parseAmzDate(%q) = %v, %v; time.Parse: %v, %v", s, got, gotErr, want, wantErr)
+	}
+	if gotErr != nil && gotErr.Error() != wantErr.Error() {
+		t.Errorf("parseAmzDate(%q) error %q, time.Parse's %q", s, gotErr, wantErr)
+	}
+}
+
+func FuzzParseAmzDate(f *testing.F) {
+	for _, s := range amzDateSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkAmzDate)
 }

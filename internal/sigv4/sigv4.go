@@ -279,7 +279,7 @@ func (v *Verifier) checkRequest(req *http.Request, a *Authorization) error {
 	if amzDate == "" {
 		return incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=%.40s", req.Header.Get("Authorization"))
 	}
-	t, err := time.Parse(amzDateFormat, amzDate)
+	t, err := parseAmzDate(amzDate)
 	if err != nil {
 		return incomplete("Date %q must be in ISO 8601 basic format, such as 20150830T123600Z", clip(amzDate))
 	}
@@ -300,6 +300,35 @@ func (v *Verifier) checkRequest(req *http.Request, a *Authorization) error {
 			amzDate, n.Add(MaxSkew).Format(amzDateFormat), n.Format(amzDateFormat))}
 	}
 	return nil
+}
+
+// parseAmzDate is time.Parse(amzDateFormat, s), without the general
+// layout interpreter for the 16 digits and letters SDKs send: every
+// request's date is parsed. Anything else (fractional seconds, which
+// time.Parse accepts, and every error) is left to time.Parse.
+func parseAmzDate(s string) (time.Time, error) {
+	if len(s) != len(amzDateFormat) || s[8] != 'T' || s[15] != 'Z' {
+		return time.Parse(amzDateFormat, s)
+	}
+	num := func(i, j int) int {
+		n := 0
+		for ; i < j; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(4, 6), num(6, 8)
+	hour, minute, sec := num(9, 11), num(11, 13), num(13, 15)
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if year < 0 || month < 1 || month > 12 || day < 1 || t.Day() != day || hour < 0 || hour > 23 ||
+		minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Parse(amzDateFormat, s) // its error
+	}
+	return t, nil
 }
 
 // requestDate is X-Amz-Date, or the Date header converted to its format.
