@@ -184,29 +184,12 @@ func faultCommand(args []string, getenv func(string) string, stdout, stderr io.W
 	}
 	sub := args[0]
 	a := newAdminFlags("fault "+sub, getenv, stderr)
-	var f api.ForceHealthRequest
-	var in struct {
-		Operation, Error, Latency, ServiceId, NamespaceId, DNSName, DNS string
-		Probability                                                     float64
-		Count                                                           int
-	}
-	var id string
+	var req faultRequest
 	switch sub {
 	case "add":
-		a.fs.StringVar(&in.Operation, "operation", "", "the Cloud Map operation, such as DiscoverInstances")
-		a.fs.StringVar(&in.Error, "error", "", "the error it answers: one of its modeled errors, or ThrottlingException, ServiceUnavailable, InternalFailure")
-		a.fs.StringVar(&in.Latency, "latency", "", "latency added before the answer, such as 250ms")
-		a.fs.Float64Var(&in.Probability, "probability", 0, "chance the fault fires on a matching request, 0 < P ≤ 1 (default 1)")
-		a.fs.IntVar(&in.Count, "count", 0, "times it fires before it ends (default: until cleared)")
-		a.fs.StringVar(&in.ServiceId, "service", "", "only requests naming this service ID (with --health: the instance's service)")
-		a.fs.StringVar(&in.NamespaceId, "namespace", "", "only requests naming this namespace ID")
-		a.fs.StringVar(&in.DNSName, "dns-name", "", "a DNS fault: the name (and the names under it) it affects")
-		a.fs.StringVar(&in.DNS, "dns", "", "the DNS fault: SERVFAIL, NOANSWER (no reply) or DELAY (with --latency)")
-		a.fs.StringVar(&f.Status, "health", "", "force an instance's health status: HEALTHY or UNHEALTHY (with --service, --instance, --duration)")
-		a.fs.StringVar(&f.InstanceId, "instance", "", "the instance whose health --health forces")
-		a.fs.StringVar(&f.Duration, "duration", "", "how long --health forces the status, such as 30s")
+		req.addFlags(a.fs)
 	case "clear":
-		a.fs.StringVar(&id, "id", "", "the fault to remove (default: every fault of your account)")
+		a.fs.StringVar(&req.id, "id", "", "the fault to remove (default: every fault of your account)")
 	case "list":
 	default:
 		fmt.Fprint(stderr, usage)
@@ -215,30 +198,71 @@ func faultCommand(args []string, getenv func(string) string, stdout, stderr io.W
 	if code, ok := a.parse(args[1:], usage+"\nSigned with your AWS credentials; faults affect your account's requests.\n\n"); !ok {
 		return code
 	}
-	var op string
-	var body []byte
-	switch {
-	case sub == "add" && f.Status != "":
-		f.ServiceId = in.ServiceId
-		op, body = "ForceHealth", mustJSON(f)
-	case sub == "add":
-		op, body = "AddFault", mustJSON(in)
-	case sub == "list":
-		op, body = "ListFaults", []byte("{}")
-	default:
-		op, body = "ClearFaults", mustJSON(map[string]string{"Id": id})
-	}
+	op, body := req.operation(sub)
 	out, err := a.call(op, body)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn fault %s: %v\n", sub, err)
 		return 1
 	}
+	req.print(stdout, op, out)
+	return 0
+}
+
+// faultSpec is the input of AddFault, as cairn fault add's flags give it.
+type faultSpec struct {
+	Operation, Error, Latency, ServiceId, NamespaceId, DNSName, DNS string
+	Probability                                                     float64
+	Count                                                           int
+}
+
+// faultRequest is what the flags of one cairn fault command ask.
+type faultRequest struct {
+	add    faultSpec
+	health api.ForceHealthRequest
+	id     string // the fault cairn fault clear removes
+}
+
+// addFlags adds the flags of cairn fault add: a fault of the API or of
+// DNS, or a forced health status.
+func (r *faultRequest) addFlags(fs *flag.FlagSet) {
+	in, f := &r.add, &r.health
+	fs.StringVar(&in.Operation, "operation", "", "the Cloud Map operation, such as DiscoverInstances")
+	fs.StringVar(&in.Error, "error", "", "the error it answers: one of its modeled errors, or ThrottlingException, ServiceUnavailable, InternalFailure")
+	fs.StringVar(&in.Latency, "latency", "", "latency added before the answer, such as 250ms")
+	fs.Float64Var(&in.Probability, "probability", 0, "chance the fault fires on a matching request, 0 < P ≤ 1 (default 1)")
+	fs.IntVar(&in.Count, "count", 0, "times it fires before it ends (default: until cleared)")
+	fs.StringVar(&in.ServiceId, "service", "", "only requests naming this service ID (with --health: the instance's service)")
+	fs.StringVar(&in.NamespaceId, "namespace", "", "only requests naming this namespace ID")
+	fs.StringVar(&in.DNSName, "dns-name", "", "a DNS fault: the name (and the names under it) it affects")
+	fs.StringVar(&in.DNS, "dns", "", "the DNS fault: SERVFAIL, NOANSWER (no reply) or DELAY (with --latency)")
+	fs.StringVar(&f.Status, "health", "", "force an instance's health status: HEALTHY or UNHEALTHY (with --service, --instance, --duration)")
+	fs.StringVar(&f.InstanceId, "instance", "", "the instance whose health --health forces")
+	fs.StringVar(&f.Duration, "duration", "", "how long --health forces the status, such as 30s")
+}
+
+// operation is the admin operation the subcommand sub calls, and its body.
+func (r *faultRequest) operation(sub string) (op string, body []byte) {
+	switch {
+	case sub == "add" && r.health.Status != "":
+		r.health.ServiceId = r.add.ServiceId
+		return "ForceHealth", mustJSON(r.health)
+	case sub == "add":
+		return "AddFault", mustJSON(r.add)
+	case sub == "list":
+		return "ListFaults", []byte("{}")
+	}
+	return "ClearFaults", mustJSON(map[string]string{"Id": r.id})
+}
+
+// print writes what the operation op answered (out) for a person.
+func (r *faultRequest) print(stdout io.Writer, op string, out []byte) {
 	switch op {
 	case "AddFault":
 		var res api.AddFaultResponse
 		_ = json.Unmarshal(out, &res)
 		fmt.Fprintln(stdout, res.Id)
 	case "ForceHealth":
+		f := r.health
 		fmt.Fprintf(stdout, "%s of %s is %s for %s\n", f.InstanceId, f.ServiceId, f.Status, f.Duration)
 	case "ListFaults":
 		var pretty bytes.Buffer
@@ -250,7 +274,6 @@ func faultCommand(args []string, getenv func(string) string, stdout, stderr io.W
 		_ = json.Unmarshal(out, &res)
 		fmt.Fprintf(stdout, "cleared %d faults\n", res.Cleared)
 	}
-	return 0
 }
 
 func mustJSON(v any) []byte {

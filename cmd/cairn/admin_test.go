@@ -11,6 +11,7 @@ import (
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 
 	"github.com/cairn-dev/cairn/cairntest"
+	"github.com/cairn-dev/cairn/internal/api"
 )
 
 // awsEnv is the environment of a cairn admin command signing with test
@@ -137,5 +138,29 @@ func TestHealthcheckCommand(t *testing.T) {
 	}
 	if code, _, stderr := runCairn(t, nil, "healthcheck", "--endpoint", "http://127.0.0.1:1", "--timeout", "1s"); code != 1 || !strings.Contains(stderr, "127.0.0.1:1") {
 		t.Fatalf("cairn healthcheck of nothing = %d, %q", code, stderr)
+	}
+}
+
+// TestFaultRequestOperation: each cairn fault subcommand calls its admin
+// operation with the body its flags make (--service goes to ForceHealth
+// when --health is given, else to the fault).
+func TestFaultRequestOperation(t *testing.T) {
+	for _, tt := range []struct {
+		sub      string
+		req      faultRequest
+		op, body string
+	}{
+		{"add", faultRequest{add: faultSpec{Operation: "ListNamespaces", Error: "InternalFailure", ServiceId: "srv-1", Count: 2}},
+			"AddFault", `{"Operation":"ListNamespaces","Error":"InternalFailure","Latency":"","ServiceId":"srv-1","NamespaceId":"","DNSName":"","DNS":"","Probability":0,"Count":2}`},
+		{"add", faultRequest{add: faultSpec{ServiceId: "srv-1"}, health: api.ForceHealthRequest{Status: "UNHEALTHY", InstanceId: "i-1", Duration: "30s"}},
+			"ForceHealth", `"ServiceId":"srv-1"`},
+		{"list", faultRequest{}, "ListFaults", `{}`},
+		{"clear", faultRequest{id: "f-1"}, "ClearFaults", `{"Id":"f-1"}`},
+		{"clear", faultRequest{}, "ClearFaults", `{"Id":""}`},
+	} {
+		op, body := tt.req.operation(tt.sub)
+		if op != tt.op || !strings.Contains(string(body), tt.body) {
+			t.Errorf("%s %+v: %s %s; want %s with %s", tt.sub, tt.req, op, body, tt.op, tt.body)
+		}
 	}
 }
