@@ -66,44 +66,38 @@ func (s *Server) listenDNS(dnsCfg dns.HandlerConfig) error {
 // health checks must not probe: a listener on an unspecified address is
 // at its port on every address of the host.
 func (s *Server) ownAddrs() []netip.AddrPort {
-	var hostAddrs []netip.Addr
-	if ifAddrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range ifAddrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				hostAddrs = append(hostAddrs, p.Addr())
-			}
-		}
-	}
+	hosts := interfaceAddrs()
 	var out []netip.AddrPort
-	add := func(hostport string) {
-		ap, err := netip.ParseAddrPort(hostport)
-		if err != nil || ap.Port() == 0 {
-			// Port 0 is a listener not yet bound (the admin listener on
-			// :0); as a rule it would deny every port of the address.
-			return
-		}
-		if !ap.Addr().IsUnspecified() {
-			out = append(out, ap)
-			return
-		}
-		for _, h := range hostAddrs {
-			out = append(out, netip.AddrPortFrom(h, ap.Port()))
-		}
+	for _, hostport := range append(s.listenerAddrs(), s.etcdAddrs()...) {
+		out = append(out, expandAddr(hostport, hosts)...)
 	}
-	add(s.apiLn.Addr().String())
+	return out
+}
+
+// listenerAddrs are the addresses cairn listens on, as host:port.
+func (s *Server) listenerAddrs() []string {
+	addrs := []string{s.apiLn.Addr().String()}
 	if s.dns != nil {
-		add(s.dns.Addr())
+		addrs = append(addrs, s.dns.Addr())
 	}
 	for _, d := range s.vpcDNS {
-		add(d.Addr())
+		addrs = append(addrs, d.Addr())
 	}
 	if s.cfg.AdminAddr != "" {
-		add(s.cfg.AdminAddr) // the admin listener starts later
+		addrs = append(addrs, s.cfg.AdminAddr) // the admin listener starts later
 	}
+	return addrs
+}
+
+// etcdAddrs are the addresses of etcd's endpoints, as host:port, with
+// their host names resolved (one that does not resolve is left out, and
+// logged).
+func (s *Server) etcdAddrs() []string {
 	endpoints := s.cfg.Etcd.Endpoints
 	if es, ok := s.st.(*etcd.Store); ok {
 		endpoints = es.Options().Endpoints
 	}
+	var addrs []string
 	for _, e := range endpoints {
 		u, err := url.Parse(e)
 		if err != nil || u.Host == "" {
@@ -114,7 +108,7 @@ func (s *Server) ownAddrs() []netip.AddrPort {
 			port = "2379"
 		}
 		if _, err := netip.ParseAddr(host); err == nil {
-			add(net.JoinHostPort(host, port))
+			addrs = append(addrs, net.JoinHostPort(host, port))
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -125,8 +119,41 @@ func (s *Server) ownAddrs() []netip.AddrPort {
 			continue
 		}
 		for _, ip := range ips {
-			add(net.JoinHostPort(ip.Unmap().String(), port))
+			addrs = append(addrs, net.JoinHostPort(ip.Unmap().String(), port))
 		}
+	}
+	return addrs
+}
+
+// interfaceAddrs are the addresses of the host's network interfaces.
+func interfaceAddrs() []netip.Addr {
+	var hosts []netip.Addr
+	if ifAddrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range ifAddrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				hosts = append(hosts, p.Addr())
+			}
+		}
+	}
+	return hosts
+}
+
+// expandAddr is the address hostport listens at: itself, or with an
+// unspecified address, its port on each of the host's addresses. A
+// malformed one, or one without a port, is none.
+func expandAddr(hostport string, hosts []netip.Addr) []netip.AddrPort {
+	ap, err := netip.ParseAddrPort(hostport)
+	if err != nil || ap.Port() == 0 {
+		// Port 0 is a listener not yet bound (the admin listener on
+		// :0); as a rule it would deny every port of the address.
+		return nil
+	}
+	if !ap.Addr().IsUnspecified() {
+		return []netip.AddrPort{ap}
+	}
+	out := make([]netip.AddrPort, 0, len(hosts))
+	for _, h := range hosts {
+		out = append(out, netip.AddrPortFrom(h, ap.Port()))
 	}
 	return out
 }
