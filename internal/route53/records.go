@@ -59,18 +59,6 @@ func serviceRecords(svc *registry.ZoneService, zone string) []recordSet {
 	if dc == nil {
 		return nil
 	}
-	name := fqdn(svc.Name + "." + zone)
-	routing := func(rrs *resourceRecordSet, inst *registry.ZoneInstance) {
-		rrs.SetIdentifier = inst.ID
-		if dc.RoutingPolicy == cloudmap.RoutingPolicyWeighted {
-			one := int64(1)
-			rrs.Weight = &one
-		} else {
-			yes := true
-			rrs.MultiValueAnswer = &yes
-		}
-		rrs.HealthCheckID = inst.HealthCheckID
-	}
 	var out []recordSet
 	for _, rec := range dc.DnsRecords {
 		ttl := int64(0)
@@ -78,52 +66,77 @@ func serviceRecords(svc *registry.ZoneService, zone string) []recordSet {
 			ttl = *rec.TTL
 		}
 		for i := range svc.Instances {
-			inst := &svc.Instances[i]
-			attrs := inst.Attributes
-			if alias, ok := attrs[registry.AttrAlias]; ok {
-				// cairn answers an alias with a CNAME (see README), once
-				// for the A and AAAA records.
-				if rec.Type == "A" || rec.Type == "AAAA" && !hasType(dc, "A") {
-					s := newSet(name, "CNAME", ttl, fqdn(alias))
-					routing(&s.rrs, inst)
-					s.rrs.HealthCheckID = "" // not associated with alias records
-					out = append(out, s)
-				}
-				continue
-			}
-			var value string
-			switch rec.Type {
-			case "A":
-				value = attrs[registry.AttrIPv4]
-			case "AAAA":
-				value = attrs[registry.AttrIPv6]
-			case "CNAME":
-				if t := attrs[registry.AttrCNAME]; t != "" {
-					value = fqdn(t)
-				}
-			case "SRV":
-				port, ok := attrs[registry.AttrPort]
-				if !ok {
-					continue
-				}
-				host := fqdn(inst.ID + "." + svc.Name + "." + zone)
-				value = "1 1 " + port + " " + host
-				if ip := attrs[registry.AttrIPv4]; ip != "" {
-					out = append(out, newSet(host, "A", ttl, ip))
-				}
-				if ip := attrs[registry.AttrIPv6]; ip != "" {
-					out = append(out, newSet(host, "AAAA", ttl, ip))
-				}
-			}
-			if value == "" {
-				continue
-			}
-			s := newSet(name, rec.Type, ttl, value)
-			routing(&s.rrs, inst)
-			out = append(out, s)
+			out = append(out, instanceRecords(svc, zone, rec.Type, ttl, &svc.Instances[i])...)
 		}
 	}
 	return out
+}
+
+// instanceRecords are the record sets one instance has for one record
+// type of its service's DnsConfig: none when it lacks the attribute the
+// type needs, a CNAME for an alias, and for SRV also the A and AAAA
+// records of its target host.
+func instanceRecords(svc *registry.ZoneService, zone, typ string, ttl int64, inst *registry.ZoneInstance) []recordSet {
+	dc := svc.DNSConfig
+	name := fqdn(svc.Name + "." + zone)
+	attrs := inst.Attributes
+	if alias, ok := attrs[registry.AttrAlias]; ok {
+		// cairn answers an alias with a CNAME (see README), once for the
+		// A and AAAA records.
+		if typ != "A" && (typ != "AAAA" || hasType(dc, "A")) {
+			return nil
+		}
+		s := newSet(name, "CNAME", ttl, fqdn(alias))
+		routeBy(dc, &s.rrs, inst)
+		s.rrs.HealthCheckID = "" // not associated with alias records
+		return []recordSet{s}
+	}
+	var out []recordSet
+	var value string
+	switch typ {
+	case "A":
+		value = attrs[registry.AttrIPv4]
+	case "AAAA":
+		value = attrs[registry.AttrIPv6]
+	case "CNAME":
+		if t := attrs[registry.AttrCNAME]; t != "" {
+			value = fqdn(t)
+		}
+	case "SRV":
+		port, ok := attrs[registry.AttrPort]
+		if !ok {
+			return nil
+		}
+		host := fqdn(inst.ID + "." + svc.Name + "." + zone)
+		value = "1 1 " + port + " " + host
+		if ip := attrs[registry.AttrIPv4]; ip != "" {
+			out = append(out, newSet(host, "A", ttl, ip))
+		}
+		if ip := attrs[registry.AttrIPv6]; ip != "" {
+			out = append(out, newSet(host, "AAAA", ttl, ip))
+		}
+	}
+	if value == "" {
+		return out
+	}
+	s := newSet(name, typ, ttl, value)
+	routeBy(dc, &s.rrs, inst)
+	return append(out, s)
+}
+
+// routeBy sets what routes among a service's record sets: the instance
+// as the set identifier, its weight (WEIGHTED) or multivalue answer, and
+// its health check.
+func routeBy(dc *cloudmap.DnsConfig, rrs *resourceRecordSet, inst *registry.ZoneInstance) {
+	rrs.SetIdentifier = inst.ID
+	if dc.RoutingPolicy == cloudmap.RoutingPolicyWeighted {
+		one := int64(1)
+		rrs.Weight = &one
+	} else {
+		yes := true
+		rrs.MultiValueAnswer = &yes
+	}
+	rrs.HealthCheckID = inst.HealthCheckID
 }
 
 func hasType(dc *cloudmap.DnsConfig, typ string) bool {
