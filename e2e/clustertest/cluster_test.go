@@ -238,59 +238,30 @@ func TestKillServerDuringLoad(t *testing.T) {
 	ctx := context.Background()
 	svcID := serviceIn(t, a, namespace(t, a, "load", false))
 
-	var (
-		mu     sync.Mutex
-		acked  []string
-		wg     sync.WaitGroup
-		stop   = make(chan struct{})
-		counts = map[string]int{}
-	)
-	for _, n := range []*node{a, victim} {
-		for g := range 4 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					id := fmt.Sprintf("%s-%d-%d", n.name, g, i)
-					// The victim's writers stop at its first error; a's retry
-					// as SDKs do.
-					cl := n.client
-					if n == victim {
-						cl = n.once
-					}
-					_, err := cl.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: aws.String(svcID), InstanceId: aws.String(id),
-						Attributes: map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.1"}})
-					if err != nil {
-						if n == victim {
-							return // killed: the outcome of this one is unknown
-						}
-						t.Errorf("RegisterInstance %s through a: %v", id, err)
-						return
-					}
-					mu.Lock()
-					acked = append(acked, id)
-					counts[n.name]++
-					mu.Unlock()
-				}
-			})
+	// The victim's writers stop at its first error; a's retry as SDKs do.
+	client := func(n *node) *sd.Client {
+		if n == victim {
+			return n.once
 		}
+		return n.client
 	}
+	load := startLoad(svcID, []*node{a, victim}, 4, client, func(n *node, id string, err error) bool {
+		if n != victim {
+			t.Errorf("RegisterInstance %s through a: %v", id, err)
+		}
+		return false // the victim was killed: the outcome of this one is unknown
+	})
 	eventually(t, "both servers acknowledged writes", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return counts["a"] >= 30 && counts["victim"] >= 30
+		return load.acknowledged("a") >= 30 && load.acknowledged("victim") >= 30
 	})
 	victim.kill()
 	time.Sleep(200 * time.Millisecond) // a goes on writing alone
-	close(stop)
-	wg.Wait()
+	load.end()
 	if t.Failed() {
 		return
 	}
-	t.Logf("acknowledged writes: %v", counts)
+	acked := load.acked
+	t.Logf("acknowledged writes: %v", load.counts)
 
 	check := func(n *node) {
 		have := listInstances(t, n, svcID)
@@ -472,50 +443,22 @@ func publicNamespace(t testing.TB, n *node, name string) string {
 func TestEtcdMemberLoss(t *testing.T) {
 	c := newClusterOf(t, 3)
 	a, b := c.start("a"), c.start("b")
-	ctx := context.Background()
 	svcID := serviceIn(t, a, namespace(t, a, "quorum", false))
 
-	var (
-		mu    sync.Mutex
-		acked []string
-		wg    sync.WaitGroup
-		stop  = make(chan struct{})
-		fails int
-	)
-	for _, n := range []*node{a, b} {
-		for g := range 3 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					id := fmt.Sprintf("%s-%d-%d", n.name, g, i)
-					_, err := n.client.RegisterInstance(ctx, &sd.RegisterInstanceInput{ServiceId: aws.String(svcID), InstanceId: aws.String(id),
-						Attributes: map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.1"}})
-					mu.Lock()
-					if err == nil {
-						acked = append(acked, id)
-					} else {
-						fails++ // during the election, after the SDK's retries
-					}
-					mu.Unlock()
-				}
-			})
-		}
-	}
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	eventually(t, "writes before the kill", func() bool { return count() >= 50 })
+	client := func(n *node) *sd.Client { return n.client }
+	load := startLoad(svcID, []*node{a, b}, 3, client, func(*node, string, error) bool {
+		return true // refused during the election, after the SDK's retries
+	})
+	eventually(t, "writes before the kill", func() bool { return load.acknowledged("") >= 50 })
 
 	leader := etcdLeader(t, c)
-	t.Logf("killing etcd member %s, the leader, after %d writes", leader.Endpoint(), count())
+	t.Logf("killing etcd member %s, the leader, after %d writes", leader.Endpoint(), load.acknowledged(""))
 	leader.Kill()
-	before := count()
-	eventually(t, "writes after the kill", func() bool { return count() >= before+50 })
-	close(stop)
-	wg.Wait()
-	t.Logf("acknowledged writes: %d; failed after retries: %d", len(acked), fails)
+	before := load.acknowledged("")
+	eventually(t, "writes after the kill", func() bool { return load.acknowledged("") >= before+50 })
+	load.end()
+	acked := load.acked
+	t.Logf("acknowledged writes: %d; failed after retries: %d", len(acked), load.fails)
 
 	// The server that acknowledged a write shows it at once (read your
 	// writes); the other shows it once its watch has caught up after the

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -338,4 +339,70 @@ func (h *hitCounter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	if s := h.status.Load(); s != 0 {
 		w.WriteHeader(int(s))
 	}
+}
+
+// writeLoad registers instances in one service through several servers at
+// once, from a few goroutines each, until end: the load the tests that
+// kill a server or an etcd member write through. Instance IDs are
+// <node>-<goroutine>-<i>.
+type writeLoad struct {
+	mu     sync.Mutex
+	acked  []string       // acknowledged writes
+	counts map[string]int // acknowledged writes by node
+	fails  int            // writes refused, after the SDK's retries
+	stop   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// startLoad starts perNode writers through each of nodes. client is the
+// SDK client a node's writers use; goOn says, after a refused write,
+// whether its writer goes on.
+func startLoad(svcID string, nodes []*node, perNode int, client func(*node) *sd.Client, goOn func(n *node, id string, err error) bool) *writeLoad {
+	l := &writeLoad{counts: map[string]int{}, stop: make(chan struct{})}
+	for _, n := range nodes {
+		for g := range perNode {
+			l.wg.Go(func() {
+				for i := 0; ; i++ {
+					select {
+					case <-l.stop:
+						return
+					default:
+					}
+					id := fmt.Sprintf("%s-%d-%d", n.name, g, i)
+					_, err := client(n).RegisterInstance(context.Background(), &sd.RegisterInstanceInput{ServiceId: aws.String(svcID),
+						InstanceId: aws.String(id), Attributes: map[string]string{"AWS_INSTANCE_IPV4": "192.0.2.1"}})
+					l.mu.Lock()
+					if err == nil {
+						l.acked = append(l.acked, id)
+						l.counts[n.name]++
+					} else {
+						l.fails++
+					}
+					l.mu.Unlock()
+					if err != nil && !goOn(n, id, err) {
+						return
+					}
+				}
+			})
+		}
+	}
+	return l
+}
+
+// acknowledged is how many writes were acknowledged so far: through the
+// node named, or through any with "".
+func (l *writeLoad) acknowledged(name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if name == "" {
+		return len(l.acked)
+	}
+	return l.counts[name]
+}
+
+// end stops the writers and waits for them; acked, counts and fails are
+// then final.
+func (l *writeLoad) end() {
+	close(l.stop)
+	l.wg.Wait()
 }
