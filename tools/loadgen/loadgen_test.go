@@ -250,7 +250,7 @@ func runMain(t *testing.T, report any, args ...string) string {
 // The writes comparison, bolt parts only (--only), with profiles: both
 // parts measured without errors, each with its CPU time, and a CPU
 // profile of cairn's measured phase from its admin listener and of the
-// tool's; etcd is not needed.
+// tool's, and the commits it made; etcd is not needed.
 func TestWritesOnlyBoltWithProfiles(t *testing.T) {
 	slowTest(t)
 	dir := t.TempDir()
@@ -261,7 +261,7 @@ func TestWritesOnlyBoltWithProfiles(t *testing.T) {
 		t.Fatalf("results: %+v", rep.Results)
 	}
 	for _, r := range rep.Results {
-		if r.Ops == 0 || r.Errors != 0 || r.ToolCPU <= 0 {
+		if r.Ops == 0 || r.Errors != 0 || r.ToolCPU <= 0 || r.Commits <= 0 || r.PerCommit < 1 {
 			t.Errorf("%+v", r)
 		}
 	}

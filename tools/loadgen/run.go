@@ -75,6 +75,18 @@ type Result struct {
 	// its writers' time.
 	ServerCPU float64 `json:"server_cpu_s,omitempty"`
 	ToolCPU   float64 `json:"tool_cpu_s,omitempty"`
+	// Commits are the store commits (fsyncs) in the measured phase, set
+	// by the writes comparison: bbolt's transactions for raw bbolt, the
+	// servers' store_commit_batch_size count for cairn (0: not taken).
+	// PerCommit is the writes each held on average: measured writes per
+	// commit for raw bbolt, Update calls per commit for cairn.
+	Commits   float64 `json:"commits,omitempty"`
+	PerCommit float64 `json:"writes_per_commit,omitempty"`
+	// CommitMs and SyncMs are a cairn commit's mean time, from its
+	// transaction's start to durable, and the part of it bbolt spent
+	// writing and fsyncing (bolt only), from the servers' metrics.
+	CommitMs float64 `json:"commit_ms,omitempty"`
+	SyncMs   float64 `json:"sync_ms,omitempty"`
 }
 
 type clientStats struct {

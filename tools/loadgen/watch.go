@@ -27,13 +27,23 @@ type partWatch struct {
 	dir     string    // profile folder; "" takes no profiles
 	toolCPU bool      // profile this tool too (off when --cpuprofile is on)
 	log     io.Writer // where a failed profile is reported
+	// commits, when set, counts an in-process engine's commits so far;
+	// without it the servers' store_commit_batch_size metric is read.
+	commits func() float64
 
 	serverCPU, tool float64 // the phase's CPU seconds, once it has ended
+	// commitsN and batched are the phase's store commits and the writes
+	// (Update calls) they held; batched is 0 for an in-process engine.
+	// commitSecs and syncSecs are the time those commits took in all,
+	// from the servers' store_commit_duration_seconds and
+	// store_sync_duration_seconds (bolt: bbolt's write and fsync).
+	commitsN, batched, commitSecs, syncSecs float64
 }
 
 // begin is a Workload's Watch.
 func (w *partWatch) begin(d time.Duration) (end func()) {
 	s0, t0 := w.serversCPU(), selfCPU()
+	m0 := w.commitCount()
 	var wg sync.WaitGroup
 	if w.dir != "" {
 		for i, s := range w.servers {
@@ -63,6 +73,9 @@ func (w *partWatch) begin(d time.Duration) (end func()) {
 	}
 	return func() {
 		w.serverCPU, w.tool = w.serversCPU()-s0, selfCPU()-t0
+		m1 := w.commitCount()
+		w.commitsN, w.batched = m1.commits-m0.commits, m1.writes-m0.writes
+		w.commitSecs, w.syncSecs = m1.commitSecs-m0.commitSecs, m1.syncSecs-m0.syncSecs
 		stopTool()
 		wg.Wait()
 	}
@@ -78,6 +91,62 @@ func (w *partWatch) serversCPU() float64 {
 		}
 	}
 	return sum
+}
+
+// commitStats are a store's commit metrics so far.
+type commitStats struct {
+	commits, writes, commitSecs, syncSecs float64
+}
+
+// commitCount is the commits so far of the in-process engine, or the
+// commit metrics of the servers (summed, from their admin listeners'
+// /metrics; 0 when unreadable).
+func (w *partWatch) commitCount() commitStats {
+	if w.commits != nil {
+		return commitStats{commits: w.commits()}
+	}
+	var sum commitStats
+	for _, s := range w.servers {
+		c, _ := commitMetrics(s)
+		sum.commits += c.commits
+		sum.writes += c.writes
+		sum.commitSecs += c.commitSecs
+		sum.syncSecs += c.syncSecs
+	}
+	return sum
+}
+
+// commitMetrics reads cairn s's commit metrics: the count (commits) and
+// sum (Update calls they held) of store_commit_batch_size, and the sums
+// of store_commit_duration_seconds and store_sync_duration_seconds.
+func commitMetrics(s *Server) (commitStats, error) {
+	var c commitStats
+	if s.AdminAddr == "" {
+		return c, errors.New("no admin listener")
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Get("http://" + s.AdminAddr + "/metrics")
+	if err != nil {
+		return c, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return c, err
+	}
+	into := map[string]*float64{
+		"cairn_store_commit_batch_size_count":     &c.commits,
+		"cairn_store_commit_batch_size_sum":       &c.writes,
+		"cairn_store_commit_duration_seconds_sum": &c.commitSecs,
+		"cairn_store_sync_duration_seconds_sum":   &c.syncSecs,
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if p := into[name]; ok && p != nil {
+			*p, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return c, nil
 }
 
 // fetchProfile writes a CPU profile of cairn s over the next d (whole

@@ -55,9 +55,9 @@ func rawShape(i, n int) (instKey, inst, opKey, op []byte) {
 }
 
 // RawBoltWorkload is writers writing rawShape with bbolt's DB.Batch into
-// a new file in dir, fsync on; closeDB closes the file once it has run.
-func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *Progress) (w *Workload, closeDB func(), err error) {
-	db, err := bbolt.Open(filepath.Join(dir, "raw.db"), 0o600, nil)
+// a new file in dir, fsync on; the caller closes db once it has run.
+func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *Progress) (w *Workload, db *bbolt.DB, err error) {
+	db, err = bbolt.Open(filepath.Join(dir, "raw.db"), 0o600, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,7 +82,15 @@ func RawBoltWorkload(dir string, writers int, dur, warmup time.Duration, prog *P
 				})
 			}, nil
 		}}
-	return w, func() { db.Close() }, nil
+	return w, db, nil
+}
+
+// boltTxID is the ID of db's last committed read-write transaction: its
+// commits so far.
+func boltTxID(db *bbolt.DB) int {
+	id := 0
+	_ = db.View(func(tx *bbolt.Tx) error { id = tx.ID(); return nil })
+	return id
 }
 
 // RawEtcdWorkload is writers writing rawShape to etcd, each write one
@@ -246,15 +254,24 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 
 	// measure runs w, watched by a partWatch of servers, and keeps its
 	// result with the phase's CPU seconds.
-	measure := func(part string, servers []*Server, w *Workload) error {
+	measure := func(part string, servers []*Server, commits func() float64, w *Workload) error {
 		fmt.Fprintln(log, "writes:", part)
-		pw := &partWatch{part: part, servers: servers, dir: o.profileDir, toolCPU: o.cpuProfile == "", log: log}
+		pw := &partWatch{part: part, servers: servers, dir: o.profileDir, toolCPU: o.cpuProfile == "", log: log, commits: commits}
 		w.Watch = pw.begin
 		res, err := w.Run()
 		if err != nil {
 			return err
 		}
-		res.ServerCPU, res.ToolCPU = pw.serverCPU, pw.tool
+		res.ServerCPU, res.ToolCPU, res.Commits = pw.serverCPU, pw.tool, pw.commitsN
+		switch {
+		case pw.commitsN > 0 && pw.batched > 0:
+			res.PerCommit = pw.batched / pw.commitsN
+		case pw.commitsN > 0:
+			res.PerCommit = float64(res.Ops) / pw.commitsN
+		}
+		if pw.commitsN > 0 {
+			res.CommitMs, res.SyncMs = 1000*pw.commitSecs/pw.commitsN, 1000*pw.syncSecs/pw.commitsN
+		}
 		rep.Results = append(rep.Results, res)
 		return nil
 	}
@@ -299,16 +316,17 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 		for i, ep := range eps {
 			clients[i] = RegisterClient(ep, seeded, runID, reg)
 		}
-		return measure(part, servers, &Workload{Name: "register", Server: label, Clients: writers, Duration: o.duration, Warmup: o.warmup, Progress: prog,
+		return measure(part, servers, nil, &Workload{Name: "register", Server: label, Clients: writers, Duration: o.duration, Warmup: o.warmup, Progress: prog,
 			NewClient: func(i int) (func() error, error) { return clients[i%n](i) }})
 	}
 
 	if want["raw-bolt"] {
-		w, closeDB, err := RawBoltWorkload(tmp, writers, o.duration, o.warmup, prog)
+		w, db, err := RawBoltWorkload(tmp, writers, o.duration, o.warmup, prog)
 		if err != nil {
 			return err
 		}
-		err = measure("raw-bolt", nil, w)
+		err = measure("raw-bolt", nil, func() float64 { return float64(boltTxID(db)) }, w)
+		closeDB := func() { db.Close() }
 		closeDB()
 		if err != nil {
 			return err
@@ -332,7 +350,7 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 		if err != nil {
 			return err
 		}
-		err = measure("raw-etcd", nil, w)
+		err = measure("raw-etcd", nil, nil, w)
 		closeClient()
 		if err != nil {
 			return err
@@ -394,8 +412,8 @@ func WriteRatios(results []Result) []string {
 // engine measured in-process, the engine's and its writers').
 func writesMarkdown(results []Result) string {
 	var b strings.Builder
-	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors | server CPU s/1k writes | tool CPU s/1k writes | load |\n" +
-		"|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors | writes/commit | commit ms (sync) | server CPU s/1k writes | tool CPU s/1k writes | load |\n" +
+		"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	perK := func(cpu float64, ops uint64) string {
 		if cpu == 0 || ops == 0 {
 			return "–"
@@ -403,8 +421,16 @@ func writesMarkdown(results []Result) string {
 		return fmt.Sprintf("%.3f", 1000*cpu/float64(ops))
 	}
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d | %s | %s | %.1f |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors,
-			perK(r.ServerCPU, r.Ops), perK(r.ToolCPU, r.Ops), r.Load1)
+		perCommit := "–"
+		if r.PerCommit > 0 {
+			perCommit = fmt.Sprintf("%.1f", r.PerCommit)
+		}
+		commit := "–"
+		if r.CommitMs > 0 {
+			commit = fmt.Sprintf("%.1f (%.1f)", r.CommitMs, r.SyncMs)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d | %s | %s | %s | %s | %.1f |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors,
+			perCommit, commit, perK(r.ServerCPU, r.Ops), perK(r.ToolCPU, r.Ops), r.Load1)
 	}
 	b.WriteString("\n")
 	for _, l := range WriteRatios(results) {
