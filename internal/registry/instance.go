@@ -34,16 +34,10 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 		}
 	}
 	start.prepare = func(tx store.Tx) (*opPlan, error) {
-		svc, err := txService(tx, c, in.ServiceId)
+		// Shared records, only read here.
+		svc, ns, err := sharedServiceAndNamespace(&r.decoded, tx, c, in.ServiceId)
 		if err != nil {
 			return nil, err
-		}
-		ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
-		if err != nil {
-			return nil, err
-		}
-		if ns == nil {
-			return nil, notFound(ResService, in.ServiceId)
 		}
 		if err := checkInstanceAttributes(in.Attributes, svc, ns); err != nil {
 			return nil, err
@@ -55,14 +49,16 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 		if err := r.checkProbeTarget(svc, in.Attributes); err != nil {
 			return nil, err
 		}
-		_, exists, err := tx.Get(instKey(svc.ID, in.InstanceId))
+		old, err := getRecord[instRecord](tx, instKey(svc.ID, in.InstanceId))
 		if err != nil {
 			return nil, err
 		}
-		if !exists {
+		if old == nil {
 			if err := r.checkInstanceQuota(tx, svc, ns); err != nil {
 				return nil, err
 			}
+		} else if old.CreatedBy != c.Account && svc.Account != c.Account {
+			return nil, accessDenied("Instance %s of service %s was registered by account %s; account %s can't replace it", in.InstanceId, svc.ID, old.CreatedBy, c.Account)
 		}
 		inst := &instRecord{ServiceID: svc.ID, ID: in.InstanceId, CreatorRequestID: in.CreatorRequestId,
 			CreatedBy: c.Account, Attributes: in.Attributes}
@@ -71,11 +67,6 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 			if s, ok := in.Attributes[AttrInitHealth]; ok {
 				inst.Custom = s
 			}
-		}
-		if old, err := getRecord[instRecord](tx, instKey(svc.ID, in.InstanceId)); err != nil {
-			return nil, err
-		} else if old != nil && old.CreatedBy != c.Account && svc.Account != c.Account {
-			return nil, accessDenied("Instance %s of service %s was registered by account %s; account %s can't replace it", in.InstanceId, svc.ID, old.CreatedBy, c.Account)
 		}
 		return &opPlan{typ: cloudmap.OperationTypeRegisterInstance, targetID: svc.ID + "/" + in.InstanceId, owner: &svc.scope,
 			lock: pLock + instKey(svc.ID, in.InstanceId), targets: instanceTargets(ns.ID, svc.ID, in.InstanceId),

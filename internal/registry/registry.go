@@ -143,6 +143,9 @@ type Registry struct {
 	view atomic.Pointer[view]
 	// inflight counts registrations by service, for the quotas.
 	inflight inflight
+	// decoded holds the service and namespace records registrations
+	// read, decoded (read-only).
+	decoded decodeCache
 
 	// trim wakes the janitor when an account keeps more operations than
 	// Config.MaxOperationsPerAccount.

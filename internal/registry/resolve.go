@@ -86,18 +86,25 @@ func txService(tx store.Tx, c Caller, idOrARN string) (*svcRecord, error) {
 }
 
 func txServiceAndNamespace(tx store.Tx, c Caller, idOrARN string) (*svcRecord, *nsRecord, error) {
+	return sharedServiceAndNamespace(nil, tx, c, idOrARN)
+}
+
+// sharedServiceAndNamespace is txServiceAndNamespace with the records
+// decoded through dc (nil: each decoded anew); records from dc are shared
+// and must not be changed.
+func sharedServiceAndNamespace(dc *decodeCache, tx store.Tx, c Caller, idOrARN string) (*svcRecord, *nsRecord, error) {
 	r, err := parseRef(c, "service", ResService, idOrARN)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := getRecord[svcRecord](tx, svcKey(r.id))
+	svc, err := sharedRecord[svcRecord](dc, tx, svcKey(r.id))
 	if err != nil {
 		return nil, nil, err
 	}
 	if svc == nil {
 		return nil, nil, notFound(ResService, idOrARN)
 	}
-	ns, err := getRecord[nsRecord](tx, nsKey(svc.NamespaceID))
+	ns, err := sharedRecord[nsRecord](dc, tx, nsKey(svc.NamespaceID))
 	if err != nil {
 		return nil, nil, err
 	}
