@@ -175,6 +175,11 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Registry, error) {
 	if err := ensureRevBase(ctx, st); err != nil {
 		return nil, err
 	}
+	if moved, err := moveOperationKeys(ctx, st); err != nil {
+		return nil, err
+	} else if moved > 0 {
+		log.Info("registry: moved operations to time-ordered keys", "operations", moved)
+	}
 	v, err := loadView(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("registry: load state: %w", err)

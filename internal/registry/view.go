@@ -351,9 +351,11 @@ func (v *view) applyInstance(svcID, instID string, deleted bool, d decoded) {
 // at key, noting in its service the revision of the latest registration
 // or deregistration (see instancesRevision).
 func (v *view) applyOperation(key string, deleted bool, o *opView) {
-	id := strings.TrimPrefix(key, pOperation)
+	id := opIDFromKey(key)
 	if deleted {
-		v.ops.remove(id)
+		if opKey(id) == key { // not a key moveOperationKeys moved away
+			v.ops.remove(id)
+		}
 		return
 	}
 	o.rev = v.applying
