@@ -50,6 +50,12 @@ func fingerprint(v any) string {
 // startOperation records an operation and, unless operations are delayed,
 // runs it in the same commit. It returns the operation's ID; a retry with a
 // known token and the same request returns the first call's ID.
+//
+// Its closure, in order: prefetch what it will read; answer a retry from
+// its idempotency record; prepare the plan and check that its resource is
+// not busy; pick a free operation ID; then record the token and either run
+// the operation (its record written once, at its end) or record it
+// SUBMITTED and hold the resource's lock for schedule.
 func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (string, error) {
 	var opID string
 	var created bool
@@ -59,63 +65,24 @@ func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (str
 	// read is not the one the commit needs.
 	start := r.now()
 	err := r.update(ctx, func(tx store.Tx) error {
-		created = false
-		now := start
-		if s.idem != "" || len(s.reads) > 0 {
-			keys := append([]string{s.idem}, s.reads...)
-			if s.target != "" {
-				keys = append(keys, opKey(operationID(c.Account, s.target, now)))
-			}
-			store.Prefetch(tx, keys...)
-		}
-		if s.idem != "" {
-			prev, err := getRecord[idemRecord](tx, s.idem)
-			if err != nil {
-				return err
-			}
-			if prev != nil {
-				if prev.Fingerprint != s.fingerprint {
-					return s.conflict(tx, prev)
-				}
-				opID = prev.OperationID
-				return nil
-			}
+		opID, created = "", false
+		s.prefetch(tx, c, start)
+		if prev, found, err := s.retried(tx); err != nil || found {
+			opID = prev
+			return err
 		}
 		plan, err := s.prepare(tx)
 		if err != nil {
 			return err
 		}
-		if plan.lock != "" {
-			held, ok, err := tx.Get(plan.lock)
-			if err != nil {
-				return err
-			}
-			if ok {
-				return duplicate(string(held))
-			}
+		if err := checkUnlocked(tx, plan.lock); err != nil {
+			return err
 		}
-		id := operationID(c.Account, plan.targetID, now)
-		for {
-			_, taken, err := tx.Get(opKey(id))
-			if err != nil {
-				return err
-			}
-			if !taken {
-				break
-			}
-			now = now.Add(time.Millisecond)
-			id = operationID(c.Account, plan.targetID, now)
+		id, at, err := freeOperationID(tx, c.Account, plan.targetID, start)
+		if err != nil {
+			return err
 		}
-		ms := now.UnixMilli()
-		opScope := c.scope()
-		requester := ""
-		if plan.owner != nil && *plan.owner != opScope {
-			opScope, requester = *plan.owner, c.Account
-		}
-		op := &opRecord{
-			scope: opScope, Requester: requester, ID: id, Type: plan.typ, Status: cloudmap.OperationStatusSubmitted,
-			CreateDate: ms, UpdateDate: ms, Targets: plan.targets, Lock: plan.lock, IdemKey: s.idem, Work: plan.work,
-		}
+		op := newOperation(c, plan, id, at, s.idem)
 		if s.idem != "" {
 			if err := putRecord(tx, s.idem, &idemRecord{Fingerprint: s.fingerprint, OperationID: id, ResourceID: plan.targetID}); err != nil {
 				return err
@@ -139,6 +106,82 @@ func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (str
 		r.schedule(opID)
 	}
 	return opID, nil
+}
+
+// prefetch hints tx with the keys the closure will read (over etcd they
+// then cost one round trip, not one each); a no-op on stores that read
+// locally.
+func (s *opStart) prefetch(tx store.Tx, c Caller, at time.Time) {
+	if _, ok := tx.(store.Prefetcher); !ok || s.idem == "" && len(s.reads) == 0 {
+		return
+	}
+	keys := append([]string{s.idem}, s.reads...)
+	if s.target != "" {
+		keys = append(keys, opKey(operationID(c.Account, s.target, at)))
+	}
+	store.Prefetch(tx, keys...)
+}
+
+// retried reports whether an earlier call had the same idempotency
+// token, and returns its operation's ID; s.conflict's error when that
+// call's request was a different one.
+func (s *opStart) retried(tx store.Tx) (opID string, found bool, err error) {
+	if s.idem == "" {
+		return "", false, nil
+	}
+	prev, err := getRecord[idemRecord](tx, s.idem)
+	if err != nil || prev == nil {
+		return "", false, err
+	}
+	if prev.Fingerprint != s.fingerprint {
+		return "", false, s.conflict(tx, prev)
+	}
+	return prev.OperationID, true, nil
+}
+
+// checkUnlocked refuses an operation on a resource another operation in
+// flight holds (lock "": none needed).
+func checkUnlocked(tx store.Tx, lock string) error {
+	if lock == "" {
+		return nil
+	}
+	held, ok, err := tx.Get(lock)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return duplicate(string(held))
+	}
+	return nil
+}
+
+// freeOperationID returns the ID of an operation on target created at
+// at, or, when an operation already has it, the first free one a
+// millisecond later at a time, with the time it stands for.
+func freeOperationID(tx store.Tx, account, target string, at time.Time) (string, time.Time, error) {
+	for {
+		id := operationID(account, target, at)
+		_, taken, err := tx.Get(opKey(id))
+		if err != nil || !taken {
+			return id, at, err
+		}
+		at = at.Add(time.Millisecond)
+	}
+}
+
+// newOperation is the SUBMITTED record of operation id, created at at by
+// c following plan. It is kept in the resource owner's scope, with c as
+// its requester, when the resource is shared with c.
+func newOperation(c Caller, plan *opPlan, id string, at time.Time, idem string) *opRecord {
+	ms := at.UnixMilli()
+	opScope, requester := c.scope(), ""
+	if plan.owner != nil && *plan.owner != opScope {
+		opScope, requester = *plan.owner, c.Account
+	}
+	return &opRecord{
+		scope: opScope, Requester: requester, ID: id, Type: plan.typ, Status: cloudmap.OperationStatusSubmitted,
+		CreateDate: ms, UpdateDate: ms, Targets: plan.targets, Lock: plan.lock, IdemKey: idem, Work: plan.work,
+	}
 }
 
 // execute does an operation's work in tx and records its end: SUCCESS, or
