@@ -20,21 +20,10 @@ func decodeInstance(b []byte) (*instRecord, error) {
 
 // parseInstance is decodeInstance's fast path; ok false means "use
 // encoding/json", never an error.
-func parseInstance(b []byte) (rec *instRecord, ok bool) {
+func parseInstance(b []byte) (*instRecord, bool) {
 	p := jsonParser{b: b}
-	if !p.byte('{') {
-		return nil, false
-	}
-	rec = &instRecord{}
-	if p.peek('}') {
-		p.i++
-		return rec, p.i == len(b)
-	}
-	for {
-		key, ok := p.str()
-		if !ok || !p.byte(':') {
-			return nil, false
-		}
+	rec := &instRecord{}
+	ok := p.object(func(key string) (ok bool) {
 		switch key {
 		case "svc":
 			rec.ServiceID, ok = p.str()
@@ -60,20 +49,10 @@ func parseInstance(b []byte) (rec *instRecord, ok bool) {
 			rec.ProbeGen, ok = p.int()
 		case "attrs":
 			rec.Attributes, ok = p.strMap(rec.Attributes)
-		default:
-			return nil, false
 		}
-		if !ok {
-			return nil, false
-		}
-		if p.peek('}') {
-			p.i++
-			return rec, p.i == len(b)
-		}
-		if !p.byte(',') {
-			return nil, false
-		}
-	}
+		return ok
+	})
+	return rec, ok && p.i == len(b)
 }
 
 // jsonParser reads compact JSON; every method reports false on anything
@@ -91,6 +70,29 @@ func (p *jsonParser) byte(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// object reads an object: for each key, field reads its value and
+// reports whether it could (false for a key it does not know).
+func (p *jsonParser) object(field func(key string) bool) bool {
+	if !p.byte('{') {
+		return false
+	}
+	if p.byte('}') {
+		return true
+	}
+	for {
+		key, ok := p.str()
+		if !ok || !p.byte(':') || !field(key) {
+			return false
+		}
+		if p.byte('}') {
+			return true
+		}
+		if !p.byte(',') {
+			return false
+		}
+	}
 }
 
 // str reads a string without escapes or control characters, in valid

@@ -53,10 +53,13 @@ func TestDecodeInstanceMatchesJSON(t *testing.T) {
 	}
 }
 
-func checkDecodeInstance(t *testing.T, b []byte) {
+func checkDecodeInstance(t *testing.T, b []byte) { checkDecode(t, b, decodeInstance) }
+
+// checkDecode checks that fast decodes b as encoding/json does.
+func checkDecode[T any](t *testing.T, b []byte, fast func([]byte) (*T, error)) {
 	t.Helper()
-	want, wantErr := decode[instRecord](b)
-	got, err := decodeInstance(b)
+	want, wantErr := decode[T](b)
+	got, err := fast(b)
 	if (err != nil) != (wantErr != nil) {
 		t.Fatalf("%q: error %v, encoding/json's %v", b, err, wantErr)
 	}

@@ -46,7 +46,7 @@ func decodeChange(c store.Change) (decoded, error) {
 		d.revBase, err = decode[int64](c.Value)
 	case strings.HasPrefix(c.Key, pOperation):
 		var rec *opRecord
-		if rec, err = decode[opRecord](c.Value); err == nil {
+		if rec, err = decodeOperation(c.Value); err == nil {
 			d.op = newOpView(rec)
 		}
 	}
