@@ -426,8 +426,11 @@ func writesMarkdown(results []Result) string {
 			perCommit = fmt.Sprintf("%.1f", r.PerCommit)
 		}
 		commit := "–"
-		if r.CommitMs > 0 {
+		switch {
+		case r.SyncMs > 0:
 			commit = fmt.Sprintf("%.1f (%.1f)", r.CommitMs, r.SyncMs)
+		case r.CommitMs > 0: // etcd: no local sync
+			commit = fmt.Sprintf("%.1f", r.CommitMs)
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d | %s | %s | %s | %s | %.1f |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors,
 			perCommit, commit, perK(r.ServerCPU, r.Ops), perK(r.ToolCPU, r.Ops), r.Load1)
