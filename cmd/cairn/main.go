@@ -169,6 +169,7 @@ func serve(args []string, getenv func(string) string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	raiseFileLimit(cfg.Logger)
+	tuneGC(getenv, cfg.Logger)
 	srv, err := server.Start(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn serve: %v\n", err)
