@@ -169,6 +169,14 @@ type idemRecord struct {
 }
 
 func encode(v any) []byte {
+	switch r := v.(type) {
+	case *opRecord:
+		if r.Work == nil {
+			return appendOpRecord(make([]byte, 0, 512), r)
+		}
+	case *idemRecord:
+		return appendIdemRecord(make([]byte, 0, 160), r)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Records hold only strings, numbers, maps and slices.
