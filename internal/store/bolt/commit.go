@@ -39,7 +39,12 @@ type flight struct {
 	done    chan struct{}     // closed once its requests are answered
 	changed map[string][]byte // its writes (nil: deleted), read by the next batch
 	err     error             // its commit's failure; read after done
+	n       int               // its requests
 }
+
+// writesPerRequest is how many keys an Update is expected to write, to
+// size a batch's maps (a registration writes three).
+const writesPerRequest = 4
 
 // commit runs reqs' closures over the store as it will be once prev (the
 // batch before, nil for none) has committed; until prev is durable, it
@@ -53,7 +58,19 @@ type flight struct {
 func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 	reqs = slices.Clone(reqs) // batch.Run reuses its slice for the next batch
 	start := time.Now()
-	p := &prepared{writes: map[string][]byte{}, below: map[string][]byte{}}
+	// The maps are sized for a batch like the one before (requests keep
+	// arriving while it syncs) of a few writes each, so that they do not
+	// grow one doubling at a time as closures run.
+	hint := len(reqs)
+	if prev != nil {
+		hint = max(hint, prev.n)
+	}
+	hint *= writesPerRequest
+	below := hint
+	if prev != nil {
+		below += len(prev.changed)
+	}
+	p := &prepared{writes: make(map[string][]byte, hint), below: make(map[string][]byte, below)}
 	if prev != nil {
 		maps.Copy(p.below, prev.changed)
 	}
@@ -88,7 +105,7 @@ func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 	if err != nil {
 		writes, errs = nil, make([]error, len(reqs))
 	}
-	f := &flight{done: make(chan struct{}), changed: writes}
+	f := &flight{done: make(chan struct{}), changed: writes, n: len(reqs)}
 	go func() {
 		defer close(f.done)
 		changes, sync, err := s.write(reqs, errs, writes, err)
