@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cairn-dev/cairn/internal/store"
@@ -90,9 +91,17 @@ const pipelineDepth = 4
 
 // flight is a batch whose Txn the committer has handed to the background.
 type flight struct {
-	done chan struct{} // closed once every request of the batch is answered
-	p    *prepared     // as first prepared; nil if preparing failed
+	// done is closed once the batch's outcome is final, just before its
+	// requests are answered: a caller's next write, sent as soon as it is
+	// answered, must not find the batch still in flight, or it would wait
+	// for it and run its closure again for nothing.
+	done chan struct{}
+	once sync.Once
+	p    *prepared // as first prepared; nil if preparing failed
 }
+
+// settle closes done, once.
+func (f *flight) settle() { f.once.Do(func() { close(f.done) }) }
 
 func (f *flight) answered() bool {
 	select {
@@ -179,9 +188,9 @@ func (s *Store) commit(reqs []*batch.Request, inflight []*flight) (leftover []*b
 		p = nil // finish prepares it again, over a snapshot after what it waited for
 	}
 	go func() {
-		defer close(next.done)
+		defer next.settle()
 		defer cancel()
-		s.finish(ctx, live, p, err, start)
+		s.finish(ctx, live, p, err, start, next.settle)
 	}()
 	return leftover, append(kept, next)
 }
@@ -190,8 +199,8 @@ func (s *Store) commit(reqs []*batch.Request, inflight []*flight) (leftover []*b
 // err, prepares it again), retries it until it commits, conflicts too
 // often or etcd does not answer, and answers every request of live.
 // Requests that a retry's Txn has no room for are committed after it,
-// here.
-func (s *Store) finish(ctx context.Context, live []*batch.Request, p *prepared, err error, start time.Time) {
+// here. It calls settle before it answers the last of them.
+func (s *Store) finish(ctx context.Context, live []*batch.Request, p *prepared, err error, start time.Time, settle func()) {
 	obs := s.opts.Observer
 	var again *reread
 	var later []*batch.Request
@@ -215,6 +224,9 @@ func (s *Store) finish(ctx context.Context, live []*batch.Request, p *prepared, 
 				obs.Committed(len(live), time.Since(start), 0)
 			}
 			s.health.ok()
+			if len(later) == 0 {
+				settle()
+			}
 			for i, r := range live {
 				r.Done <- *res[i]
 			}
@@ -248,6 +260,7 @@ func (s *Store) finish(ctx context.Context, live []*batch.Request, p *prepared, 
 		default:
 			fail = s.unavailable(err)
 		}
+		settle()
 		for _, r := range append(live, later...) {
 			r.Done <- batch.Result{Err: fail}
 		}
