@@ -106,14 +106,13 @@ func appendAttributes(b []byte, attrs []Attribute) []byte {
 }
 
 // EncodeAttributes returns attrs as a DiscoverInstances answer carries
-// them, a JSON object (for DiscoveredInstance.AttributesJSON), and attrs
-// again with every key and value that the object carries unescaped
-// pointing into the object's text instead: who keeps both keeps that text
-// once. attrs is not modified.
-func EncodeAttributes(attrs []Attribute) (string, []Attribute) {
+// them, a JSON object (for DiscoveredInstance.AttributesJSON), and
+// replaces in attrs every key and value that the object carries unescaped
+// by the same text within the object: who keeps both keeps that text
+// once. attrs' keys and values keep their contents.
+func EncodeAttributes(attrs []Attribute) string {
 	b := appendAttributes(nil, attrs)
 	js := string(b)
-	shared := make([]Attribute, len(attrs))
 	at := 1 // after the object's '{'
 	share := func(s string) string {
 		n := len(AppendJSONString(b[:0], s)) // b is free now: js is a copy
@@ -124,13 +123,13 @@ func EncodeAttributes(attrs []Attribute) (string, []Attribute) {
 		}
 		return s
 	}
-	for i, a := range attrs {
-		shared[i].Key = share(a.Key)
+	for i := range attrs {
+		attrs[i].Key = share(attrs[i].Key)
 		at++ // ':'
-		shared[i].Value = share(a.Value)
+		attrs[i].Value = share(attrs[i].Value)
 		at++ // ',' or '}'
 	}
-	return js, shared
+	return js
 }
 
 const hexDigits = "0123456789abcdef"

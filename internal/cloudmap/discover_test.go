@@ -3,6 +3,7 @@ package cloudmap
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -75,7 +76,8 @@ func TestAppendJSONWithEncodedAttributes(t *testing.T) {
 	} {
 		plain := &DiscoverInstancesResult{InstancesRevision: 7, Instances: []DiscoveredInstance{
 			{InstanceId: "i-1", NamespaceName: "ns", ServiceName: "svc", HealthStatus: "HEALTHY", Attributes: attrs}}}
-		js, shared := EncodeAttributes(attrs)
+		shared := slices.Clone(attrs)
+		js := EncodeAttributes(shared)
 		if !reflect.DeepEqual(shared, attrs) && len(attrs) > 0 {
 			t.Errorf("EncodeAttributes(%q) shares %q", attrs, shared)
 		}
@@ -94,7 +96,8 @@ func FuzzEncodeAttributes(f *testing.F) {
 	f.Add("", "\xff", "é", "\x00")
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
 		attrs := []Attribute{{k1, v1}, {k2, v2}}
-		js, shared := EncodeAttributes(attrs)
+		shared := slices.Clone(attrs)
+		js := EncodeAttributes(shared)
 		if !reflect.DeepEqual(shared, attrs) {
 			t.Fatalf("EncodeAttributes(%q) shares %q", attrs, shared)
 		}

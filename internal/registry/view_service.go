@@ -18,7 +18,7 @@ func newInstView(rec *instRecord) *instView {
 	// The attributes as DiscoverInstances answers carry them, encoded once
 	// here rather than at every answer; the kept keys and values share
 	// the encoding's text.
-	attrsJSON, attrs := cloudmap.EncodeAttributes(attrs)
+	attrsJSON := cloudmap.EncodeAttributes(attrs)
 	iv := &instView{id: rec.ID, crid: rec.CreatorRequestID, createdBy: rec.CreatedBy, attrs: attrs, attrsJSON: attrsJSON, custom: rec.Custom,
 		pending: rec.CustomPending, pendingAt: rec.CustomAt, probe: rec.Probe, forced: rec.Forced, forcedUntil: rec.ForcedUntil}
 	iv.dnsData()
