@@ -342,7 +342,7 @@ func (r *Registry) expireOperations() {
 	batch := r.deleteBatch()
 	for r.ctx.Err() == nil {
 		old := r.expiredOperations(batch)
-		if len(old) == 0 || !r.deleteOperations(old) {
+		if len(old) == 0 || r.deleteOperations(old) == 0 {
 			return
 		}
 	}
@@ -359,15 +359,19 @@ func (r *Registry) trimOperations() {
 		v.mu.RLock()
 		ids := v.ops.overLimit(batch)
 		v.mu.RUnlock()
-		if len(ids) == 0 || !r.deleteOperations(ids) {
+		if len(ids) == 0 || r.deleteOperations(ids) == 0 {
 			return
 		}
 	}
 }
 
 // deleteOperations deletes the operations ids and their idempotency
-// records in one commit; it reports whether the commit succeeded.
-func (r *Registry) deleteOperations(ids []string) bool {
+// records in one commit; it returns how many it deleted, 0 if the commit
+// failed. An operation is read at its key and, if absent there, at the
+// earlier layout's (a server of the earlier version may share the store):
+// one found under neither is gone already, and the callers' loops stop
+// at a round that deletes nothing rather than pick the same IDs again.
+func (r *Registry) deleteOperations(ids []string) int {
 	// The InstancesRevision the registrations and deregistrations among
 	// them give their services moves to the services' records as they go.
 	floors := map[string]int64{}
@@ -380,24 +384,32 @@ func (r *Registry) deleteOperations(ids []string) bool {
 		}
 	}
 	v.mu.RUnlock()
+	deleted := 0
 	err := r.update(r.ctx, func(tx store.Tx) error {
+		deleted = 0
 		if err := foldRevisions(tx, floors); err != nil {
 			return err
 		}
 		for _, id := range ids {
-			op, err := getRecord[opRecord](tx, opKey(id))
+			key := opKey(id)
+			op, err := getRecord[opRecord](tx, key)
+			if err == nil && op == nil && key != pOperation+id {
+				key = pOperation + id
+				op, err = getRecord[opRecord](tx, key)
+			}
 			if err != nil {
 				return err
 			}
 			if op == nil {
 				continue
 			}
+			deleted++
 			if op.IdemKey != "" {
 				if err := tx.Delete(op.IdemKey); err != nil {
 					return err
 				}
 			}
-			if err := tx.Delete(opKey(id)); err != nil {
+			if err := tx.Delete(key); err != nil {
 				return err
 			}
 		}
@@ -405,9 +417,9 @@ func (r *Registry) deleteOperations(ids []string) bool {
 	})
 	if err != nil {
 		r.log.Warn("registry: expire operations", "err", err)
-		return false
+		return 0
 	}
-	return true
+	return deleted
 }
 
 // expiredOperations returns up to n finished operations older than the

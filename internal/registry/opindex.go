@@ -28,6 +28,7 @@ type opView struct {
 	updated   int64
 	typ       uint8 // index in operationTypes
 	status    uint8 // index in operationStatuses
+	oldKey    bool  // stored under the earlier layout's key, op/<id>
 	fail      *opFailure
 	rev       int64 // the store revision of the commit that last wrote the record
 }

@@ -175,15 +175,24 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Registry, error) {
 	if err := ensureRevBase(ctx, st); err != nil {
 		return nil, err
 	}
-	if moved, err := moveOperationKeys(ctx, st); err != nil {
-		return nil, err
-	} else if moved > 0 {
-		log.Info("registry: moved operations to time-ordered keys", "operations", moved)
-	}
 	v, err := loadView(ctx, st)
 	if err != nil {
 		return nil, fmt.Errorf("registry: load state: %w", err)
 	}
+	if len(v.oldOpKeys) > 0 {
+		moved, err := moveOperationKeys(ctx, st, v.oldOpKeys)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("registry: moved operations to time-ordered keys", "operations", moved)
+		if v, err = loadView(ctx, st); err != nil {
+			return nil, fmt.Errorf("registry: load state: %w", err)
+		}
+		if n := len(v.oldOpKeys); n > 0 {
+			log.Warn("registry: operations are still being written under the earlier key layout: a server of an earlier version shares this store", "operations", n)
+		}
+	}
+	v.oldOpKeys = nil
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &Registry{st: st, cfg: cfg, log: log, tokenKey: key, trim: make(chan struct{}, 1), ctx: rctx, cancel: cancel}
 	r.setView(v)

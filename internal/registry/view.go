@@ -41,6 +41,9 @@ type view struct {
 	// both only under mu, during apply.
 	applying int64
 	keyRevs  map[string]int64
+	// oldOpKeys are the operation keys of the earlier layout (op/<id>)
+	// loadView found, for moveOperationKeys.
+	oldOpKeys []string
 }
 
 type nsView struct {
@@ -196,6 +199,9 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 			changes = append(changes, store.Change{Key: key, Value: value})
 			if strings.HasPrefix(key, pOperation) {
 				v.keyRevs[key] = keyRev
+				if id := key[len(pOperation):]; isOpIDForm(id) && opKey(id) != key {
+					v.oldOpKeys = append(v.oldOpKeys, key)
+				}
 			}
 		}
 		return nil
@@ -353,11 +359,17 @@ func (v *view) applyInstance(svcID, instID string, deleted bool, d decoded) {
 func (v *view) applyOperation(key string, deleted bool, o *opView) {
 	id := opIDFromKey(key)
 	if deleted {
-		if opKey(id) == key { // not a key moveOperationKeys moved away
+		// A key of the earlier layout (op/<id>) is deleted when
+		// moveOperationKeys moves its operation, in the commit that
+		// writes the new key, in either order; or when the janitor
+		// deletes an operation a server of the earlier version wrote.
+		// The operation goes only if the view has it from this key.
+		if o := v.ops.byID[id]; o != nil && o.oldKey == (opKey(id) != key) {
 			v.ops.remove(id)
 		}
 		return
 	}
+	o.oldKey = opKey(id) != key
 	o.rev = v.applying
 	if r, ok := v.keyRevs[key]; ok {
 		o.rev = r
