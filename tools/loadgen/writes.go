@@ -37,7 +37,7 @@ import (
 // The load generator runs on the same cores as the servers.
 
 // rawShape returns an instance record of about 600 bytes and an
-// operation record of about 200, as cairn writes them.
+// operation record of about 200, keyed as cairn keys them.
 func rawShape(i, n int) (instKey, inst, opKey, op []byte) {
 	id := "w" + strconv.Itoa(i) + "-" + strconv.Itoa(n)
 	instKey = []byte("inst/srv-bench0000000000/" + id)
@@ -46,7 +46,10 @@ func rawShape(i, n int) (instKey, inst, opKey, op []byte) {
 	for len(inst) < 600 {
 		inst = append(inst, ' ')
 	}
-	opKey = []byte("op/" + id)
+	// Time first, as cairn keys operations (registry.opKey): a commit's
+	// new operations share the last page of the tree.
+	t := strconv.FormatInt(time.Now().UnixMilli(), 36)
+	opKey = []byte("op/" + strings.Repeat("0", max(8-len(t), 0)) + t + "/" + id)
 	op = fmt.Appendf(nil, `{"a":"111122223333","r":"us-east-1","id":%q,"type":"REGISTER_INSTANCE","status":"SUCCESS","created":1,"updated":1}`, id)
 	for len(op) < 200 {
 		op = append(op, ' ')
