@@ -72,10 +72,13 @@ func TestOpenLoopCountsStall(t *testing.T) {
 	if closedRes.MaxMs < ms(stall)*3/4 {
 		t.Errorf("the closed loop's slowest request took %.1f ms: it did not meet the %v stall", closedRes.MaxMs, stall)
 	}
-	if closedRes.Ops < 200 {
-		t.Fatalf("the closed loop sent only %d requests in 2 s", closedRes.Ops)
-	}
-	if closedRes.P99ms >= ms(stall)/2 {
+	// Hiding it takes more than 100 requests besides the stalled one: a
+	// machine too busy to send them (-race on a loaded machine once sent
+	// 68) cannot show it, and the open loop's checks below still run.
+	switch {
+	case closedRes.Ops < 200:
+		t.Logf("the closed loop sent only %d requests in 2 s: too few for its p99 to hide the stall; not checked", closedRes.Ops)
+	case closedRes.P99ms >= ms(stall)/2:
 		t.Errorf("closed loop p99 %.1f ms: expected it to hide the stall", closedRes.P99ms)
 	}
 	// The open loop: about 40 of its 200 requests fell due in the stall
