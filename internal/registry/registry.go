@@ -300,6 +300,7 @@ func (r *Registry) reloadView() *view {
 	for {
 		nv, err := loadView(r.ctx, r.st)
 		if err == nil {
+			nv.oldOpKeys = nil // moved at start only (see New)
 			return nv
 		}
 		r.log.Error("registry: reload the view", "err", err)
