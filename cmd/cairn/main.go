@@ -48,7 +48,7 @@ Usage:
   cairn fault add|list|clear                    inject errors, latency, DNS failures, forced health
   cairn healthcheck [--endpoint URL]            exit 0 when /healthz answers ok (a container's HEALTHCHECK)
   cairn migrate --from bolt:DIR --to etcd:ENDPOINTS   copy the state between stores (servers stopped)
-  cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]
+  cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP|route53:OP [--resource ARN] [--context key=value …]
                         decide one request against a profile's policy_file, offline
   cairn version         print the version
 `

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cairn-dev/cairn/internal/api"
 	"github.com/cairn-dev/cairn/internal/policy"
 	"github.com/cairn-dev/cairn/internal/sigv4"
 )
@@ -40,7 +39,7 @@ type simulation struct {
 // allowed, 1 denied, 2 a usage or file error.
 func policyCommand(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "simulate" {
-		fmt.Fprint(stderr, "Usage: cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP [--resource ARN] [--context key=value …]\n")
+		fmt.Fprint(stderr, "Usage: cairn policy simulate --credentials FILE --profile NAME --action servicediscovery:OP|route53:OP [--resource ARN] [--context key=value …]\n")
 		return 2
 	}
 	sim, code, ok := simulationFlags(args[1:], getenv, stderr)
@@ -49,7 +48,7 @@ func policyCommand(args []string, getenv func(string) string, stdout, stderr io.
 	}
 	act, ok := policy.LookupAction(sim.action)
 	if !ok {
-		fmt.Fprintf(stderr, "cairn policy simulate: %q is not an AWS Cloud Map action (servicediscovery:RegisterInstance, …)\n", sim.action)
+		fmt.Fprintf(stderr, "cairn policy simulate: %q is not an AWS Cloud Map action (servicediscovery:RegisterInstance, …) or a Route 53 read cairn serves (route53:GetHostedZone, …)\n", sim.action)
 		return 2
 	}
 	id, err := loadProfile(sim.credsPath, sim.profile)
@@ -57,7 +56,7 @@ func policyCommand(args []string, getenv func(string) string, stdout, stderr io.
 		fmt.Fprintf(stderr, "cairn policy simulate: %v\n", err)
 		return 2
 	}
-	principal := api.PrincipalARN(id.AccountID, id.Profile)
+	principal := id.PrincipalARN()
 	ctx, err := simulationContext(id, principal, sim.context)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn policy simulate: %v\n", err)
@@ -82,8 +81,8 @@ func simulationFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.SetOutput(stderr)
 	fs.StringVar(&sim.credsPath, "credentials", getenv("CAIRN_CREDENTIALS"), "the credentials file, with its profiles' policy_file (env CAIRN_CREDENTIALS)")
 	fs.StringVar(&sim.profile, "profile", "", "the profile whose policy decides")
-	fs.StringVar(&sim.action, "action", "", "the action, such as servicediscovery:RegisterInstance")
-	fs.StringVar(&sim.resource, "resource", "*", "the resource's ARN (a namespace or service), or * for the actions without a resource type")
+	fs.StringVar(&sim.action, "action", "", "the action, such as servicediscovery:RegisterInstance, or a Route 53 read such as route53:ListResourceRecordSets")
+	fs.StringVar(&sim.resource, "resource", "*", "the resource's ARN (a namespace or service; for Route 53, arn:aws:route53:::hostedzone/ID or …:healthcheck/ID), or * for the actions without a resource type")
 	fs.Var(&sim.context, "context", "a request context key and its value, such as servicediscovery:NamespaceName=shop or aws:ResourceTag/team=a; repeat for more keys, or a key for more values")
 	if code, ok := parseArgs(fs, args); !ok {
 		return sim, code, false
@@ -173,6 +172,10 @@ func resourceNote(t policy.ResourceType, res string) string {
 		return "this action is authorized on a namespace ARN"
 	case t == policy.ResourceService && !isSvc:
 		return "this action is authorized on a service ARN"
+	case t == policy.ResourceHostedZone && !strings.Contains(res, ":hostedzone/"):
+		return "this action is authorized on a hosted zone ARN (arn:aws:route53:::hostedzone/ID)"
+	case t == policy.ResourceHealthCheck && !strings.Contains(res, ":healthcheck/"):
+		return "this action is authorized on a health check ARN (arn:aws:route53:::healthcheck/ID)"
 	case (t == policy.ResourceNamespaceAndService || t == policy.ResourceNamed) && !isNS && !isSvc && res != "*":
 		return "this action is authorized on namespace and service ARNs"
 	case t == policy.ResourceNamespaceAndService:

@@ -61,6 +61,11 @@ aws_account_id = 111111111111
 			0, []string{"decision:  allowed", `profile "admin" has no policy_file`}},
 		{"resource of the wrong type", []string{"--profile", "deployer", "--action", "servicediscovery:ListNamespaces", "--resource", svc},
 			1, []string{"note:      this action has no resource type"}},
+		{"a Route 53 read under a Cloud Map policy", []string{"--profile", "deployer", "--action", "route53:GetHostedZone",
+			"--resource", "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ", "--context", "aws:SourceIp=10.1.2.3"},
+			1, []string{"action:    route53:GetHostedZone (resource type: hostedzone)", "decision:  implicitly denied"}},
+		{"a Route 53 read on a Cloud Map ARN", []string{"--profile", "admin", "--action", "route53:ListResourceRecordSets", "--resource", svc},
+			0, []string{"note:      this action is authorized on a hosted zone ARN"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,10 +3,8 @@ package api
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/cairn-dev/cairn/internal/cloudmap"
 	"github.com/cairn-dev/cairn/internal/policy"
@@ -19,14 +17,11 @@ import (
 // the request's context; requests of identities without a policy carry
 // none and are not checked (full access within their account).
 type principal struct {
-	reg      *registry.Registry
-	id       sigv4.Identity
-	arn      string
-	region   string
-	sourceIP string
-	secure   bool
-	now      time.Time
-	op       string // the operation, as X-Amz-Target names it
+	reg    *registry.Registry
+	id     sigv4.Identity
+	arn    string
+	caller policy.Caller
+	op     string // the operation, as X-Amz-Target names it
 }
 
 // adminActions are the Cloud Map permission-only actions that AWS RAM
@@ -39,19 +34,8 @@ var adminActions = map[string]string{
 
 type principalKey struct{}
 
-// PrincipalARN is the ARN cairn gives a credentials-file profile: an IAM
-// user named after the profile, in the profile's account.
-func PrincipalARN(account, profile string) string {
-	return "arn:aws:iam::" + account + ":user/" + profile
-}
-
 func newPrincipal(reg *registry.Registry, id sigv4.Identity, region string, req *http.Request) *principal {
-	host, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		host = req.RemoteAddr
-	}
-	return &principal{reg: reg, id: id, arn: PrincipalARN(id.AccountID, id.Profile), region: region,
-		sourceIP: host, secure: req.TLS != nil, now: time.Now()}
+	return &principal{reg: reg, id: id, arn: id.PrincipalARN(), caller: id.Caller(region, req)}
 }
 
 func principalFrom(ctx context.Context) *principal {
@@ -220,19 +204,14 @@ func (p *principal) authorize(c registry.Caller, in any) *wireError {
 	for _, ev := range p.evaluations(c, &a) {
 		d := p.id.Policy.Evaluate(&policy.Request{Action: a.Action, Resource: ev.resource, Context: ev.ctx})
 		if !d.Allowed() {
-			return accessDenied(p.arn, a.Action.String(), ev.resource, d.Effect)
+			return accessDenied(p.arn, a.Action, ev.resource, d.Effect)
 		}
 	}
 	return nil
 }
 
-func accessDenied(user, action, resource string, e policy.Effect) *wireError {
-	why := "because no identity-based policy allows the " + action + " action"
-	if e == policy.ExplicitDeny {
-		why = "with an explicit deny in an identity-based policy"
-	}
-	return &wireError{status: statusClientError, Type: "AccessDeniedException",
-		Message: fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", user, action, resource, why)}
+func accessDenied(user string, action policy.Action, resource string, e policy.Effect) *wireError {
+	return &wireError{status: statusClientError, Type: "AccessDeniedException", Message: policy.Refusal(user, action, resource, e)}
 }
 
 // evaluation is one resource a request must be allowed on, with the
@@ -320,21 +299,7 @@ func resourceARN(c registry.Caller, ref string, found bool, arn string, arnOf fu
 // keys of the namespace and service the request names, and the tags of
 // the resource evaluated (aws:ResourceTag/…).
 func (p *principal) context(a *Access, t registry.Target, resourceTags []cloudmap.Tag) *policy.Context {
-	ctx := &policy.Context{Now: p.now}
-	ctx.Grow(12 + len(a.RequestTags) + len(resourceTags))
-	ctx.SetOne(policy.KeyUsername, p.id.Profile)
-	ctx.SetOne(policy.KeyPrincipalAccount, p.id.AccountID)
-	ctx.SetOne(policy.KeyPrincipalArn, p.arn)
-	ctx.SetOne(policy.KeyPrincipalType, "User")
-	ctx.SetOne(policy.KeyRequestedRegion, p.region)
-	if p.sourceIP != "" {
-		ctx.SetOne(policy.KeySourceIP, p.sourceIP)
-	}
-	if p.secure {
-		ctx.SetOne(policy.KeySecureTransport, "true")
-	} else {
-		ctx.SetOne(policy.KeySecureTransport, "false")
-	}
+	ctx := p.caller.NewContext(5 + len(a.RequestTags) + len(resourceTags))
 	for _, tag := range a.RequestTags {
 		ctx.SetOne(policy.KeyRequestTagPrefix+tag.Key, deref(tag.Value))
 	}

@@ -136,3 +136,86 @@ func TestLookupAction(t *testing.T) {
 		}
 	}
 }
+
+// TestRoute53Actions checks the Route 53 reads cairn serves against the
+// Service Authorization Reference's table for Route 53
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html):
+// the zone and health-check reads are authorized on their resource, the
+// lists and counts on "*".
+func TestRoute53Actions(t *testing.T) {
+	want := []struct {
+		name string
+		res  ResourceType
+	}{
+		{"GetHealthCheck", ResourceHealthCheck},
+		{"GetHealthCheckCount", ResourceAll},
+		{"GetHealthCheckStatus", ResourceHealthCheck},
+		{"GetHostedZone", ResourceHostedZone},
+		{"GetHostedZoneCount", ResourceAll},
+		{"ListHealthChecks", ResourceAll},
+		{"ListHostedZones", ResourceAll},
+		{"ListHostedZonesByName", ResourceAll},
+		{"ListResourceRecordSets", ResourceHostedZone},
+	}
+	all := Route53Actions()
+	if len(all) != len(want) {
+		t.Fatalf("%d Route 53 actions, want %d", len(all), len(want))
+	}
+	for i, w := range want {
+		a, ok := LookupAction("Route53:" + w.name)
+		if !ok || a != all[i] || a.String() != "route53:"+w.name {
+			t.Fatalf("action %s: lookup %v %v, want the %dth", w.name, a, ok, i)
+		}
+		if got := a.Info().Resource; got != w.res {
+			t.Errorf("%s: resource type %v, want %v", w.name, got, w.res)
+		}
+		if b, ok := LookupAction(w.name); ok {
+			t.Errorf("LookupAction(%q) without a prefix = %v: bare names are Cloud Map's", w.name, b)
+		}
+	}
+}
+
+// TestRoute53Policies evaluates Route 53 reads: a Cloud Map policy
+// doesn't allow them, route53: actions do, on the zone's ARN, and
+// Route 53's writes may be named but never allow anything.
+func TestRoute53Policies(t *testing.T) {
+	const zone = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
+	const other = "arn:aws:route53:::hostedzone/Z9999999999999999999"
+	cases := []struct {
+		name, doc, action, resource string
+		want                        Effect
+	}{
+		{"servicediscovery:* is not Route 53",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"servicediscovery:*","Resource":"*"}}`,
+			"route53:GetHostedZone", zone, ImplicitDeny},
+		{"route53:Get* on one zone",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"route53:Get*","Resource":"` + zone + `"}}`,
+			"route53:GetHostedZone", zone, Allow},
+		{"route53:Get* on one zone, another zone",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"route53:Get*","Resource":"` + zone + `"}}`,
+			"route53:GetHostedZone", other, ImplicitDeny},
+		{"a list needs Resource *",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"route53:List*","Resource":"arn:aws:route53:::hostedzone/*"}}`,
+			"route53:ListHostedZones", "*", ImplicitDeny},
+		{"Action * covers Route 53",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`,
+			"route53:ListResourceRecordSets", zone, Allow},
+		{"NotAction of Cloud Map allows Route 53",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"servicediscovery:*","Resource":"*"}}`,
+			"route53:ListHealthChecks", "*", Allow},
+		{"an explicit deny of Route 53 reads",
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"route53:*","Resource":"*"}]}`,
+			"route53:GetHealthCheckStatus", "arn:aws:route53:::healthcheck/1b2c3d4e-0000-4000-8000-000000000000", ExplicitDeny},
+		{"a Route 53 write named in a policy allows nothing",
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["route53:ChangeResourceRecordSets","route53:Create*"],"Resource":"*"}}`,
+			"route53:GetHostedZone", zone, ImplicitDeny},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := mustParse(t, c.doc)
+			if got := p.Evaluate(&Request{Action: action(t, c.action), Resource: c.resource}).Effect; got != c.want {
+				t.Errorf("%s on %s: %v, want %v", c.action, c.resource, got, c.want)
+			}
+		})
+	}
+}

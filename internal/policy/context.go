@@ -130,3 +130,37 @@ func (c *Context) single(k string) (string, bool) {
 	}
 	return v[0], true
 }
+
+// Caller is who makes a request and how: what the global condition keys
+// of every evaluation say.
+type Caller struct {
+	// Profile is the credentials-file profile (aws:username), Account its
+	// account (aws:PrincipalAccount), ARN the IAM user ARN cairn gives it
+	// (aws:PrincipalArn).
+	Profile, Account, ARN string
+	// Region is the region the request is signed for (aws:RequestedRegion).
+	Region string
+	// SourceIP is the client's address (aws:SourceIp), or empty.
+	SourceIP string
+	// Secure is whether the request came over TLS (aws:SecureTransport).
+	Secure bool
+	// Now is the request's time (aws:CurrentTime, aws:EpochTime).
+	Now time.Time
+}
+
+// NewContext returns a context with the caller's global keys set, and
+// room for extra more keys.
+func (c *Caller) NewContext(extra int) *Context {
+	ctx := &Context{Now: c.Now}
+	ctx.Grow(7 + extra)
+	ctx.SetOne(KeyUsername, c.Profile)
+	ctx.SetOne(KeyPrincipalAccount, c.Account)
+	ctx.SetOne(KeyPrincipalArn, c.ARN)
+	ctx.SetOne(KeyPrincipalType, "User")
+	ctx.SetOne(KeyRequestedRegion, c.Region)
+	if c.SourceIP != "" {
+		ctx.SetOne(KeySourceIP, c.SourceIP)
+	}
+	ctx.SetOne(KeySecureTransport, strconv.FormatBool(c.Secure))
+	return ctx
+}

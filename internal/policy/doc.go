@@ -23,7 +23,9 @@
 // Only identity-based policies exist here: no resource-based policies,
 // permissions boundaries, session policies, SCPs, groups or roles. A
 // statement may not carry Principal or NotPrincipal, as IAM refuses them
-// in identity-based policies. Actions of other services (route53:…,
-// ec2:…) are accepted, as AWS's managed policies for Cloud Map name them,
-// and never match a Cloud Map request.
+// in identity-based policies. Besides Cloud Map's actions, the Route 53
+// reads cairn serves (route53:GetHostedZone, ListResourceRecordSets, …;
+// see Route53Actions) are evaluated on Route 53's ARNs. Actions of other
+// services, and Route 53's writes, are accepted, as AWS's managed
+// policies for Cloud Map name them, and never match a request.
 package policy

@@ -121,6 +121,23 @@ func (st *statement) matchConditions(ctx *Context) bool {
 	return true
 }
 
+// Refusal is AWS's message for a request a policy denies: "User: ARN is
+// not authorized to perform: ACTION on resource: RESOURCE because no
+// identity-based policy allows the ACTION action" (or "with an explicit
+// deny in an identity-based policy"). An empty resource leaves out "on
+// resource: …", as AWS does for actions without a resource type.
+func Refusal(user string, action Action, resource string, e Effect) string {
+	on := ""
+	if resource != "" {
+		on = " on resource: " + resource
+	}
+	why := "because no identity-based policy allows the " + action.String() + " action"
+	if e == ExplicitDeny {
+		why = "with an explicit deny in an identity-based policy"
+	}
+	return "User: " + user + " is not authorized to perform: " + action.String() + on + " " + why
+}
+
 // Statements lists the statements of the policy, in order.
 func (p *Policy) Statements() []StatementRef {
 	if p == nil {

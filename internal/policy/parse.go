@@ -281,15 +281,19 @@ func (p *parser) actions(n *node) (actionSet, error) {
 		if !ok || prefix == "" || pattern == "" || !validPrefix(prefix) || strings.Contains(pattern, ":") {
 			return 0, p.errAt(e, "action %q is not of the form service:Action (servicediscovery:RegisterInstance, servicediscovery:Get*)", a)
 		}
-		if !strings.EqualFold(prefix, Service) {
-			continue // another service's action: never a Cloud Map request
+		cloudMap := strings.EqualFold(prefix, Service)
+		if !cloudMap && !strings.EqualFold(prefix, Route53Service) {
+			continue // another service's action: never a request cairn serves
 		}
 		lp := strings.ToLower(pattern)
 		matched := actionSet(0)
 		for i := range actions {
-			if glob(lp, strings.ToLower(actions[i].Name)) {
+			if strings.EqualFold(actions[i].Prefix, prefix) && glob(lp, strings.ToLower(actions[i].Name)) {
 				matched |= 1 << i
 			}
+		}
+		if matched == 0 && !cloudMap {
+			continue // a Route 53 action cairn doesn't serve (a write): it never matches
 		}
 		if matched == 0 {
 			if hasWildcard(pattern) {

@@ -15,6 +15,9 @@
 // credentials as the Cloud Map API. Route 53 is global: an account sees the
 // zones and health checks of its namespaces in every region, and nothing
 // of other accounts (a namespace shared with it stays its owner's zone).
+// An identity with a policy file is authorized as IAM authorizes Route 53
+// reads: the route53: action on the zone's or health check's ARN, or on
+// "*" for the lists and counts.
 //
 // # Caveats
 //
@@ -38,6 +41,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairn-dev/cairn/internal/policy"
 	"github.com/cairn-dev/cairn/internal/registry"
 	"github.com/cairn-dev/cairn/internal/sigv4"
 )
@@ -141,28 +145,33 @@ var authErrors = map[string]string{
 	sigv4.CodeUnrecognizedClient: "InvalidClientTokenId",
 }
 
-// serve authenticates req and runs its operation.
+// serve authenticates req, authorizes it against the caller's policy,
+// and runs its operation.
 func (h *Handler) serve(req *http.Request) (any, error) {
-	account, err := h.authenticate(req)
+	id, err := h.authenticate(req)
 	if err != nil {
 		return nil, err
 	}
+	account := id.AccountID
 	path := strings.TrimPrefix(req.URL.Path, strings.TrimSuffix(PathPrefix, "/"))
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	if req.Method == http.MethodGet {
+		if err := authorize(&id, req, parts); err != nil {
+			return nil, err
+		}
 		return h.read(account, parts, req.URL.Query())
 	}
 	return nil, h.refuse(account, req.Method, parts)
 }
 
 // authenticate verifies req's signature, which must be scoped to Route
-// 53's signing region, and returns the caller's account.
-func (h *Handler) authenticate(req *http.Request) (string, error) {
+// 53's signing region, and returns the caller's identity.
+func (h *Handler) authenticate(req *http.Request) (sigv4.Identity, error) {
 	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	if err != nil {
-		return "", invalidInput("The request body could not be read: %v", err)
+		return sigv4.Identity{}, invalidInput("The request body could not be read: %v", err)
 	}
-	account, region, err := h.cfg.Auth.Authenticate(req, body)
+	id, region, err := h.cfg.Auth.Identify(req, body)
 	if err != nil {
 		var se *sigv4.Error
 		if errors.As(err, &se) {
@@ -170,38 +179,96 @@ func (h *Handler) authenticate(req *http.Request) (string, error) {
 			if code == "" {
 				code = se.Code
 			}
-			return "", &apiError{http.StatusForbidden, code, se.Message}
+			return sigv4.Identity{}, &apiError{http.StatusForbidden, code, se.Message}
 		}
-		return "", err
+		return sigv4.Identity{}, err
 	}
 	if req.Header.Get("Authorization") != "" && region != SigningRegion {
-		return "", &apiError{http.StatusForbidden, "SignatureDoesNotMatch",
+		return sigv4.Identity{}, &apiError{http.StatusForbidden, "SignatureDoesNotMatch",
 			fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region)}
 	}
-	return account, nil
+	return id, nil
+}
+
+// authorize evaluates a read by an identity with a policy file as IAM
+// does: the route53: action the path names, on the hosted zone's or
+// health check's ARN, or on "*" for the lists and counts. Identities
+// without a policy file may read everything of their account. A path of
+// no read is left to read and refuse.
+func authorize(id *sigv4.Identity, req *http.Request, parts []string) error {
+	if id.Policy == nil {
+		return nil
+	}
+	name, resource := readAction(parts)
+	act, ok := policy.LookupAction(policy.Route53Service + ":" + name)
+	if !ok {
+		return nil
+	}
+	c := id.Caller(SigningRegion, req)
+	evaluated := resource
+	if evaluated == "" {
+		evaluated = "*"
+	}
+	d := id.Policy.Evaluate(&policy.Request{Action: act, Resource: evaluated, Context: c.NewContext(0)})
+	if d.Allowed() {
+		return nil
+	}
+	return &apiError{http.StatusForbidden, "AccessDenied", policy.Refusal(c.ARN, act, resource, d.Effect)}
+}
+
+// readAction names the read a GET of the path parts is, and the ARN of
+// the zone or health check it reads ("" for the lists and counts); the
+// name is "" for a path of no read.
+func readAction(parts []string) (name, resource string) {
+	const zoneARN, checkARN = "arn:aws:route53:::hostedzone/", "arn:aws:route53:::healthcheck/"
+	switch {
+	case len(parts) == 1:
+		switch parts[0] {
+		case "hostedzone":
+			return "ListHostedZones", ""
+		case "hostedzonesbyname":
+			return "ListHostedZonesByName", ""
+		case "hostedzonecount":
+			return "GetHostedZoneCount", ""
+		case "healthcheck":
+			return "ListHealthChecks", ""
+		case "healthcheckcount":
+			return "GetHealthCheckCount", ""
+		}
+	case len(parts) == 2 && parts[0] == "hostedzone":
+		return "GetHostedZone", zoneARN + zoneID(parts[1])
+	case len(parts) == 3 && parts[0] == "hostedzone" && parts[2] == "rrset":
+		return "ListResourceRecordSets", zoneARN + zoneID(parts[1])
+	case len(parts) == 2 && parts[0] == "healthcheck":
+		return "GetHealthCheck", checkARN + parts[1]
+	case len(parts) == 3 && parts[0] == "healthcheck" && parts[2] == "status":
+		return "GetHealthCheckStatus", checkARN + parts[1]
+	}
+	return "", ""
 }
 
 // read runs the read operation a GET of the path parts names (refuse
 // answers a path of none).
 func (h *Handler) read(account string, parts []string, q url.Values) (any, error) {
-	switch {
-	case len(parts) == 1 && parts[0] == "hostedzone":
+	name, _ := readAction(parts)
+	switch name {
+	case "ListHostedZones":
 		return h.listHostedZones(account, q)
-	case len(parts) == 1 && parts[0] == "hostedzonesbyname":
+	case "ListHostedZonesByName":
 		return h.listHostedZonesByName(account, q)
-	case len(parts) == 1 && parts[0] == "hostedzonecount":
+	case "GetHostedZoneCount":
 		return &getHostedZoneCountResponse{Xmlns: xmlns, HostedZoneCount: int64(len(h.cfg.Registry.Zones(account)))}, nil
-	case len(parts) == 2 && parts[0] == "hostedzone":
+	case "GetHostedZone":
 		return h.getHostedZone(account, parts[1])
-	case len(parts) == 3 && parts[0] == "hostedzone" && parts[2] == "rrset":
+	case "ListResourceRecordSets":
 		return h.listResourceRecordSets(account, parts[1], q)
-	case len(parts) == 1 && parts[0] == "healthcheck":
+	case "ListHealthChecks":
 		return h.listHealthChecks(account, q)
-	case len(parts) == 1 && parts[0] == "healthcheckcount":
+	case "GetHealthCheckCount":
 		return &getHealthCheckCountResponse{Xmlns: xmlns, HealthCheckCount: int64(len(h.cfg.Registry.HealthChecks(account)))}, nil
-	case len(parts) == 2 && parts[0] == "healthcheck":
+	case "GetHealthCheck":
 		return h.getHealthCheck(account, parts[1])
-	case len(parts) == 3 && parts[0] == "healthcheck" && parts[2] == "status":
+	case "GetHealthCheckStatus":
 		return h.getHealthCheckStatus(account, parts[1])
 	}
 	return nil, h.refuse(account, http.MethodGet, parts)

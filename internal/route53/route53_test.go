@@ -503,3 +503,114 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestPolicies: an identity with a policy_file reads Route 53 only as its
+// policy allows the route53: actions, as IAM decides them: a Cloud Map
+// policy alone allows no Route 53 read; route53:Get* on one zone's ARN
+// allows reading that zone and no other; lists need Resource "*"; an
+// explicit deny wins. Refusals are Route 53's AccessDenied with AWS's
+// wording. An identity without a policy still reads everything of its
+// account.
+func TestPolicies(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	must(t, os.WriteFile(creds, []byte(`[admin]
+aws_access_key_id = AKIAAAAAAAAAAAAAAAAA
+aws_secret_access_key = a-secret
+aws_account_id = 111111111111
+[cloudmap]
+aws_access_key_id = AKIACCCCCCCCCCCCCCCC
+aws_secret_access_key = c-secret
+aws_account_id = 111111111111
+policy_file = cloudmap.json
+[zonereader]
+aws_access_key_id = AKIAZZZZZZZZZZZZZZZZ
+aws_secret_access_key = z-secret
+aws_account_id = 111111111111
+policy_file = zone.json
+`), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "cloudmap.json"), []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"servicediscovery:*","Resource":"*"}}`), 0o600))
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(target.Close)
+	targetPort := target.URL[strings.LastIndexByte(target.URL, ':')+1:]
+	// The zone reader's policy names the private zone, known only once
+	// the fixture is built: the file is written before the server starts
+	// with a placeholder and the server reloads it (SIGHUP's path) after.
+	zonePolicy := func(zone string) []byte {
+		return []byte(`{"Version":"2012-10-17","Statement":[
+		  {"Sid":"OneZone","Effect":"Allow","Action":["route53:Get*","route53:ListResourceRecordSets"],"Resource":"arn:aws:route53:::hostedzone/` + zone + `"},
+		  {"Sid":"Lists","Effect":"Allow","Action":"route53:ListHostedZones","Resource":"*"},
+		  {"Sid":"NoChecks","Effect":"Deny","Action":"route53:*HealthCheck*","Resource":"*"}]}`)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "zone.json"), zonePolicy("Z0000000000000000000"), 0o600))
+	srv := cairntest.NewServer(t, cairntest.WithConfig(func(c *server.Config) {
+		c.Credentials = creds
+		c.HealthProbeAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}))
+	client := func(key, secret string) *r53.Client {
+		c := srv.AWSConfig.Copy()
+		c.Credentials = credentials.NewStaticCredentialsProvider(key, secret, "")
+		return r53.NewFromConfig(c)
+	}
+	adminCfg := srv.AWSConfig.Copy()
+	adminCfg.Credentials = credentials.NewStaticCredentialsProvider("AKIAAAAAAAAAAAAAAAAA", "a-secret", "")
+	f := build(t, adminCfg, targetPort)
+	must(t, os.WriteFile(filepath.Join(dir, "zone.json"), zonePolicy(f.privZone), 0o600))
+	must(t, srv.Server.ReloadCredentials())
+
+	ctx := t.Context()
+	denied := func(what string, err error, action, resource string) {
+		t.Helper()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+			t.Errorf("%s: %v, want AccessDenied", what, err)
+			return
+		}
+		if !strings.Contains(ae.ErrorMessage(), "is not authorized to perform: "+action) ||
+			(resource != "" && !strings.Contains(ae.ErrorMessage(), "on resource: "+resource)) {
+			t.Errorf("%s: message %q, want it to name %s on %q", what, ae.ErrorMessage(), action, resource)
+		}
+	}
+
+	// A Cloud Map policy alone allows no Route 53 read.
+	cm := client("AKIACCCCCCCCCCCCCCCC", "c-secret")
+	_, err := cm.ListHostedZones(ctx, &r53.ListHostedZonesInput{})
+	denied("ListHostedZones under a Cloud Map policy", err, "route53:ListHostedZones", "")
+	_, err = cm.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(f.privZone)})
+	denied("GetHostedZone under a Cloud Map policy", err, "route53:GetHostedZone", "arn:aws:route53:::hostedzone/"+f.privZone)
+
+	// The zone reader reads its zone, lists zones, and nothing else.
+	zr := client("AKIAZZZZZZZZZZZZZZZZ", "z-secret")
+	got, err := zr.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(f.privZone)})
+	must(t, err)
+	if aws.ToString(got.HostedZone.Name) != "corp.test." {
+		t.Errorf("the allowed zone is %q, want corp.test.", aws.ToString(got.HostedZone.Name))
+	}
+	if recs, err := zr.ListResourceRecordSets(ctx, &r53.ListResourceRecordSetsInput{HostedZoneId: aws.String(f.privZone)}); err != nil || len(recs.ResourceRecordSets) == 0 {
+		t.Errorf("ListResourceRecordSets of the allowed zone: %v, %d record sets", err, len(recs.ResourceRecordSets))
+	}
+	if zones, err := zr.ListHostedZones(ctx, &r53.ListHostedZonesInput{}); err != nil || len(zones.HostedZones) != 2 {
+		t.Errorf("ListHostedZones: %v, want the account's 2 zones", err)
+	}
+	_, err = zr.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(f.pubZone)})
+	denied("GetHostedZone of another zone", err, "route53:GetHostedZone", "arn:aws:route53:::hostedzone/"+f.pubZone)
+	_, err = zr.ListResourceRecordSets(ctx, &r53.ListResourceRecordSetsInput{HostedZoneId: aws.String(f.pubZone)})
+	denied("ListResourceRecordSets of another zone", err, "route53:ListResourceRecordSets", "arn:aws:route53:::hostedzone/"+f.pubZone)
+	_, err = zr.ListHostedZonesByName(ctx, &r53.ListHostedZonesByNameInput{})
+	denied("ListHostedZonesByName, not in the policy", err, "route53:ListHostedZonesByName", "")
+	_, err = zr.GetHealthCheckCount(ctx, &r53.GetHealthCheckCountInput{})
+	denied("GetHealthCheckCount, explicitly denied", err, "route53:GetHealthCheckCount", "")
+	if err != nil && !strings.Contains(err.Error(), "with an explicit deny") {
+		t.Errorf("an explicit deny says so: %v", err)
+	}
+
+	// The identity without a policy reads everything of its account.
+	admin := f.r53
+	checks, err := admin.ListHealthChecks(ctx, &r53.ListHealthChecksInput{})
+	must(t, err)
+	if len(checks.HealthChecks) == 0 {
+		t.Fatal("the admin sees no health checks")
+	}
+	_, err = zr.GetHealthCheck(ctx, &r53.GetHealthCheckInput{HealthCheckId: checks.HealthChecks[0].Id})
+	denied("GetHealthCheck, explicitly denied", err, "route53:GetHealthCheck", "arn:aws:route53:::healthcheck/"+aws.ToString(checks.HealthChecks[0].Id))
+}

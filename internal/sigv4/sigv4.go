@@ -44,6 +44,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -407,4 +408,23 @@ func hmacSHA256(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
 	return m.Sum(nil)
+}
+
+// PrincipalARN is the ARN cairn gives a credentials-file profile: an IAM
+// user named after the profile, in the profile's account.
+func (id *Identity) PrincipalARN() string {
+	return "arn:aws:iam::" + id.AccountID + ":user/" + id.Profile
+}
+
+// Caller is who makes req as id, for the global condition keys of its
+// policy evaluations: the profile, account and principal ARN, the region
+// the request is signed for, the client's address and whether it came
+// over TLS.
+func (id *Identity) Caller(region string, req *http.Request) policy.Caller {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	return policy.Caller{Profile: id.Profile, Account: id.AccountID, ARN: id.PrincipalARN(), Region: region,
+		SourceIP: host, Secure: req.TLS != nil, Now: time.Now()}
 }
