@@ -111,7 +111,11 @@ func appendAttributes(b []byte, attrs []Attribute) []byte {
 // by the same text within the object: who keeps both keeps that text
 // once. attrs' keys and values keep their contents.
 func EncodeAttributes(attrs []Attribute) string {
-	b := appendAttributes(nil, attrs)
+	// Encoded on the stack when it fits: only the string is allocated
+	// (a start encodes every instance's attributes; growing a buffer
+	// from nil was 6% of a start's CPU).
+	var buf [512]byte
+	b := appendAttributes(buf[:0], attrs)
 	js := string(b)
 	at := 1 // after the object's '{'
 	share := func(s string) string {

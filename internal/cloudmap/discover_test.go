@@ -42,6 +42,17 @@ func BenchmarkAppendJSONString(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeAttributes: what a start pays per instance to pre-encode
+// its attributes.
+func BenchmarkEncodeAttributes(b *testing.B) {
+	b.ReportAllocs()
+	attrs := []Attribute{{Key: "AWS_INSTANCE_IPV4", Value: "10.1.2.3"}, {Key: "AWS_INSTANCE_PORT", Value: "8080"},
+		{Key: "stage", Value: "canary"}, {Key: "zone", Value: "us-east-1a"}}
+	for b.Loop() {
+		EncodeAttributes(attrs)
+	}
+}
+
 // FuzzAppendJSONString: the encoding is valid JSON that decodes to what
 // encoding/json's encoding of the same string decodes to (invalid UTF-8
 // becomes U+FFFD in both).
