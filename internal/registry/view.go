@@ -184,46 +184,6 @@ func newView() *view {
 	}
 }
 
-// load builds a view from the store's snapshot. Instance records, nearly
-// all of a large snapshot, are decoded on every CPU at once (at a million
-// instances, decoding is most of a start), a window at a time so that
-// few decoded records exist at once, and each window's stored bytes are
-// let go once applied: the memory a start needs beyond the view stays
-// small.
-func loadView(ctx context.Context, st store.Store) (*view, error) {
-	v := newView()
-	var changes []store.Change
-	v.keyRevs = map[string]int64{}
-	rev, err := st.LoadRevs(ctx, func(key string, value []byte, keyRev int64) error {
-		if relevant(key) {
-			changes = append(changes, store.Change{Key: key, Value: value})
-			if strings.HasPrefix(key, pOperation) {
-				v.keyRevs[key] = keyRev
-				if id := key[len(pOperation):]; isOpIDForm(id) && opKey(id) != key {
-					v.oldOpKeys = append(v.oldOpKeys, key)
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer func() { v.keyRevs = nil }()
-	sortByRank(changes)
-	const window = 1 << 15
-	for lo := 0; lo < len(changes) || lo == 0; lo += window {
-		w := changes[lo:min(lo+window, len(changes))]
-		pre, err := decodeAll(w)
-		if err != nil {
-			return nil, err
-		}
-		v.applySorted(rev, w, pre)
-		clear(w)
-	}
-	return v, nil
-}
-
 // apply applies one commit (or a snapshot) at revision rev. It decodes
 // the records first, and takes the write lock only to link them in; a
 // record that does not decode fails the commit before anything of it is

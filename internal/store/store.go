@@ -61,7 +61,10 @@ type Store interface {
 	// of the commit that last wrote it (at most the snapshot's revision).
 	// A key whose writer predates per-key revisions (a store upgraded from
 	// an older format) has a revision of at most the store's revision at
-	// the upgrade.
+	// the upgrade. Unlike Load's, the value fn is given is valid only
+	// until fn returns (a store may hand out its own memory, as bbolt's
+	// file mapping): fn copies what it keeps. fn may run inside the
+	// store's read, so it must not wait for a write to the store.
 	LoadRevs(ctx context.Context, fn func(key string, value []byte, rev int64) error) (rev int64, err error)
 
 	// Watch returns a channel of the commits after revision from, in

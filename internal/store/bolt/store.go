@@ -210,26 +210,44 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (int64, 
 // first called, so fn runs outside any bbolt transaction and may keep the
 // values it is given.
 func (s *Store) Load(ctx context.Context, fn func(key string, value []byte) error) (int64, error) {
-	return s.LoadRevs(ctx, func(key string, value []byte, _ int64) error { return fn(key, value) })
+	type kv struct {
+		key   string
+		value []byte
+	}
+	var all []kv
+	rev, err := s.LoadRevs(ctx, func(key string, value []byte, _ int64) error {
+		all = append(all, kv{key, batch.Clone(value)})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range all {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if err := fn(e.key, e.value); err != nil {
+			return 0, err
+		}
+	}
+	return rev, nil
 }
 
 // LoadRevs is Load, with the revision of the commit that last wrote each
-// key.
+// key, without copying the snapshot out first: fn runs inside the bbolt
+// read transaction and is given each value where the file maps it, valid
+// only until fn returns (store.Store's contract). A start decodes a
+// million values once each; copying them all out first was a third of
+// its CPU and as much memory as the file. fn must not wait for a write
+// to this store: a commit that grows the file waits for the read to end.
 func (s *Store) LoadRevs(ctx context.Context, fn func(key string, value []byte, rev int64) error) (int64, error) {
 	select {
 	case <-s.quit:
 		return 0, store.ErrClosed
 	default:
 	}
-	type kv struct {
-		key   string
-		value []byte
-		rev   int64
-	}
-	var (
-		rev int64
-		all []kv
-	)
+	var rev int64
+	var fnErr error
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		if rev, err = decodeRev(tx.Bucket(metaBucket).Get(revKey)); err != nil {
@@ -240,10 +258,16 @@ func (s *Store) LoadRevs(ctx context.Context, fn func(key string, value []byte, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			all = append(all, kv{string(k), batch.Clone(stored(v)), storedRev(v)})
+			if err := fn(string(k), stored(v), storedRev(v)); err != nil {
+				fnErr = err
+				return err
+			}
 		}
 		return nil
 	})
+	if fnErr != nil {
+		return 0, fnErr
+	}
 	if err != nil {
 		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 			return 0, store.ErrClosed
@@ -252,14 +276,6 @@ func (s *Store) LoadRevs(ctx context.Context, fn func(key string, value []byte, 
 			return 0, ctxErr
 		}
 		return 0, fmt.Errorf("bolt: load: %w", err)
-	}
-	for _, e := range all {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		if err := fn(e.key, e.value, e.rev); err != nil {
-			return 0, err
-		}
 	}
 	return rev, nil
 }

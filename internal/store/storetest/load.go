@@ -56,8 +56,10 @@ func testLoadRevs(t *testing.T, s store.Store) {
 	write(t, s, put("d", "1"))
 	want["a"] = write(t, s, put("a", "2"), del("d"))
 	got := map[string]int64{}
+	values := map[string]string{}
 	loadRev, err := s.LoadRevs(context.Background(), func(key string, value []byte, rev int64) error {
 		got[key] = rev
+		values[key] = string(value) // a copy: value is valid only during the call
 		return nil
 	})
 	if err != nil {
@@ -68,5 +70,18 @@ func testLoadRevs(t *testing.T, s store.Store) {
 	}
 	if loadRev != want["a"] {
 		t.Errorf("LoadRevs revision = %d; want %d", loadRev, want["a"])
+	}
+	if wantValues := map[string]string{"a": "2", "b": "1", "c": "1"}; !maps.Equal(values, wantValues) {
+		t.Errorf("LoadRevs values = %v; want %v", values, wantValues)
+	}
+
+	// fn's error stops LoadRevs and is returned as it is.
+	stop := errors.New("stop")
+	calls := 0
+	if _, err := s.LoadRevs(context.Background(), func(string, []byte, int64) error {
+		calls++
+		return stop
+	}); err != stop || calls != 1 {
+		t.Errorf("LoadRevs with failing fn = %v after %d calls; want %v after 1", err, calls, stop)
 	}
 }
