@@ -1,8 +1,122 @@
 package registry
 
 import (
+	"slices"
+	"strings"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/cairn-dev/cairn/internal/cloudmap"
 )
+
+// decodeInstView decodes an instance record into what the view keeps of
+// it, and the record's ProbeGen: newInstView of decodeInstance's record.
+// The records encode writes are parsed straight into the instView, with
+// no record, no map of attributes and no string per attribute in
+// between (the attributes' text is allocated once, as their JSON
+// object); anything else goes through decodeInstance.
+func decodeInstView(b []byte) (*instView, int64, error) {
+	if iv, probeGen, ok := parseInstView(b); ok {
+		return iv, probeGen, nil
+	}
+	rec, err := decodeInstance(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	return newInstView(rec), rec.ProbeGen, nil
+}
+
+// parseInstView is decodeInstView's fast path; ok false means "use
+// decodeInstance", never an error. It reads what parseInstance reads.
+func parseInstView(b []byte) (iv *instView, probeGen int64, ok bool) {
+	p := jsonParser{b: b}
+	iv = &instView{}
+	var scratch [16]cloudmap.Attribute
+	attrs := scratch[:0]
+	if !p.byte('{') {
+		return nil, 0, false
+	}
+	for first := true; !p.byte('}'); first = false {
+		if !first && !p.byte(',') {
+			return nil, 0, false
+		}
+		key, _, ok := p.raw()
+		if !ok || !p.byte(':') {
+			return nil, 0, false
+		}
+		switch string(key) { // compared without a copy
+		case "svc":
+			_, _, ok = p.raw() // the key names the service
+		case "id":
+			iv.id, ok = p.str()
+		case "crid":
+			iv.crid, ok = p.str()
+		case "by":
+			iv.createdBy, ok = p.str()
+		case "custom":
+			iv.custom, ok = p.status()
+		case "customPending":
+			iv.pending, ok = p.status()
+		case "probe":
+			iv.probe, ok = p.status()
+		case "customAt":
+			iv.pendingAt, ok = p.int()
+		case "forced":
+			iv.forced, ok = p.status()
+		case "forcedUntil":
+			iv.forcedUntil, ok = p.int()
+		case "probeGen":
+			probeGen, ok = p.int()
+		case "attrs":
+			attrs, ok = p.attrs(attrs)
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, 0, false
+		}
+	}
+	if p.i != len(b) {
+		return nil, 0, false
+	}
+	// As a map of them would: sorted by key, the last of equal keys kept.
+	slices.SortStableFunc(attrs, func(a, b cloudmap.Attribute) int { return strings.Compare(a.Key, b.Key) })
+	n := 0
+	for i, a := range attrs {
+		if i+1 < len(attrs) && attrs[i+1].Key == a.Key {
+			continue
+		}
+		attrs[n] = a
+		n++
+	}
+	iv.attrs = make([]cloudmap.Attribute, n)
+	copy(iv.attrs, attrs[:n])
+	clear(attrs) // they point into b
+	iv.attrsJSON = cloudmap.EncodeAttributes(iv.attrs)
+	// Every key and value points into b, which the caller reuses, unless
+	// EncodeAttributes pointed it into the encoding; those it carried
+	// escaped (none that p.attrs takes, but for safety) are copied.
+	for i := range iv.attrs {
+		a := &iv.attrs[i]
+		if !within(a.Key, iv.attrsJSON) {
+			a.Key = strings.Clone(a.Key)
+		}
+		if !within(a.Value, iv.attrsJSON) {
+			a.Value = strings.Clone(a.Value)
+		}
+	}
+	iv.dnsData()
+	return iv, probeGen, true
+}
+
+// within reports whether s's bytes lie inside t's (an empty s always).
+func within(s, t string) bool {
+	if s == "" {
+		return true
+	}
+	ps, pt := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(t)))
+	return ps >= pt && ps+uintptr(len(s)) <= pt+uintptr(len(t))
+}
 
 // decodeInstance decodes an instance record. Instance records are nearly
 // all of a large store, and a start decodes every one of them, so the
@@ -98,11 +212,21 @@ func (p *jsonParser) object(field func(key string) bool) bool {
 // str reads a string without escapes or control characters, in valid
 // UTF-8.
 func (p *jsonParser) str() (string, bool) {
-	if !p.byte('"') {
+	s, _, ok := p.raw()
+	if !ok {
 		return "", false
 	}
+	return string(s), true
+}
+
+// raw reads what str reads, without copying it: the bytes between the
+// quotes, and whether they are all ASCII.
+func (p *jsonParser) raw() (s []byte, ascii, ok bool) {
+	if !p.byte('"') {
+		return nil, false, false
+	}
 	start := p.i
-	ascii := true
+	ascii = true
 	for ; p.i < len(p.b); p.i++ {
 		c := p.b[p.i]
 		switch {
@@ -110,16 +234,77 @@ func (p *jsonParser) str() (string, bool) {
 			s := p.b[start:p.i]
 			p.i++
 			if !ascii && !utf8.Valid(s) {
-				return "", false
+				return nil, false, false
 			}
-			return string(s), true
+			return s, ascii, true
 		case c == '\\' || c < 0x20:
-			return "", false
+			return nil, false, false
 		case c >= 0x80:
 			ascii = false
 		}
 	}
-	return "", false
+	return nil, false, false
+}
+
+// status reads a string as str does, without allocating the health
+// statuses every instance record holds.
+func (p *jsonParser) status() (string, bool) {
+	s, _, ok := p.raw()
+	if !ok {
+		return "", false
+	}
+	switch string(s) {
+	case "":
+		return "", true
+	case cloudmap.CustomHealthStatusHealthy:
+		return cloudmap.CustomHealthStatusHealthy, true
+	case cloudmap.CustomHealthStatusUnhealthy:
+		return cloudmap.CustomHealthStatusUnhealthy, true
+	}
+	return string(s), true
+}
+
+// attrs reads an object of strings, appending its pairs to attrs in
+// order. A key or value in ASCII points into p.b (valid only as long as
+// p.b is); one that is not is a copy.
+func (p *jsonParser) attrs(attrs []cloudmap.Attribute) ([]cloudmap.Attribute, bool) {
+	if !p.byte('{') {
+		return nil, false
+	}
+	if p.byte('}') {
+		return attrs, true
+	}
+	for {
+		k, ok := p.alias()
+		if !ok || !p.byte(':') {
+			return nil, false
+		}
+		v, ok := p.alias()
+		if !ok {
+			return nil, false
+		}
+		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: v})
+		if p.byte('}') {
+			return attrs, true
+		}
+		if !p.byte(',') {
+			return nil, false
+		}
+	}
+}
+
+// alias reads a string as str does; in ASCII, it points into p.b.
+func (p *jsonParser) alias() (string, bool) {
+	s, ascii, ok := p.raw()
+	switch {
+	case !ok:
+		return "", false
+	case len(s) == 0:
+		return "", true
+	case ascii:
+		return unsafe.String(&s[0], len(s)), true
+	}
+	return string(s), true
 }
 
 // int reads an integer of at most 18 digits.

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -72,7 +73,48 @@ func FuzzDecodeInstance(f *testing.F) {
 	for _, s := range instDecodeSeeds {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, b []byte) { checkDecodeInstance(t, b) })
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkDecodeInstance(t, b)
+		checkDecodeInstView(t, b)
+	})
+}
+
+// decodeInstView gives what newInstView makes of encoding/json's record,
+// and keeps nothing of the bytes it decoded (a start reuses them).
+func TestDecodeInstViewMatchesJSON(t *testing.T) {
+	seeds := append([]string{
+		`{"id":"i","attrs":{"b":"2","a":"1","b":"3"},"attrs":{"a":"4","c":""}}`,
+		`{"id":"i","custom":"HEALTHY","customPending":"UNHEALTHY","probe":"OTHER","forced":"UNHEALTHY","forcedUntil":7,"probeGen":3}`,
+		`{"id":"i","attrs":{"AWS_INSTANCE_IPV6":"2001:db8::1","AWS_INSTANCE_PORT":"53","":"empty key"}}`,
+		"{\"id\":\"i\",\"attrs\":{\"k\":\"\u2028<&>\u00e9\x7f\"}}",
+	}, instDecodeSeeds...)
+	for _, s := range seeds {
+		checkDecodeInstView(t, []byte(s))
+	}
+	for _, s := range seeds[:3] {
+		if _, _, ok := parseInstView([]byte(s)); !ok {
+			t.Errorf("the fast path refused %s", s)
+		}
+	}
+}
+
+func checkDecodeInstView(t *testing.T, b []byte) {
+	t.Helper()
+	rec, wantErr := decode[instRecord](b)
+	own := slices.Clone(b)
+	got, probeGen, err := decodeInstView(own)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("%q: error %v, encoding/json's %v", b, err, wantErr)
+	}
+	if err != nil {
+		return
+	}
+	for i := range own {
+		own[i] = 'X' // nothing decoded may still point here
+	}
+	if want := newInstView(rec); !reflect.DeepEqual(got, want) || probeGen != rec.ProbeGen {
+		t.Fatalf("%q:\n got %+v (probeGen %d)\nwant %+v (probeGen %d)", b, got, probeGen, want, rec.ProbeGen)
+	}
 }
 
 func BenchmarkDecodeInstance(b *testing.B) {
@@ -83,6 +125,24 @@ func BenchmarkDecodeInstance(b *testing.B) {
 			if _, err := decodeInstance(rec); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+	b.Run("view", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := decodeInstView(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("record+newInstView", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rec, err := decodeInstance(rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			newInstView(rec)
 		}
 	})
 	b.Run("encoding-json", func(b *testing.B) {

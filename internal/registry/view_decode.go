@@ -38,10 +38,7 @@ func decodeChange(c store.Change) (decoded, error) {
 	case strings.HasPrefix(c.Key, pService):
 		d.svc, err = decode[svcRecord](c.Value)
 	case strings.HasPrefix(c.Key, pInstance):
-		var rec *instRecord
-		if rec, err = decodeInstance(c.Value); err == nil {
-			d.inst, d.probeGen = newInstView(rec), rec.ProbeGen
-		}
+		d.inst, d.probeGen, err = decodeInstView(c.Value)
 	case c.Key == kRevBase:
 		d.revBase, err = decode[int64](c.Value)
 	case strings.HasPrefix(c.Key, pOperation):
