@@ -29,7 +29,9 @@ func seedReset(tb testing.TB, r *Registry, account, tag string, n int) {
 			_ = putRecord(tx, instKey(svcID, id), &instRecord{ServiceID: svcID, ID: id, CreatedBy: account,
 				Attributes: map[string]string{"AWS_INSTANCE_IPV4": fmt.Sprintf("10.0.%d.%d", i/250, i%250)}})
 			op := fmt.Sprintf("op-%s-%d", tag, i)
-			_ = putRecord(tx, opKey(op), &opRecord{scope: s, ID: op, Type: "REGISTER_INSTANCE", Status: "SUCCESS",
+			// Created now: at 0 the janitor, whenever it first runs, could
+			// expire them before the test looks.
+			_ = putRecord(tx, opKey(op), &opRecord{scope: s, ID: op, Type: "REGISTER_INSTANCE", Status: "SUCCESS", CreateDate: r.now().UnixMilli(),
 				Targets: map[string]string{"INSTANCE": id}, IdemKey: idemKey(s, "inst", op)})
 			_ = putRecord(tx, idemKey(s, "inst", op), &idemRecord{Fingerprint: "x", OperationID: op})
 		}
