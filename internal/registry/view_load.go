@@ -44,7 +44,10 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 	if lerr != nil {
 		return nil, lerr
 	}
-	for _, r := range ranks {
+	for i, r := range ranks {
+		if i == rank(store.Change{Key: pInstance, Value: present}) {
+			v.reserveInstances(r)
+		}
 		for _, c := range r {
 			v.applySorted(rev, c.changes, c.pre)
 		}
@@ -215,4 +218,26 @@ func (l *snapshotLoader) collect() {
 			l.free <- w
 		}
 	}
+}
+
+// reserveInstances makes room in each service for the instances chunks
+// hold (instance records, in key order: each service's together).
+func (v *view) reserveInstances(chunks []decodedChunk) {
+	svcID, n := "", 0
+	flush := func() {
+		if svc := v.services[svcID]; svc != nil {
+			svc.reserve(n)
+		}
+	}
+	for _, c := range chunks {
+		for _, ch := range c.changes {
+			id, _, _ := strings.Cut(ch.Key[len(pInstance):], "/")
+			if id != svcID {
+				flush()
+				svcID, n = id, 0
+			}
+			n++
+		}
+	}
+	flush()
 }

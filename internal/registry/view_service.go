@@ -55,6 +55,21 @@ func (s *svcView) put(iv *instView, probeGen int64) bool {
 	return !replaced
 }
 
+// reserve makes room for n instances in a service that has none yet: a
+// start, which knows how many each service has, links a million in
+// without growing (and rehashing) each service's maps and list from
+// empty.
+func (s *svcView) reserve(n int) {
+	if len(s.list) > 0 || n <= 0 {
+		return
+	}
+	s.instances = make(map[string]*instView, n)
+	s.list = make([]*instView, 0, n)
+	if s.hosts != nil {
+		s.hosts = make(map[string]*instView, n)
+	}
+}
+
 // remove removes an instance and reports whether it was there.
 func (s *svcView) remove(id string) bool {
 	old, ok := s.instances[id]
