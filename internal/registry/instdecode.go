@@ -268,27 +268,34 @@ func (p *jsonParser) status() (string, bool) {
 // order. A key or value in ASCII points into p.b (valid only as long as
 // p.b is); one that is not is a copy.
 func (p *jsonParser) attrs(attrs []cloudmap.Attribute) ([]cloudmap.Attribute, bool) {
+	ok := p.pairs(p.alias, func(k, v string) { attrs = append(attrs, cloudmap.Attribute{Key: k, Value: v}) })
+	return attrs, ok
+}
+
+// pairs reads an object of strings, each read by str, and gives add its
+// pairs in order.
+func (p *jsonParser) pairs(str func() (string, bool), add func(k, v string)) bool {
 	if !p.byte('{') {
-		return nil, false
+		return false
 	}
 	if p.byte('}') {
-		return attrs, true
+		return true
 	}
 	for {
-		k, ok := p.alias()
+		k, ok := str()
 		if !ok || !p.byte(':') {
-			return nil, false
+			return false
 		}
-		v, ok := p.alias()
+		v, ok := str()
 		if !ok {
-			return nil, false
+			return false
 		}
-		attrs = append(attrs, cloudmap.Attribute{Key: k, Value: v})
+		add(k, v)
 		if p.byte('}') {
-			return attrs, true
+			return true
 		}
 		if !p.byte(',') {
-			return nil, false
+			return false
 		}
 	}
 }
@@ -331,30 +338,11 @@ func (p *jsonParser) int() (int64, bool) {
 // strMap reads an object of strings into m (a new map if m is nil), as
 // encoding/json does.
 func (p *jsonParser) strMap(m map[string]string) (map[string]string, bool) {
-	if !p.byte('{') {
-		return nil, false
-	}
 	if m == nil {
 		m = make(map[string]string, 8)
 	}
-	if p.byte('}') {
-		return m, true
+	if !p.pairs(p.str, func(k, v string) { m[k] = v }) {
+		return nil, false
 	}
-	for {
-		k, ok := p.str()
-		if !ok || !p.byte(':') {
-			return nil, false
-		}
-		v, ok := p.str()
-		if !ok {
-			return nil, false
-		}
-		m[k] = v
-		if p.byte('}') {
-			return m, true
-		}
-		if !p.byte(',') {
-			return nil, false
-		}
-	}
+	return m, true
 }
