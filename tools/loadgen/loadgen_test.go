@@ -268,7 +268,10 @@ func TestWritesOnlyBoltWithProfiles(t *testing.T) {
 	if rep.Results[0].ServerCPU != 0 || rep.Results[1].ServerCPU <= 0 {
 		t.Errorf("server CPU: raw %v, cairn %v", rep.Results[0].ServerCPU, rep.Results[1].ServerCPU)
 	}
-	for _, name := range []string{"bolt.pprof", "bolt-tool.pprof", "raw-bolt-tool.pprof"} {
+	if rep.Results[0].ServerAlloc != 0 || rep.Results[1].ServerAlloc <= 0 {
+		t.Errorf("server allocation: raw %v, cairn %v", rep.Results[0].ServerAlloc, rep.Results[1].ServerAlloc)
+	}
+	for _, name := range []string{"bolt.pprof", "bolt.allocs.pprof", "bolt-tool.pprof", "raw-bolt-tool.pprof"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Error(err)
@@ -325,8 +328,8 @@ func TestProcCPU(t *testing.T) {
 	}
 }
 
-// checkProfile says whether b looks like a CPU profile: pprof's gzipped
-// protocol buffer, not empty.
+// checkProfile says whether b looks like a CPU or an allocation
+// profile: pprof's gzipped protocol buffer, not empty.
 func checkProfile(b []byte) error {
 	z, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
@@ -336,7 +339,7 @@ func checkProfile(b []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(raw) < 64 || !bytes.Contains(raw, []byte("samples")) {
+	if len(raw) < 64 || !bytes.Contains(raw, []byte("samples")) && !bytes.Contains(raw, []byte("alloc_space")) {
 		return fmt.Errorf("%d bytes, no sample types", len(raw))
 	}
 	return nil

@@ -87,6 +87,10 @@ type Result struct {
 	// writing and fsyncing (bolt only), from the servers' metrics.
 	CommitMs float64 `json:"commit_ms,omitempty"`
 	SyncMs   float64 `json:"sync_ms,omitempty"`
+	// ServerAlloc is the bytes the started servers allocated in the
+	// measured phase (their go_memstats_alloc_bytes_total), set by the
+	// writes comparison (0: not taken).
+	ServerAlloc float64 `json:"server_alloc_bytes,omitempty"`
 }
 
 type clientStats struct {

@@ -38,6 +38,9 @@ type partWatch struct {
 	// from the servers' store_commit_duration_seconds and
 	// store_sync_duration_seconds (bolt: bbolt's write and fsync).
 	commitsN, batched, commitSecs, syncSecs float64
+	// allocBytes is the bytes the servers allocated in the phase, from
+	// their go_memstats_alloc_bytes_total (0: not read).
+	allocBytes float64
 }
 
 // begin is a Workload's Watch.
@@ -76,8 +79,10 @@ func (w *partWatch) begin(d time.Duration) (end func()) {
 		m1 := w.commitCount()
 		w.commitsN, w.batched = m1.commits-m0.commits, m1.writes-m0.writes
 		w.commitSecs, w.syncSecs = m1.commitSecs-m0.commitSecs, m1.syncSecs-m0.syncSecs
+		w.allocBytes = m1.allocBytes - m0.allocBytes
 		stopTool()
 		wg.Wait()
+		w.allocProfiles()
 	}
 }
 
@@ -93,9 +98,28 @@ func (w *partWatch) serversCPU() float64 {
 	return sum
 }
 
-// commitStats are a store's commit metrics so far.
+// allocProfiles writes, when profiles are kept, each server's
+// allocation profile (/debug/pprof/allocs: every allocation since it
+// started, the seeding and warm-up included) as <part>.allocs.pprof.
+func (w *partWatch) allocProfiles() {
+	if w.dir == "" {
+		return
+	}
+	for i, s := range w.servers {
+		name := w.part
+		if len(w.servers) > 1 {
+			name += "-" + strconv.Itoa(i)
+		}
+		if err := fetchPprof(s, "allocs", time.Minute, filepath.Join(w.dir, name+".allocs.pprof")); err != nil {
+			fmt.Fprintf(w.log, "writes: %s: no allocation profile: %v\n", name, err)
+		}
+	}
+}
+
+// commitStats are a store's commit metrics so far, and the bytes its
+// server has allocated.
 type commitStats struct {
-	commits, writes, commitSecs, syncSecs float64
+	commits, writes, commitSecs, syncSecs, allocBytes float64
 }
 
 // commitCount is the commits so far of the in-process engine, or the
@@ -112,6 +136,7 @@ func (w *partWatch) commitCount() commitStats {
 		sum.writes += c.writes
 		sum.commitSecs += c.commitSecs
 		sum.syncSecs += c.syncSecs
+		sum.allocBytes += c.allocBytes
 	}
 	return sum
 }
@@ -139,6 +164,7 @@ func commitMetrics(s *Server) (commitStats, error) {
 		"cairn_store_commit_batch_size_sum":       &c.writes,
 		"cairn_store_commit_duration_seconds_sum": &c.commitSecs,
 		"cairn_store_sync_duration_seconds_sum":   &c.syncSecs,
+		"go_memstats_alloc_bytes_total":           &c.allocBytes,
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		name, v, ok := strings.Cut(line, " ")
@@ -152,12 +178,18 @@ func commitMetrics(s *Server) (commitStats, error) {
 // fetchProfile writes a CPU profile of cairn s over the next d (whole
 // seconds, at least 1) to path, from its admin listener.
 func fetchProfile(s *Server, d time.Duration, path string) error {
+	secs := max(1, int(d/time.Second))
+	return fetchPprof(s, fmt.Sprintf("profile?seconds=%d", secs), time.Duration(secs)*time.Second+time.Minute, path)
+}
+
+// fetchPprof writes the profile /debug/pprof/<what> of cairn s to path,
+// from its admin listener, giving up after timeout.
+func fetchPprof(s *Server, what string, timeout time.Duration, path string) error {
 	if s.AdminAddr == "" {
 		return errors.New("the server has no admin listener (/debug/pprof/)")
 	}
-	secs := max(1, int(d/time.Second))
-	c := &http.Client{Timeout: time.Duration(secs)*time.Second + time.Minute}
-	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.AdminAddr, secs))
+	c := &http.Client{Timeout: timeout}
+	resp, err := c.Get("http://" + s.AdminAddr + "/debug/pprof/" + what)
 	if err != nil {
 		return err
 	}

@@ -265,7 +265,7 @@ func (o *options) writes(rep *Report, prog *Progress, log io.Writer) error {
 		if err != nil {
 			return err
 		}
-		res.ServerCPU, res.ToolCPU, res.Commits = pw.serverCPU, pw.tool, pw.commitsN
+		res.ServerCPU, res.ToolCPU, res.Commits, res.ServerAlloc = pw.serverCPU, pw.tool, pw.commitsN, pw.allocBytes
 		switch {
 		case pw.commitsN > 0 && pw.batched > 0:
 			res.PerCommit = pw.batched / pw.commitsN
@@ -412,11 +412,12 @@ func WriteRatios(results []Result) []string {
 // writesMarkdown is the Markdown table of a writes run. The CPU columns
 // are CPU seconds per 1,000 writes in the measured phase: the started
 // servers' processes, and this tool's (the load generator's; for an
-// engine measured in-process, the engine's and its writers').
+// engine measured in-process, the engine's and its writers'). The
+// servers' allocation is in KB per write.
 func writesMarkdown(results []Result) string {
 	var b strings.Builder
-	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors | writes/commit | commit ms (sync) | server CPU s/1k writes | tool CPU s/1k writes | load |\n" +
-		"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| what | writers | writes/s | p50 ms | p99 ms | errors | writes/commit | commit ms (sync) | server CPU s/1k writes | server KB alloc/write | tool CPU s/1k writes | load |\n" +
+		"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	perK := func(cpu float64, ops uint64) string {
 		if cpu == 0 || ops == 0 {
 			return "–"
@@ -435,8 +436,12 @@ func writesMarkdown(results []Result) string {
 		case r.CommitMs > 0: // etcd: no local sync
 			commit = fmt.Sprintf("%.1f", r.CommitMs)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d | %s | %s | %s | %s | %.1f |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors,
-			perCommit, commit, perK(r.ServerCPU, r.Ops), perK(r.ToolCPU, r.Ops), r.Load1)
+		alloc := "–"
+		if r.ServerAlloc > 0 && r.Ops > 0 {
+			alloc = fmt.Sprintf("%.1f", r.ServerAlloc/1024/float64(r.Ops))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %d | %s | %s | %s | %s | %s | %.1f |\n", r.Server, r.Clients, r.PerSecond, r.P50ms, r.P99ms, r.Errors,
+			perCommit, commit, perK(r.ServerCPU, r.Ops), alloc, perK(r.ToolCPU, r.Ops), r.Load1)
 	}
 	b.WriteString("\n")
 	for _, l := range WriteRatios(results) {
