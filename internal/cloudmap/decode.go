@@ -13,9 +13,98 @@ import "unicode/utf8"
 // request (FuzzDecodeFast checks it).
 func (r *DiscoverInstancesRequest) DecodeFast(b []byte) bool {
 	var out DiscoverInstancesRequest
-	// One copy of the body, which every decoded string is a part of: one
-	// allocation rather than one a string.
-	d := fastDecoder{b: string(b)}
+	d := fastDecoder{b: string(b)} // one copy of the body: each string is a part of it
+	ok := d.object(func(name string) (bit uint8, ok bool) {
+		switch name {
+		case "NamespaceName":
+			out.NamespaceName, ok = d.str()
+			return 1, ok
+		case "ServiceName":
+			out.ServiceName, ok = d.str()
+			return 2, ok
+		case "HealthStatus":
+			out.HealthStatus, ok = d.str()
+			return 4, ok
+		case "OwnerAccount":
+			out.OwnerAccount, ok = d.str()
+			return 8, ok
+		case "MaxResults":
+			var n int32
+			n, ok = d.int32()
+			out.MaxResults = &n
+			return 16, ok
+		case "QueryParameters":
+			out.QueryParameters, ok = d.strMap()
+			return 32, ok
+		case "OptionalParameters":
+			out.OptionalParameters, ok = d.strMap()
+			return 64, ok
+		}
+		return 0, false
+	})
+	if ok {
+		*r = out
+	}
+	return ok
+}
+
+// DecodeFast decodes a RegisterInstance body without reflection, as
+// DiscoverInstancesRequest.DecodeFast does (the same subset of JSON, the
+// same answer: false leaves r unchanged for encoding/json to decode).
+func (r *RegisterInstanceRequest) DecodeFast(b []byte) bool {
+	var out RegisterInstanceRequest
+	d := fastDecoder{b: string(b)} // one copy of the body: each string is a part of it
+	ok := d.object(func(name string) (bit uint8, ok bool) {
+		switch name {
+		case "ServiceId":
+			out.ServiceId, ok = d.str()
+			return 1, ok
+		case "InstanceId":
+			out.InstanceId, ok = d.str()
+			return 2, ok
+		case "CreatorRequestId":
+			out.CreatorRequestId, ok = d.str()
+			return 4, ok
+		case "Attributes":
+			out.Attributes, ok = d.strMap()
+			return 8, ok
+		}
+		return 0, false
+	})
+	if ok {
+		*r = out
+	}
+	return ok
+}
+
+// DecodeFast decodes a DeregisterInstance body without reflection, as
+// DiscoverInstancesRequest.DecodeFast does.
+func (r *DeregisterInstanceRequest) DecodeFast(b []byte) bool {
+	var out DeregisterInstanceRequest
+	d := fastDecoder{b: string(b)} // one copy of the body: each string is a part of it
+	ok := d.object(func(name string) (bit uint8, ok bool) {
+		switch name {
+		case "ServiceId":
+			out.ServiceId, ok = d.str()
+			return 1, ok
+		case "InstanceId":
+			out.InstanceId, ok = d.str()
+			return 2, ok
+		}
+		return 0, false
+	})
+	if ok {
+		*r = out
+	}
+	return ok
+}
+
+// object reads the whole of d as one JSON object of the subset
+// DecodeFast accepts, calling member for each member's name with d at its
+// value: member reads the value and returns the member's bit (each
+// member has its own, and may come at most once) and whether it read it;
+// bit 0 is a member the shape does not have.
+func (d *fastDecoder) object(member func(name string) (bit uint8, ok bool)) bool {
 	d.space()
 	if !d.byte('{') {
 		return false
@@ -34,32 +123,7 @@ func (r *DiscoverInstancesRequest) DecodeFast(b []byte) bool {
 				return false
 			}
 			d.space()
-			var bit uint8
-			switch name {
-			case "NamespaceName":
-				bit = 1
-				out.NamespaceName, ok = d.str()
-			case "ServiceName":
-				bit = 2
-				out.ServiceName, ok = d.str()
-			case "HealthStatus":
-				bit = 4
-				out.HealthStatus, ok = d.str()
-			case "OwnerAccount":
-				bit = 8
-				out.OwnerAccount, ok = d.str()
-			case "MaxResults":
-				bit = 16
-				var n int32
-				n, ok = d.int32()
-				out.MaxResults = &n
-			case "QueryParameters":
-				bit = 32
-				out.QueryParameters, ok = d.strMap()
-			case "OptionalParameters":
-				bit = 64
-				out.OptionalParameters, ok = d.strMap()
-			}
+			bit, ok := member(name)
 			if !ok || bit == 0 || seen&bit != 0 {
 				return false
 			}
@@ -74,11 +138,7 @@ func (r *DiscoverInstancesRequest) DecodeFast(b []byte) bool {
 		}
 	}
 	d.space()
-	if d.i != len(d.b) {
-		return false
-	}
-	*r = out
-	return true
+	return d.i == len(d.b)
 }
 
 // fastDecoder reads the plain JSON DecodeFast accepts.
@@ -192,4 +252,28 @@ func (d *fastDecoder) strMap() (map[string]string, bool) {
 			return nil, false
 		}
 	}
+}
+
+// AppendJSON appends the answer's JSON encoding to b, encoding/json's
+// but for <, > and &, which it escapes and this does not (an operation
+// ID has none).
+func (r *RegisterInstanceResponse) AppendJSON(b []byte) []byte {
+	return appendOperationID(b, r.OperationId)
+}
+
+// AppendJSON appends the answer's JSON encoding to b, as
+// RegisterInstanceResponse.AppendJSON does.
+func (r *DeregisterInstanceResponse) AppendJSON(b []byte) []byte {
+	return appendOperationID(b, r.OperationId)
+}
+
+// appendOperationID appends the object {"OperationId":id}, or {} for ""
+// (the member is omitted when empty).
+func appendOperationID(b []byte, id string) []byte {
+	if id == "" {
+		return append(b, "{}"...)
+	}
+	b = append(b, `{"OperationId":`...)
+	b = AppendJSONString(b, id)
+	return append(b, '}')
 }

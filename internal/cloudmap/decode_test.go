@@ -34,48 +34,91 @@ var decodeFastCases = []struct {
 	{``, false},
 }
 
+// registerFastCases are RegisterInstance and DeregisterInstance bodies.
+var registerFastCases = []struct {
+	body            string
+	register, dereg bool // whether each DecodeFast takes it
+}{
+	{`{"ServiceId":"srv-1","InstanceId":"i-1","CreatorRequestId":"t","Attributes":{"AWS_INSTANCE_IPV4":"10.0.0.1","k":"é"}}`, true, false},
+	{` {"Attributes":{}, "InstanceId":"i", "ServiceId":"s"} `, true, false},
+	{`{"ServiceId":"s","InstanceId":"i"}`, true, true},
+	{`{}`, true, true},
+	{`{"Attributes":{"a":"1","a":"2"}}`, true, false}, // the last one, as encoding/json
+	{`{"Attributes":null}`, false, false},
+	{`{"Attributes":{"a":1}}`, false, false},
+	{`{"Attributes":{"a":"\u00e9"}}`, false, false},
+	{`{"InstanceId":"a","InstanceId":"b"}`, false, false},
+	{`{"instanceid":"a"}`, false, false},
+	{`{"InstanceId":"a","Extra":"b"}`, false, false},
+	{`{"InstanceId":"a"`, false, false},
+	{``, false, false},
+}
+
 func TestDecodeFast(t *testing.T) {
 	for _, tc := range decodeFastCases {
-		var fast DiscoverInstancesRequest
-		got := fast.DecodeFast([]byte(tc.body))
-		if got != tc.fast {
-			t.Errorf("DecodeFast(%s) = %v, want %v", tc.body, got, tc.fast)
-		}
-		if !got {
-			if !reflect.DeepEqual(fast, DiscoverInstancesRequest{}) {
-				t.Errorf("DecodeFast(%s) refused but changed the request: %+v", tc.body, fast)
-			}
-			continue
-		}
-		var std DiscoverInstancesRequest
-		if err := json.Unmarshal([]byte(tc.body), &std); err != nil || !reflect.DeepEqual(fast, std) {
-			t.Errorf("DecodeFast(%s) = %+v; encoding/json: %+v, %v", tc.body, fast, std, err)
-		}
+		checkDecodeFast(t, []byte(tc.body), tc.fast, new(DiscoverInstancesRequest), new(DiscoverInstancesRequest))
+	}
+	for _, tc := range registerFastCases {
+		checkDecodeFast(t, []byte(tc.body), tc.register, new(RegisterInstanceRequest), new(RegisterInstanceRequest))
+		checkDecodeFast(t, []byte(tc.body), tc.dereg, new(DeregisterInstanceRequest), new(DeregisterInstanceRequest))
 	}
 }
 
-// FuzzDecodeFast: whatever DecodeFast accepts, encoding/json accepts and
-// decodes to the same request.
+// checkDecodeFast checks that fast (a zero request) decodes body when
+// want says so, to what encoding/json decodes into std (another zero
+// request), and otherwise refuses it and leaves it unchanged.
+func checkDecodeFast[R any, P interface {
+	*R
+	DecodeFast([]byte) bool
+}](t *testing.T, body []byte, want bool, fast, std P) {
+	t.Helper()
+	got := fast.DecodeFast(body)
+	if got != want {
+		t.Errorf("%T.DecodeFast(%s) = %v, want %v", fast, body, got, want)
+	}
+	if !got {
+		if !reflect.DeepEqual(*fast, *new(R)) {
+			t.Errorf("%T.DecodeFast(%s) refused but changed the request: %+v", fast, body, *fast)
+		}
+		return
+	}
+	if err := json.Unmarshal(body, std); err != nil || !reflect.DeepEqual(*fast, *std) {
+		t.Errorf("%T.DecodeFast(%s) = %+v; encoding/json: %+v, %v", fast, body, *fast, *std, err)
+	}
+}
+
+// FuzzDecodeFast: whatever a DecodeFast accepts, encoding/json accepts
+// and decodes to the same request.
 func FuzzDecodeFast(f *testing.F) {
 	for _, tc := range decodeFastCases {
 		f.Add([]byte(tc.body))
 	}
+	for _, tc := range registerFastCases {
+		f.Add([]byte(tc.body))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var fast DiscoverInstancesRequest
-		if !fast.DecodeFast(b) {
-			if !reflect.DeepEqual(fast, DiscoverInstancesRequest{}) {
-				t.Fatalf("refused but changed the request: %+v", fast)
-			}
-			return
-		}
-		var std DiscoverInstancesRequest
-		if err := json.Unmarshal(b, &std); err != nil {
-			t.Fatalf("DecodeFast accepted %q, encoding/json refuses it: %v", b, err)
-		}
-		if !reflect.DeepEqual(fast, std) {
-			t.Fatalf("%q: DecodeFast %+v, encoding/json %+v", b, fast, std)
-		}
+		var d DiscoverInstancesRequest
+		checkDecodeFast(t, b, d.DecodeFast(b), new(DiscoverInstancesRequest), new(DiscoverInstancesRequest))
+		var r RegisterInstanceRequest
+		checkDecodeFast(t, b, r.DecodeFast(b), new(RegisterInstanceRequest), new(RegisterInstanceRequest))
+		var dr DeregisterInstanceRequest
+		checkDecodeFast(t, b, dr.DecodeFast(b), new(DeregisterInstanceRequest), new(DeregisterInstanceRequest))
 	})
+}
+
+// The operation answers encode as encoding/json encodes them.
+func TestOperationIDAppendJSON(t *testing.T) {
+	for _, id := range []string{"", "abcdefghijklmnopqrstuvwxyz234567-0000abcd", "a\"b\u00e9\x01"} {
+		for _, out := range []interface{ AppendJSON([]byte) []byte }{&RegisterInstanceResponse{OperationId: id}, &DeregisterInstanceResponse{OperationId: id}} {
+			want, err := json.Marshal(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out.AppendJSON(nil); string(got) != string(want) {
+				t.Errorf("%T %q: AppendJSON %s, encoding/json %s", out, id, got, want)
+			}
+		}
+	}
 }
 
 func BenchmarkDecodeFast(b *testing.B) {
