@@ -2,7 +2,10 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,9 +26,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 	if err != nil {
 		return nil, err
 	}
-	fp := *in
-	fp.CreatorRequestId = ""
-	start := opStart{fingerprint: fingerprint(fp), reads: r.instanceReads(svcID, in.InstanceId), target: svcID + "/" + in.InstanceId}
+	start := opStart{fingerprint: registerFingerprint(in), reads: r.instanceReads(svcID, in.InstanceId), target: svcID + "/" + in.InstanceId}
 	if in.CreatorRequestId != "" {
 		start.idem = idemKey(c.scope(), "register/"+svcID, in.CreatorRequestId)
 		start.conflict = func(_ store.Tx, prev *idemRecord) error {
@@ -81,6 +82,56 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 		return nil, err
 	}
 	return &cloudmap.RegisterInstanceResponse{OperationId: id}, nil
+}
+
+// registerFingerprint is fingerprint of in without its CreatorRequestId,
+// encoded by hand: the same bytes as encoding/json's, so the same
+// fingerprint as earlier versions stored. A request with a string that
+// encoding/json escapes otherwise than cloudmap.AppendJSONString (see
+// plainJSON) goes through encoding/json.
+func registerFingerprint(in *cloudmap.RegisterInstanceRequest) string {
+	fp := *in
+	fp.CreatorRequestId = ""
+	if !plainJSON(fp.ServiceId) || !plainJSON(fp.InstanceId) {
+		return fingerprint(fp)
+	}
+	for k, v := range fp.Attributes {
+		if !plainJSON(k) || !plainJSON(v) {
+			return fingerprint(fp)
+		}
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	if len(fp.Attributes) > 0 {
+		b = appendStringMap(append(b, `"Attributes":`...), fp.Attributes)
+	}
+	for _, f := range []struct{ name, v string }{{`"InstanceId":`, fp.InstanceId}, {`"ServiceId":`, fp.ServiceId}} {
+		if f.v != "" {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = cloudmap.AppendJSONString(append(b, f.name...), f.v)
+		}
+	}
+	b = append(b, '}')
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// plainJSON reports whether cloudmap.AppendJSONString encodes s as
+// encoding/json does: s has no control character (encoding/json writes
+// some as \b or \f) and nothing encoding/json escapes for HTML (<, >, &,
+// U+2028, U+2029).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '<', c == '>', c == '&':
+			return false
+		case c == 0xe2 && (strings.HasPrefix(s[i:], "\u2028") || strings.HasPrefix(s[i:], "\u2029")):
+			return false
+		}
+	}
+	return true
 }
 
 func instanceTargets(ns, svc, inst string) map[string]string {

@@ -41,6 +41,27 @@ func appendOpRecord(b []byte, o *opRecord) []byte {
 	return append(b, '}')
 }
 
+// appendInstRecord appends the JSON of an instance's record.
+func appendInstRecord(b []byte, r *instRecord) []byte {
+	b = append(b, `{"svc":`...)
+	b = cloudmap.AppendJSONString(b, r.ServiceID)
+	b = append(b, `,"id":`...)
+	b = cloudmap.AppendJSONString(b, r.ID)
+	b = appendOptional(b, `,"crid":`, r.CreatorRequestID)
+	b = append(b, `,"by":`...)
+	b = cloudmap.AppendJSONString(b, r.CreatedBy)
+	b = append(b, `,"attrs":`...)
+	b = appendStringMap(b, r.Attributes)
+	b = appendOptional(b, `,"custom":`, r.Custom)
+	b = appendOptional(b, `,"customPending":`, r.CustomPending)
+	b = appendOptionalInt(b, `,"customAt":`, r.CustomAt)
+	b = appendOptional(b, `,"probe":`, r.Probe)
+	b = appendOptional(b, `,"forced":`, r.Forced)
+	b = appendOptionalInt(b, `,"forcedUntil":`, r.ForcedUntil)
+	b = appendOptionalInt(b, `,"probeGen":`, r.ProbeGen)
+	return append(b, '}')
+}
+
 // appendIdemRecord appends the JSON of an idempotency record.
 func appendIdemRecord(b []byte, r *idemRecord) []byte {
 	b = append(b, `{"fp":`...)
@@ -56,6 +77,14 @@ func appendOptional(b []byte, name, s string) []byte {
 		return b
 	}
 	return cloudmap.AppendJSONString(append(b, name...), s)
+}
+
+// appendOptionalInt appends name and n, unless n is 0 (omitempty).
+func appendOptionalInt(b []byte, name string, n int64) []byte {
+	if n == 0 {
+		return b
+	}
+	return strconv.AppendInt(append(b, name...), n, 10)
 }
 
 // appendStringMap appends m as a JSON object, keys in order, or null.

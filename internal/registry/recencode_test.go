@@ -2,6 +2,7 @@ package registry
 
 import (
 	"encoding/json"
+	"github.com/cairn-dev/cairn/internal/cloudmap"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,6 +26,13 @@ func TestRecordEncoders(t *testing.T) {
 		{Fingerprint: odd},
 		{},
 	}
+	insts := []*instRecord{
+		{ServiceID: "srv-1", ID: "i-1", CreatorRequestID: "tok", CreatedBy: "111122223333",
+			Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "AWS_INSTANCE_PORT": "8080", "stage": odd}},
+		{ServiceID: odd, ID: odd, CreatedBy: odd, Attributes: map[string]string{}, Custom: "HEALTHY", CustomPending: "UNHEALTHY",
+			CustomAt: 1796339435068, Probe: "UNHEALTHY", Forced: "HEALTHY", ForcedUntil: -5, ProbeGen: 3},
+		{}, // no attributes: null
+	}
 	check := func(name string, got []byte, v, fresh any) {
 		t.Helper()
 		want, err := json.Marshal(v)
@@ -47,6 +55,9 @@ func TestRecordEncoders(t *testing.T) {
 	for i, o := range ops {
 		check("op "+string(rune('0'+i)), encode(o), o, new(opRecord))
 	}
+	for i, r := range insts {
+		check("instance "+string(rune('0'+i)), encode(r), r, new(instRecord))
+	}
 	for i, r := range idems {
 		check("idem "+string(rune('0'+i)), encode(r), r, new(idemRecord))
 	}
@@ -67,4 +78,50 @@ func BenchmarkEncodeOpRecord(b *testing.B) {
 	for b.Loop() {
 		_ = encode(o)
 	}
+}
+
+// registerFingerprintCases are requests whose fingerprint must not change.
+var registerFingerprintCases = []cloudmap.RegisterInstanceRequest{
+	{ServiceId: "srv-1", InstanceId: "i-1", CreatorRequestId: "tok", Attributes: map[string]string{"AWS_INSTANCE_IPV4": "10.0.0.1", "b": "2", "a": "1"}},
+	{ServiceId: "srv-1", InstanceId: "i-1", Attributes: map[string]string{}},
+	{ServiceId: "srv-1"},
+	{InstanceId: "i"},
+	{Attributes: map[string]string{"k": "v"}},
+	{},
+	{ServiceId: "q\"uo\\te\n\x01é", InstanceId: string([]byte{0xff, 'x'}), Attributes: map[string]string{"\t": "\u00e9"}},
+	{ServiceId: "s", InstanceId: "<i>", Attributes: map[string]string{"a": "&"}},
+	{ServiceId: "s", InstanceId: "i", Attributes: map[string]string{"a\u2028": "x"}},
+	{ServiceId: "s", InstanceId: "i\f\b", Attributes: map[string]string{"a": "\x7f"}},
+}
+
+// A registration's fingerprint is the one earlier versions stored, from
+// encoding/json, whatever the request holds.
+func TestRegisterFingerprint(t *testing.T) {
+	for _, in := range registerFingerprintCases {
+		fp := in
+		fp.CreatorRequestId = ""
+		if got, want := registerFingerprint(&in), fingerprint(fp); got != want {
+			t.Errorf("%+v: %s, encoding/json's %s", in, got, want)
+		}
+	}
+}
+
+func FuzzRegisterFingerprint(f *testing.F) {
+	for _, in := range registerFingerprintCases {
+		for k, v := range in.Attributes {
+			f.Add(in.ServiceId, in.InstanceId, k, v)
+		}
+		f.Add(in.ServiceId, in.InstanceId, "", "")
+	}
+	f.Fuzz(func(t *testing.T, svc, inst, k, v string) {
+		in := cloudmap.RegisterInstanceRequest{ServiceId: svc, InstanceId: inst, CreatorRequestId: "t"}
+		if k != "" || v != "" {
+			in.Attributes = map[string]string{k: v, "z": v + k}
+		}
+		fp := in
+		fp.CreatorRequestId = ""
+		if got, want := registerFingerprint(&in), fingerprint(fp); got != want {
+			t.Fatalf("%+v: %s, encoding/json's %s", in, got, want)
+		}
+	})
 }

@@ -176,6 +176,8 @@ func encode(v any) []byte {
 		}
 	case *idemRecord:
 		return appendIdemRecord(make([]byte, 0, 160), r)
+	case *instRecord:
+		return appendInstRecord(make([]byte, 0, 256), r)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
