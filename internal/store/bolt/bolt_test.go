@@ -348,7 +348,8 @@ func BenchmarkUpdateSerial(b *testing.B) { benchmarkUpdate(b, 1) }
 
 // TestPipelinedBatches holds a batch's commit and checks that the
 // committer runs the next batch's closures meanwhile (pipelining), over
-// the held batch's writes, and answers the next batch only after the held
+// the held batch's writes (its Get and Scan see them, a deletion
+// included), and answers the next batch only after the held
 // one, at a later revision; and that when the held commit fails, the next
 // batch's closures run again without its writes.
 func TestPipelinedBatches(t *testing.T) {
@@ -356,6 +357,9 @@ func TestPipelinedBatches(t *testing.T) {
 		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
 			s := open(t, t.TempDir(), bolt.DefaultOptions())
 			defer s.Close()
+			if _, err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("k/z", []byte("0")) }); err != nil {
+				t.Fatal(err)
+			}
 			var held atomic.Bool
 			writing, release := make(chan struct{}), make(chan struct{})
 			errDisk := errors.New("injected commit failure")
@@ -370,7 +374,15 @@ func TestPipelinedBatches(t *testing.T) {
 				return nil
 			})
 			update := func(fn func(tx store.Tx) error) <-chan storetest.Result { return storetest.UpdateAsync(s, fn) }
-			first := update(func(tx store.Tx) error { return tx.Put("x", []byte("1")) })
+			first := update(func(tx store.Tx) error {
+				if err := tx.Delete("k/z"); err != nil {
+					return err
+				}
+				if err := tx.Put("k/w", []byte("2")); err != nil {
+					return err
+				}
+				return tx.Put("x", []byte("1"))
+			})
 			deadline := time.After(30 * time.Second)
 			select {
 			case <-writing:
@@ -386,7 +398,15 @@ func TestPipelinedBatches(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				return tx.Put("y", append(v, '!'))
+				v = append(v, '!')
+				err = tx.Scan("k/", func(key string, value []byte) bool {
+					v = fmt.Appendf(v, "%s=%s;", key, value)
+					return true
+				})
+				if err != nil {
+					return err
+				}
+				return tx.Put("y", v)
 			})
 			select {
 			case <-ran:
@@ -403,12 +423,12 @@ func TestPipelinedBatches(t *testing.T) {
 			if b.Err != nil {
 				t.Fatal(b.Err)
 			}
-			want, wantRuns := "1!", int32(1)
+			want, wantRuns := "1!k/w=2;", int32(1)
 			if fail {
 				if !errors.Is(a.Err, errDisk) {
 					t.Fatalf("the failed commit's Update returned %v", a.Err)
 				}
-				want, wantRuns = "!", 2
+				want, wantRuns = "!k/z=0;", 2
 			} else if a.Err != nil || b.Rev <= a.Rev {
 				t.Fatalf("first: rev %d, %v; second: rev %d: want the second committed after the first", a.Rev, a.Err, b.Rev)
 			}

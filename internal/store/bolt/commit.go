@@ -58,21 +58,17 @@ const writesPerRequest = 4
 func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 	reqs = slices.Clone(reqs) // batch.Run reuses its slice for the next batch
 	start := time.Now()
-	// The maps are sized for a batch like the one before (requests keep
-	// arriving while it syncs) of a few writes each, so that they do not
+	// The map is sized for a batch like the one before (requests keep
+	// arriving while it syncs) of a few writes each, so that it does not
 	// grow one doubling at a time as closures run.
 	hint := len(reqs)
 	if prev != nil {
 		hint = max(hint, prev.n)
 	}
 	hint *= writesPerRequest
-	below := hint
+	p := &prepared{writes: make(map[string][]byte, hint)}
 	if prev != nil {
-		below += len(prev.changed)
-	}
-	p := &prepared{writes: make(map[string][]byte, hint), below: make(map[string][]byte, below)}
-	if prev != nil {
-		maps.Copy(p.below, prev.changed)
+		p.prev = prev.changed
 	}
 	err := s.prepare(p, reqs)
 	if prev != nil {
@@ -140,17 +136,17 @@ func (s *Store) commit(reqs []*batch.Request, prev *flight) *flight {
 var errRerun = errors.New("bolt: run the batch again")
 
 // prepared is a batch whose closures ran before its commit: the writes of
-// those that succeeded, each request's own error (by index), and below,
-// the previous batch's writes with this one's laid over them.
+// those that succeeded, each request's own error (by index), and prev,
+// the previous batch's writes, which its closures read through.
 type prepared struct {
-	writes, below map[string][]byte
-	errs          []error
+	writes, prev map[string][]byte
+	errs         []error
 }
 
 // prepare runs each request's closure over a read-only bbolt transaction
-// with p.below laid over it, and adds its writes to p. The transaction
-// ends before prepare returns: a commit growing the file waits for every
-// read transaction to end.
+// with p.prev and then p.writes laid over it, and adds its writes to p.
+// The transaction ends before prepare returns: a commit growing the file
+// waits for every read transaction to end.
 func (s *Store) prepare(p *prepared, reqs []*batch.Request) error {
 	rtx, err := s.db.Begin(false)
 	if err != nil {
@@ -158,12 +154,12 @@ func (s *Store) prepare(p *prepared, reqs []*batch.Request) error {
 	}
 	defer rtx.Rollback()
 	data := rtx.Bucket(dataBucket)
+	cur := data.Cursor()
 	for _, r := range reqs {
-		t := &tx{data: data, writes: batch.Writes{Below: p.below}}
+		t := &tx{data: data, cur: cur, prev: p.prev, writes: batch.Writes{Below: p.writes}}
 		err := t.run(r.Fn)
 		p.errs = append(p.errs, err)
 		if err == nil {
-			maps.Copy(p.below, t.writes.Own)
 			maps.Copy(p.writes, t.writes.Own)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/cairn-dev/cairn/internal/store"
 	"github.com/cairn-dev/cairn/internal/store/batch"
@@ -16,11 +17,14 @@ import (
 var errTxDone = errors.New("bolt: transaction used after its closure returned")
 
 // tx is the store.Tx of one Update closure. Its writes are buffered
-// (batch.Writes) over the batch's bbolt transaction, which already holds
-// the writes of the closures before it in the batch. The buffer reaches
-// bbolt only if the closure succeeds.
+// (batch.Writes, over the writes of the closures before it in the batch),
+// laid over prev, the writes of the batch committing before this one
+// (nil for none), laid over bbolt. The buffer reaches bbolt only if the
+// closure succeeds.
 type tx struct {
 	data   *bbolt.Bucket
+	cur    *bbolt.Cursor // for Get: one for a pass's closures, not one a read
+	prev   map[string][]byte
 	writes batch.Writes
 	done   bool
 }
@@ -45,11 +49,27 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 	if v, ok := t.writes.Get(key); ok {
 		return v, v != nil, nil
 	}
-	v := t.data.Get([]byte(key))
+	if v, ok := t.prev[key]; ok {
+		return v, v != nil, nil
+	}
+	v := t.get([]byte(key))
 	if v == nil {
 		return nil, false, nil
 	}
 	return batch.Clone(stored(v)), true, nil
+}
+
+// get is t.data.Get(key) through t's cursor: bbolt's Get allocates a
+// cursor, and its stack, at every call.
+func (t *tx) get(key []byte) []byte {
+	if t.cur == nil {
+		t.cur = t.data.Cursor()
+	}
+	k, v := t.cur.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 func (t *tx) Put(key string, value []byte) error {
@@ -80,7 +100,19 @@ func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 	if t.done {
 		return errTxDone
 	}
-	_, _, err := t.writes.Scan(prefix, &cursor{c: t.data.Cursor(), prefix: []byte(prefix)}, fn, nil)
+	w := t.writes
+	if len(t.prev) > 0 {
+		// The batch's writes and then the closure's, over prev's.
+		below := make(map[string][]byte)
+		for k, v := range t.prev {
+			if strings.HasPrefix(k, prefix) {
+				below[k] = v
+			}
+		}
+		maps.Copy(below, w.Below)
+		w.Below = below
+	}
+	_, _, err := w.Scan(prefix, &cursor{c: t.data.Cursor(), prefix: []byte(prefix)}, fn, nil)
 	return err
 }
 
@@ -113,7 +145,7 @@ func (t *tx) apply(rev int64, changed map[string][]byte) error {
 	for _, k := range slices.Sorted(maps.Keys(t.writes.Own)) {
 		v, bk := t.writes.Own[k], []byte(k)
 		if v == nil {
-			if t.data.Get(bk) == nil {
+			if t.get(bk) == nil {
 				continue
 			}
 			if err := t.data.Delete(bk); err != nil {
