@@ -26,7 +26,7 @@ func (r *Registry) RegisterInstance(ctx context.Context, c Caller, in *cloudmap.
 	if err != nil {
 		return nil, err
 	}
-	start := opStart{fingerprint: registerFingerprint(in), reads: r.instanceReads(svcID, in.InstanceId), target: svcID + "/" + in.InstanceId}
+	start := opStart{fingerprint: registerFingerprint(in), reads: func() []string { return r.instanceReads(svcID, in.InstanceId) }, target: svcID + "/" + in.InstanceId}
 	if in.CreatorRequestId != "" {
 		start.idem = idemKey(c.scope(), "register/"+svcID, in.CreatorRequestId)
 		start.conflict = func(_ store.Tx, prev *idemRecord) error {
@@ -311,7 +311,8 @@ func (r *Registry) DeregisterInstance(ctx context.Context, c Caller, in *cloudma
 	}
 	start := opStart{}
 	if svcID, err := resolveID(c, "service", ResService, in.ServiceId); err == nil {
-		start.reads, start.target = r.instanceReads(svcID, in.InstanceId), svcID+"/"+in.InstanceId
+		start.reads = func() []string { return r.instanceReads(svcID, in.InstanceId) }
+		start.target = svcID + "/" + in.InstanceId
 	}
 	start.prepare = func(tx store.Tx) (*opPlan, error) {
 		svc, err := txService(tx, c, in.ServiceId)

@@ -22,11 +22,12 @@ type opStart struct {
 	// prepare validates the request against the current state and returns
 	// what the operation will do. It runs only for a new operation.
 	prepare func(tx store.Tx) (*opPlan, error)
-	// reads are keys prepare will likely read, and target the plan's
-	// targetID when known before prepare runs: startOperation prefetches
-	// them (and the operation's key) together, so that over etcd a
-	// registration's reads cost one round trip, not one each.
-	reads  []string
+	// reads returns the keys prepare will likely read (nil: none), and
+	// target is the plan's targetID when known before prepare runs: on a
+	// store that prefetches (etcd) startOperation reads them (and the
+	// operation's key) together, so that a registration's reads cost one
+	// round trip, not one each. On bolt reads is never called.
+	reads  func() []string
 	target string
 }
 
@@ -112,10 +113,13 @@ func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (str
 // then cost one round trip, not one each); a no-op on stores that read
 // locally.
 func (s *opStart) prefetch(tx store.Tx, c Caller, at time.Time) {
-	if _, ok := tx.(store.Prefetcher); !ok || s.idem == "" && len(s.reads) == 0 {
+	if _, ok := tx.(store.Prefetcher); !ok || s.idem == "" && s.reads == nil {
 		return
 	}
-	keys := append([]string{s.idem}, s.reads...)
+	keys := []string{s.idem}
+	if s.reads != nil {
+		keys = append(keys, s.reads()...)
+	}
 	if s.target != "" {
 		keys = append(keys, opKey(operationID(c.Account, s.target, at)))
 	}
