@@ -193,3 +193,41 @@ func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// AppendJSON appends the ListOperations answer's JSON encoding to b: the
+// bytes encoding/json writes for it but for '<', '>' and '&' in a string,
+// sent as they are (JSON allows both). A page of 100 operations costs no
+// reflection and no allocation beyond b's growth: paging clients in a
+// loop cost the server what they read.
+func (r *ListOperationsResponse) AppendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if r.NextToken != "" {
+		b = append(b, `"NextToken":`...)
+		b = AppendJSONString(b, r.NextToken)
+		b = append(b, ',')
+	}
+	b = append(b, `"Operations":`...)
+	if r.Operations == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '[')
+	for i, o := range r.Operations {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		if o.Id != "" {
+			b = append(b, `"Id":`...)
+			b = AppendJSONString(b, o.Id)
+		}
+		if o.Status != "" {
+			if o.Id != "" {
+				b = append(b, ',')
+			}
+			b = append(b, `"Status":`...)
+			b = AppendJSONString(b, o.Status)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}

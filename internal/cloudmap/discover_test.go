@@ -1,9 +1,12 @@
 package cloudmap
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -138,5 +141,50 @@ func TestDiscoverInstancesResultReuse(t *testing.T) {
 		}
 		r.InstancesRevision = 9
 		r.Release()
+	}
+}
+
+// The ListOperations answer encodes to what encoding/json writes for it,
+// byte for byte when no string needs HTML escaping, and to the same value
+// whatever the strings hold.
+func TestListOperationsResponse_AppendJSON_MatchesEncodingJSON(t *testing.T) {
+	for _, r := range []*ListOperationsResponse{
+		{},
+		{Operations: []OperationSummary{}},
+		{Operations: []OperationSummary{{Id: "a", Status: OperationStatusSuccess}, {Id: "b"}, {Status: OperationStatusFail}, {}}},
+		{NextToken: "tok/en+==", Operations: []OperationSummary{{Id: "q\"uote\\ \t\x01 é\xff", Status: "<&>"}}},
+	} {
+		got := r.AppendJSON([]byte("x"))
+		if got[0] != 'x' {
+			t.Fatalf("the prefix was overwritten: %q", got)
+		}
+		got = got[1:]
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b any
+		if err := json.Unmarshal(got, &a); err != nil {
+			t.Fatalf("%+v encodes to %s, not JSON: %v", r, got, err)
+		}
+		_ = json.Unmarshal(want, &b)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%+v:\n got %s\nwant %s", r, got, want)
+		}
+		if !bytes.ContainsAny(want, `\`) && string(got) != string(want) {
+			t.Errorf("%+v: not byte for byte:\n got %s\nwant %s", r, got, want)
+		}
+	}
+}
+
+func BenchmarkListOperationsResponse_AppendJSON(b *testing.B) {
+	r := &ListOperationsResponse{NextToken: strings.Repeat("t", 200)}
+	for i := range 100 {
+		r.Operations = append(r.Operations, OperationSummary{Id: fmt.Sprintf("%032x", i), Status: OperationStatusSuccess})
+	}
+	b.ReportAllocs()
+	buf := make([]byte, 0, 16<<10)
+	for b.Loop() {
+		buf = r.AppendJSON(buf[:0])
 	}
 }

@@ -39,6 +39,7 @@ func (r *Registry) ListOperations(ctx context.Context, c Caller, in *cloudmap.Li
 	if l == nil {
 		return out, nil
 	}
+	out.Operations = make([]cloudmap.OperationSummary, 0, min(limit, l.n))
 	var last *opView
 	l.after(after, func(o *opView) bool {
 		if !match(o) {

@@ -215,13 +215,14 @@ func (l *opList) remove(o *opView) {
 func (l *opList) after(after string, fn func(*opView) bool) {
 	b, i := 0, 0
 	if after != "" {
+		past := sortKeyPast(after)
 		b = sort.Search(len(l.blocks), func(k int) bool {
 			blk := l.blocks[k]
-			return opSortKey(blk[len(blk)-1]) > after
+			return past(blk[len(blk)-1])
 		})
 		if b < len(l.blocks) {
 			blk := l.blocks[b]
-			i = sort.Search(len(blk), func(k int) bool { return opSortKey(blk[k]) > after })
+			i = sort.Search(len(blk), func(k int) bool { return past(blk[k]) })
 		}
 	}
 	for ; b < len(l.blocks); b, i = b+1, 0 {
@@ -248,7 +249,46 @@ func (l *opList) backward(fn func(*opView) bool) {
 
 // opSortKey is the key page tokens carry for an operation; its string
 // order is ListOperations' order.
-func opSortKey(o *opView) string { return createdKey(999999999999999-o.created, o.id) }
+func opSortKey(o *opView) string { return createdKey(opSortMax-o.created, o.id) }
+
+// opSortMax is the largest creation time opSortKey writes in its 15
+// digits; it writes opSortMax minus the time, so that newer sorts first.
+const opSortMax = 999999999999999
+
+// sortKeyPast returns whether an operation's opSortKey is past the key
+// after, without writing the operation's key: a page's binary search
+// compares with after some 20 times. A key of the 15 digits opSortKey
+// writes is compared as a number and an ID; any other (none that
+// opSortKey writes for a time from 0 to opSortMax) as a string.
+func sortKeyPast(after string) func(*opView) bool {
+	inv, id, ok := parseSortKey(after)
+	return func(o *opView) bool {
+		if !ok || o.created < 0 || o.created > opSortMax {
+			return opSortKey(o) > after
+		}
+		if v := opSortMax - o.created; v != inv {
+			return v > inv
+		}
+		return o.id > id
+	}
+}
+
+// parseSortKey splits a key of the form opSortKey writes, 15 digits, a
+// slash and an ID, into its number and ID.
+func parseSortKey(key string) (int64, string, bool) {
+	const digits = 15
+	if len(key) <= digits || key[digits] != '/' {
+		return 0, "", false
+	}
+	var n int64
+	for _, c := range []byte(key[:digits]) {
+		if c < '0' || c > '9' {
+			return 0, "", false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, key[digits+1:], true
+}
 
 // opIndex is the view's retained operations: by ID, and in ordered lists
 // per caller, namespace and service, with a count per account.

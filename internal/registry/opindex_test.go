@@ -302,3 +302,24 @@ func benchRegistryMemory(b *testing.B, history int) {
 	}
 	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/n, "bytes/operation")
 }
+
+// sortKeyPast decides as the string comparison of sort keys does, for
+// keys opSortKey writes and for any other string a token could carry.
+func TestSortKeyPast_MatchesStringOrder(t *testing.T) {
+	ops := []*opView{
+		{id: "a", created: 1_700_000_000_000}, {id: "b", created: 1_700_000_000_000}, {id: "a", created: 1_700_000_000_001},
+		{id: "z", created: 0}, {id: "m", created: opSortMax}, {id: "", created: 5}, {id: "x", created: -1}, {id: "y", created: opSortMax + 1},
+	}
+	afters := []string{"", "0", "/", "999999999999999", "00000000000000/", "000000000000000/", "abc/def", "99999999999999x/a"}
+	for _, o := range ops {
+		afters = append(afters, opSortKey(o), opSortKey(o)+"0", opSortKey(o)[:15]+"/")
+	}
+	for _, after := range afters {
+		past := sortKeyPast(after)
+		for _, o := range ops {
+			if got, want := past(o), opSortKey(o) > after; got != want {
+				t.Errorf("sortKeyPast(%q)(%q created %d) = %v; the strings say %v", after, o.id, o.created, got, want)
+			}
+		}
+	}
+}
