@@ -45,6 +45,9 @@ type OpsResult struct {
 	// while Busy ran.
 	PagerCalls float64 `json:"pager_pages_per_s"`
 	BusyCalls  float64 `json:"busy_calls_per_s"`
+	// CPU is the CPU seconds cairn (when a process) and this tool used in
+	// each measured phase: alone, paged and busy.
+	CPU map[string]PhaseCPU `json:"cpu,omitempty"`
 	// Ratio is Paged's p50 over Alone's (the issue's target: at most 2);
 	// BusyRatio Paged's over Busy's.
 	Ratio     float64 `json:"p50_ratio"`
@@ -77,6 +80,7 @@ func opsCommand(args []string, stdout, stderr io.Writer) int {
 	bin := fs.String("cairn-bin", "", "cairn binary to start (default: go build ./cmd/cairn)")
 	inProcess := fs.Bool("cairn-in-process", false, "run cairn inside the tool instead of as a process")
 	out := fs.String("out", "", "also write the results as JSON to this file")
+	profDir := fs.String("profile-dir", "", "write CPU profiles of cairn (from its admin listener) and of this tool for each measured phase (alone, paged, busy) to this folder")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -93,7 +97,13 @@ func opsCommand(args []string, stdout, stderr io.Writer) int {
 		log = stderr
 	}
 	res := OpsResult{Command: "cairn-bench ops " + strings.Join(args, " "), Operations: *n, PageSize: *page, Pagers: *pagers, Machine: MachineInfo()}
-	if err := runOps(&res, *bin, *inProcess, *passes, *clients, *seedC, *dur, log); err != nil {
+	if *profDir != "" {
+		if err := os.MkdirAll(*profDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "cairn-bench ops: %v\n", err)
+			return 1
+		}
+	}
+	if err := runOps(&res, *bin, *inProcess, *passes, *clients, *seedC, *dur, *profDir, log); err != nil {
 		fmt.Fprintf(stderr, "cairn-bench ops: %v\n", err)
 		return 1
 	}
@@ -112,6 +122,14 @@ func opsCommand(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "ListNamespaces, %d clients, %d calling GetOperation beside: p50 %.2f ms  p99 %.2f ms  %.0f/s (GetOperation: %.0f/s)\n",
 		res.Busy.Clients, res.Pagers, res.Busy.P50ms, res.Busy.P99ms, res.Busy.PerSecond, res.BusyCalls)
 	fmt.Fprintf(stdout, "p50 while paging / alone: %.2f; while paging / while calling GetOperation: %.2f\n", res.Ratio, res.BusyRatio)
+	for _, phase := range []string{"alone", "paged", "busy"} {
+		if c, ok := res.CPU[phase]; ok {
+			fmt.Fprintf(stdout, "CPU while %s: cairn %.2f s, tool %.2f s\n", phase, c.Server, c.Tool)
+		}
+	}
+	if *profDir != "" {
+		fmt.Fprintf(stdout, "CPU profiles: %s/{alone,paged,busy}{,-tool}.pprof\n", *profDir)
+	}
 	if *out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
@@ -122,7 +140,14 @@ func opsCommand(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runOps(res *OpsResult, bin string, inProcess bool, passes, clients, seedC int, dur time.Duration, log io.Writer) error {
+// PhaseCPU is the CPU seconds cairn's process and this tool used in one
+// measured phase.
+type PhaseCPU struct {
+	Server float64 `json:"cairn_s"`
+	Tool   float64 `json:"tool_s"`
+}
+
+func runOps(res *OpsResult, bin string, inProcess bool, passes, clients, seedC int, dur time.Duration, profDir string, log io.Writer) error {
 	ctx := context.Background()
 	creds := DefaultCredentials
 	srv, err := StartCairn(CairnOptions{Bin: bin, InProcess: inProcess, Creds: creds, Region: "us-east-1", Account: "111122223333", NoLimits: true, Log: log})
@@ -243,6 +268,24 @@ func runOps(res *OpsResult, bin string, inProcess bool, passes, clients, seedC i
 		}, nil
 	}
 	w := Workload{Name: "list-namespaces", Server: "cairn", Clients: clients, Duration: dur, Warmup: time.Second, NewClient: listNS}
+	res.CPU = map[string]PhaseCPU{}
+	// watch has the next run take the CPU time (and, with a folder, the
+	// profiles) of its measured phase, named phase.
+	watch := func(phase string) {
+		servers := []*Server{srv}
+		if srv.PID == 0 && profDir == "" {
+			servers = nil
+		}
+		pw := &partWatch{part: phase, servers: servers, dir: profDir, toolCPU: true, log: log}
+		w.Watch = func(d time.Duration) func() {
+			end := pw.begin(d)
+			return func() {
+				end()
+				res.CPU[phase] = PhaseCPU{Server: pw.serverCPU, Tool: pw.tool}
+			}
+		}
+	}
+	watch("alone")
 	if res.Alone, err = w.Run(); err != nil {
 		return err
 	}
@@ -279,6 +322,7 @@ func runOps(res *OpsResult, bin string, inProcess bool, passes, clients, seedC i
 		}
 		return r, rate, err
 	}
+	watch("paged")
 	res.Paged, res.PagerCalls, err = beside(func(c *Conn, stop *atomic.Bool) (int, error) {
 		n, _, err := pageAll(c, stop)
 		return n, err
@@ -288,6 +332,7 @@ func runOps(res *OpsResult, bin string, inProcess bool, passes, clients, seedC i
 	}
 	getBody := []byte(fmt.Sprintf(`{"OperationId":%q}`, ns.OperationId))
 	getHash := PayloadHash(getBody)
+	watch("busy")
 	res.Busy, res.BusyCalls, err = beside(func(c *Conn, stop *atomic.Bool) (int, error) {
 		_, err := c.Do(ctx, TargetPrefix+"GetOperation", getBody, getHash)
 		return 1, err
