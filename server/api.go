@@ -55,7 +55,7 @@ func (s *Server) apiHandler(devMode bool) http.Handler {
 		nameserver = dns.DefaultNameserver
 	}
 	apiCfg := api.Config{Registry: s.reg, Auth: s.auth, Logger: log, Ready: s.ready.Load, Degraded: s.degraded,
-		DevMode: devMode, Throttle: cfg.Throttle, Faults: s.faults}
+		DevMode: devMode, Throttle: cfg.Throttle, Faults: s.faults, ListOperationsConcurrency: cfg.ListOperationsConcurrency}
 	if s.metrics != nil {
 		apiCfg.Observer = s.metrics.API()
 	}

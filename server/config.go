@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +80,11 @@ type Config struct {
 	// account's oldest finished operations are deleted before their
 	// retention ends. Zero means no limit.
 	MaxOperationsPerAccount int
+	// ListOperationsConcurrency is how many ListOperations requests the
+	// API serves at once (half of GOMAXPROCS, at least 1, by default);
+	// more wait for their turn, in the order they came. Zero serves every
+	// request at once.
+	ListOperationsConcurrency int
 	// HealthInterval is how often each instance of a service with a
 	// HealthCheckConfig is probed (Route 53's 30 s by default).
 	HealthInterval time.Duration
@@ -187,21 +193,22 @@ type EtcdConfig struct {
 // DefaultConfig returns the defaults of `cairn serve`.
 func DefaultConfig() Config {
 	return Config{
-		APIAddr:                 "127.0.0.1:9080",
-		DNSAddr:                 "127.0.0.1:9053",
-		DNSNameserver:           dns.DefaultNameserver,
-		APIMaxConnsPerClient:    256,
-		DNSMaxConnsPerClient:    32,
-		DNSRateLimit:            dns.RRLConfig{Slip: dns.RRLDefaultSlip, Window: dns.RRLDefaultWindow},
-		DataDir:                 "./cairn-data",
-		Region:                  "us-east-1",
-		AccountID:               "000000000000",
-		OperationRetention:      72 * time.Hour,
-		MaxOperationsPerAccount: 1_000_000,
-		HealthInterval:          health.DefaultConfig().Interval,
-		HealthConcurrency:       health.DefaultConfig().Concurrency,
-		HealthTimeouts:          health.DefaultTimeouts(),
-		Limits:                  registry.DefaultLimits(),
+		APIAddr:                   "127.0.0.1:9080",
+		DNSAddr:                   "127.0.0.1:9053",
+		DNSNameserver:             dns.DefaultNameserver,
+		APIMaxConnsPerClient:      256,
+		DNSMaxConnsPerClient:      32,
+		DNSRateLimit:              dns.RRLConfig{Slip: dns.RRLDefaultSlip, Window: dns.RRLDefaultWindow},
+		DataDir:                   "./cairn-data",
+		Region:                    "us-east-1",
+		AccountID:                 "000000000000",
+		OperationRetention:        72 * time.Hour,
+		MaxOperationsPerAccount:   1_000_000,
+		ListOperationsConcurrency: max(1, runtime.GOMAXPROCS(0)/2),
+		HealthInterval:            health.DefaultConfig().Interval,
+		HealthConcurrency:         health.DefaultConfig().Concurrency,
+		HealthTimeouts:            health.DefaultTimeouts(),
+		Limits:                    registry.DefaultLimits(),
 	}
 }
 
@@ -317,6 +324,9 @@ func (c Config) checkIdentity() error {
 func (c Config) checkBounds() error {
 	if c.MaxOperationsPerAccount < 0 {
 		return fmt.Errorf("server: the most operations per account %d must not be negative (0 for no limit)", c.MaxOperationsPerAccount)
+	}
+	if c.ListOperationsConcurrency < 0 {
+		return fmt.Errorf("server: the ListOperations concurrency %d must not be negative (0 for no limit)", c.ListOperationsConcurrency)
 	}
 	if c.OperationDelay < 0 || c.OperationRetention < 0 || c.CustomHealthDelay < 0 {
 		return errors.New("server: the operation delay and retention and the custom health delay must not be negative")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -66,6 +67,7 @@ func TestValidate(t *testing.T) {
 		{"own region", func(c *Config) { c.Region, c.Regions = "edge-1", []string{"edge-1"} }, ""},
 		{"account", func(c *Config) { c.AccountID = "123" }, "must be 12 digits"},
 		{"operations", func(c *Config) { c.MaxOperationsPerAccount = -1 }, "must not be negative (0 for no limit)"},
+		{"list concurrency", func(c *Config) { c.ListOperationsConcurrency = -1 }, "ListOperations concurrency -1 must not be negative"},
 		{"delay", func(c *Config) { c.OperationDelay = -1 }, "must not be negative"},
 		{"health interval", func(c *Config) { c.HealthInterval = 0 }, "interval 0s must be positive"},
 		{"caps", func(c *Config) { c.DNSMaxConnsPerClient = -1 }, "connection caps"},
@@ -87,5 +89,13 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate = %v; want an error saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// ListOperations is served on half the cores at most by default, and on
+// one at least.
+func TestDefaultConfig_ListOperationsConcurrency(t *testing.T) {
+	if got, want := DefaultConfig().ListOperationsConcurrency, max(1, runtime.GOMAXPROCS(0)/2); got != want {
+		t.Fatalf("ListOperationsConcurrency = %d; want %d (GOMAXPROCS %d)", got, want, runtime.GOMAXPROCS(0))
 	}
 }

@@ -364,6 +364,7 @@ func (s *settings) accessFlags(cfg *server.Config) {
 func (s *settings) registryFlags(cfg *server.Config, raw *serveText) {
 	s.duration(&cfg.OperationDelay, "operation-delay", "CAIRN_OPERATION_DELAY", "time asynchronous operations take from SUBMITTED to SUCCESS, as on AWS; 0 completes them before the call returns")
 	s.duration(&cfg.OperationRetention, "operation-retention", "CAIRN_OPERATION_RETENTION", "how long finished operations are kept")
+	s.integer(&cfg.ListOperationsConcurrency, "list-operations-concurrency", "CAIRN_LIST_OPERATIONS_CONCURRENCY", "ListOperations requests served at once; more wait for their turn, in order, so that clients paging without pause leave CPU to other callers (default: half of GOMAXPROCS, at least 1); 0 for no limit")
 	s.integer(&cfg.MaxOperationsPerAccount, "max-operations-per-account", "CAIRN_MAX_OPERATIONS_PER_ACCOUNT", "most operations an account keeps; past it, its oldest finished ones are deleted before their retention ends; 0 for no limit")
 	s.duration(&cfg.HealthInterval, "health-interval", "CAIRN_HEALTH_INTERVAL", "how often each instance with a Route 53-style health check is probed")
 	s.integer(&cfg.HealthConcurrency, "health-concurrency", "CAIRN_HEALTH_CONCURRENCY", "how many health probes may run at once")

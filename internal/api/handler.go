@@ -73,6 +73,12 @@ type Config struct {
 	// ID, account, region, operation, HTTP status, error type and
 	// latency.
 	AccessLog *slog.Logger
+	// ListOperationsConcurrency, when above 0, is how many ListOperations
+	// requests are served at once; more wait for their turn, in the order
+	// they came, and while some wait each turn rests as long as it took
+	// (see bulkhead): clients paging without pause can't crowd the other
+	// callers off the CPU. 0 serves every request at once.
+	ListOperationsConcurrency int
 }
 
 // Observer is told about the requests the handler serves. Its methods
@@ -166,6 +172,9 @@ type opEntry struct {
 	name string
 	fn   operation
 	obs  OperationObserver
+	// gate, when set, bounds how many requests of the operation are
+	// served at once (Config.ListOperationsConcurrency).
+	gate *bulkhead
 }
 
 // entries pairs each operation with its observer.
@@ -198,6 +207,9 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Throttle != nil {
 		h.throttle = newThrottle(*cfg.Throttle, cfg.Now)
+	}
+	if cfg.ListOperationsConcurrency > 0 {
+		h.ops["ListOperations"].gate = newBulkhead(cfg.ListOperationsConcurrency)
 	}
 	return h
 }
@@ -340,6 +352,15 @@ func (h *Handler) serve(w http.ResponseWriter, req *http.Request, reqID string, 
 		p := newPrincipal(h.cfg.Registry, id, region, req)
 		p.op = ex.op.name
 		ctx = context.WithValue(ctx, principalKey{}, p)
+	}
+	if gate := ex.op.gate; gate != nil {
+		// Past the signature, the throttle and any injected latency: a
+		// turn is the operation's own work, its encoding and its writing.
+		entered, err := gate.enter(ctx)
+		if err != nil {
+			return toWire(err)
+		}
+		defer gate.leave(entered)
 	}
 	out, werr := ex.op.fn(ctx, registry.Caller{Account: id.AccountID, Region: region}, body)
 	if werr != nil {
