@@ -235,19 +235,23 @@ func TestRegistry_MaxOperationsPerAccount_ExpiresOldestFinished(t *testing.T) {
 }
 
 // BenchmarkRegistryMemoryPerOperation measures, through the registry over
-// bolt, the heap that 40,000 operations (registrations and
+// bolt, the heap that 20,000 and 40,000 operations (registrations and
 // deregistrations of one instance each, so that no instance stays) keep:
 // the view's operations, and what the store holds in memory. The store
-// keeps its last WatchHistory commits for watchers that fall behind
-// (4,096 by default): memory bounded by commits, not by operations kept,
-// which the history=16 case leaves out.
+// keeps recent commits for watchers that start behind (bolt's
+// WatchHistory and WatchHistoryBytes, "default"): memory bounded by
+// bytes, not by operations kept, which the history=16 case leaves out.
 func BenchmarkRegistryMemoryPerOperation(b *testing.B) {
-	for _, history := range []int{bolt.DefaultOptions().WatchHistory, 16} {
-		b.Run(fmt.Sprintf("history=%d", history), func(b *testing.B) { benchRegistryMemory(b, history) })
+	for _, tc := range []struct {
+		n       int
+		name    string
+		history int
+	}{{20_000, "default", 0}, {40_000, "default", 0}, {40_000, "history=16", 16}} {
+		b.Run(fmt.Sprintf("ops=%d/%s", tc.n, tc.name), func(b *testing.B) { benchRegistryMemory(b, tc.n, tc.history) })
 	}
 }
 
-func benchRegistryMemory(b *testing.B, history int) {
+func benchRegistryMemory(b *testing.B, n, history int) {
 	st, err := bolt.Open(b.TempDir(), bolt.Options{NoSync: true, WatchHistory: history})
 	if err != nil {
 		b.Fatal(err)
@@ -269,7 +273,7 @@ func benchRegistryMemory(b *testing.B, history int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const n, writers = 40_000, 32
+	const writers = 32
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -300,7 +304,7 @@ func benchRegistryMemory(b *testing.B, history int) {
 	}
 	for b.Loop() {
 	}
-	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/n, "bytes/operation")
+	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/float64(n), "bytes/operation")
 }
 
 // sortKeyPast decides as the string comparison of sort keys does, for

@@ -221,6 +221,23 @@ func TestRegistry_Compaction_WakesWaiters_Bolt(t *testing.T) {
 	waitersWoken(t, r, st, g, func() {}, nil)
 }
 
+// TestRegistry_HistoryBytes_WatcherBehindReloads_Bolt: bolt keeps its
+// recent commits up to a number of bytes (WatchHistoryBytes); a view that
+// watches again from a revision the history no longer holds gets
+// ErrCompacted, reloads, and the writers waiting on it find their writes
+// in the new view.
+func TestRegistry_HistoryBytes_WatcherBehindReloads_Bolt(t *testing.T) {
+	// One byte: only the newest commit is kept.
+	st, err := bolt.Open(t.TempDir(), bolt.Options{NoSync: true, MaxBatch: 1, WatchHistoryBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	g := newGate()
+	r := newRegistryOver(t, st, Config{hooks: g.hooks()})
+	waitersWoken(t, r, st, g, func() {}, errRewatch)
+}
+
 // TestRegistry_ApplyError_ReloadsView_Etcd: a commit that fails to apply
 // while writers wait reloads the view from the store rather than leaving
 // it without that commit, and wakes the waiters.

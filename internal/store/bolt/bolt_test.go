@@ -242,6 +242,66 @@ func TestWatchHistory(t *testing.T) {
 	}
 }
 
+// The history holds at most WatchHistoryBytes of keys and values (the
+// newest commit whatever its size): a watcher from within it gets every
+// commit after its revision, one from before gets ErrCompacted.
+func TestWatchHistoryBytes(t *testing.T) {
+	opts := bolt.DefaultOptions()
+	opts.WatchHistoryBytes = 1000
+	s := open(t, t.TempDir(), opts)
+	defer s.Close()
+	ctx := context.Background()
+	put := func(key string, size int) int64 {
+		rev, err := s.Update(ctx, func(tx store.Tx) error { return tx.Put(key, make([]byte, size)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
+	}
+	// watchFrom reports the revisions a watcher from from gets at once,
+	// or "compacted".
+	watchFrom := func(from int64) string {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ch := s.Watch(ctx, from)
+		got := []string{}
+		for len(ch) > 0 {
+			ev := <-ch
+			if errors.Is(ev.Err, store.ErrCompacted) {
+				return "compacted"
+			}
+			got = append(got, fmt.Sprint(ev.Rev))
+		}
+		return strings.Join(got, " ")
+	}
+	var revs []int64
+	for i := range 20 { // each about 100 + 2 + 40 bytes: the last 7 fit in 1,000
+		revs = append(revs, put(fmt.Sprint("k", i%10), 100))
+	}
+	last := revs[len(revs)-1]
+	if got, want := watchFrom(last-7), fmt.Sprintf("%d %d %d %d %d %d %d", last-6, last-5, last-4, last-3, last-2, last-1, last); got != want {
+		t.Errorf("Watch from %d: %s; want %s", last-7, got, want)
+	}
+	if got := watchFrom(last - 8); got != "compacted" {
+		t.Errorf("Watch from %d, before the history: %s; want compacted", last-8, got)
+	}
+	// A commit larger than the bound is kept alone.
+	big := put("big", 5000)
+	if got := watchFrom(big - 1); got != fmt.Sprint(big) {
+		t.Errorf("Watch from %d: %s; want the large commit %d", big-1, got, big)
+	}
+	if got := watchFrom(big - 2); got != "compacted" {
+		t.Errorf("Watch from %d: %s; want compacted", big-2, got)
+	}
+	// Smaller ones after it push it out.
+	for range 3 {
+		last = put("k", 100)
+	}
+	if got := watchFrom(big); got != fmt.Sprintf("%d %d %d", last-2, last-1, last) {
+		t.Errorf("Watch from %d after the large commit: %s", big, got)
+	}
+}
+
 func TestDeleteAbsentIsNoChange(t *testing.T) {
 	s := open(t, t.TempDir(), bolt.DefaultOptions())
 	defer s.Close()

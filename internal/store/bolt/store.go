@@ -66,8 +66,11 @@ type Options struct {
 	// sent store.ErrCompacted and dropped.
 	WatchBuffer int
 	// WatchHistory is how many recent commits are kept in memory for
-	// watchers that start behind the current revision.
-	WatchHistory int
+	// watchers that start behind the current revision, and
+	// WatchHistoryBytes how many bytes of keys and values they may hold
+	// (the newest commit is kept whatever its size). See Store.Watch.
+	WatchHistory      int
+	WatchHistoryBytes int
 	// LockTimeout is how long Open waits for another process to release
 	// the data directory before failing with store.ErrLocked.
 	LockTimeout time.Duration
@@ -81,7 +84,11 @@ func DefaultOptions() Options {
 		MaxBatch:     1024,
 		WatchBuffer:  1024,
 		WatchHistory: 4096,
-		LockTimeout:  100 * time.Millisecond,
+		// 4 MiB: some 5,000 registrations, far more than the writers in
+		// flight while a view reloads, and 105 bytes per retained
+		// operation at 40,000 (the target is 600 in all).
+		WatchHistoryBytes: 4 << 20,
+		LockTimeout:       100 * time.Millisecond,
 	}
 }
 
@@ -95,6 +102,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WatchHistory <= 0 {
 		o.WatchHistory = d.WatchHistory
+	}
+	if o.WatchHistoryBytes <= 0 {
+		o.WatchHistoryBytes = d.WatchHistoryBytes
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = d.LockTimeout
@@ -174,7 +184,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		rev:  rev,
-		hub:  newHub(rev, opts.WatchHistory, opts.WatchBuffer),
+		hub:  newHub(rev, opts.WatchHistory, opts.WatchHistoryBytes, opts.WatchBuffer),
 	}
 	go s.run()
 	return s, nil
