@@ -165,6 +165,7 @@ func (p *prepared) add(s *Store, i int, t *tx) bool {
 // comparison keeps it absent), so that every commit changes the space
 // and so reaches the watchers.
 func (p *prepared) deletions(s *Store) error {
+	p.ops = slices.Grow(p.ops, len(p.overlay)+1) // and build's marker
 	for _, k := range slices.Sorted(maps.Keys(p.overlay)) {
 		v := p.overlay[k]
 		if v != nil {
@@ -190,13 +191,22 @@ func (p *prepared) build(s *Store) {
 	if len(p.ops) == 0 && len(p.reads)+len(p.ranges) == 0 {
 		return // nothing to write nor compare: answered without a Txn
 	}
+	// The keys read, sorted once, each with the space's prefix: both the
+	// comparisons and the Else reads are of them (sized up front: a
+	// clientv3.Op is large, and growing its slice copied it repeatedly).
+	keys := slices.Sorted(maps.Keys(p.reads))
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = s.kv + k
+	}
 	if len(p.reads)+len(p.ranges) > s.opts.MaxTxnOps {
 		// Too many comparisons for one transaction: compare the space's
 		// revision instead, which any commit to the space changes.
 		p.cmps = []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.marker), "=", p.snap.markerRev)}
 	} else {
-		for _, k := range slices.Sorted(maps.Keys(p.reads)) {
-			p.cmps = append(p.cmps, clientv3.Compare(clientv3.ModRevision(s.kv+k), "=", p.reads[k]))
+		p.cmps = make([]clientv3.Cmp, 0, len(keys)+len(p.ranges))
+		for i, k := range keys {
+			p.cmps = append(p.cmps, clientv3.Compare(clientv3.ModRevision(full[i]), "=", p.reads[k]))
 		}
 		for _, kr := range p.ranges {
 			p.cmps = append(p.cmps, clientv3.Compare(clientv3.ModRevision(s.kv+kr.start), "<", p.snap.rev+1).WithRange(kr.end(s)))
@@ -212,11 +222,12 @@ func (p *prepared) build(s *Store) {
 	}
 	// If the comparisons fail, the Else reads the keys the batch read (as
 	// many as one Txn may hold), for the next attempt.
-	p.elseOps = []clientv3.Op{clientv3.OpGet(s.marker)}
-	p.readKeys = slices.Sorted(maps.Keys(p.reads))
-	p.readKeys = p.readKeys[:min(len(p.readKeys), s.opts.MaxTxnOps-1)]
-	for _, k := range p.readKeys {
-		p.elseOps = append(p.elseOps, clientv3.OpGet(s.kv+k))
+	n := min(len(keys), s.opts.MaxTxnOps-1)
+	p.readKeys = keys[:n]
+	p.elseOps = make([]clientv3.Op, 0, n+1)
+	p.elseOps = append(p.elseOps, clientv3.OpGet(s.marker))
+	for _, k := range full[:n] {
+		p.elseOps = append(p.elseOps, clientv3.OpGet(k))
 	}
 }
 
