@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,6 +22,10 @@ var errTxDone = errors.New("bolt: transaction used after its closure returned")
 // laid over prev, the writes of the batch committing before this one
 // (nil for none), laid over bbolt. The buffer reaches bbolt only if the
 // closure succeeds.
+//
+// A buffered value is kept as dataBucket stores it, behind room for the
+// revision (withRev), which apply fills in once the commit's revision is
+// known: the value is copied once, at Put, not again at the commit.
 type tx struct {
 	data   *bbolt.Bucket
 	cur    *bbolt.Cursor // for Get: one for a pass's closures, not one a read
@@ -47,16 +52,24 @@ func (t *tx) Get(key string) ([]byte, bool, error) {
 		return nil, false, errTxDone
 	}
 	if v, ok := t.writes.Get(key); ok {
-		return v, v != nil, nil
+		return unbuffered(v)
 	}
 	if v, ok := t.prev[key]; ok {
-		return v, v != nil, nil
+		return unbuffered(v)
 	}
 	v := t.get([]byte(key))
 	if v == nil {
 		return nil, false, nil
 	}
 	return batch.Clone(stored(v)), true, nil
+}
+
+// unbuffered is Get's answer for a buffered value (nil: deleted).
+func unbuffered(v []byte) ([]byte, bool, error) {
+	if v == nil {
+		return nil, false, nil
+	}
+	return stored(v), true, nil
 }
 
 // get is t.data.Get(key) through t's cursor: bbolt's Get allocates a
@@ -83,7 +96,7 @@ func (t *tx) Put(key string, value []byte) error {
 	case len(value) > bbolt.MaxValueSize-revLen:
 		return fmt.Errorf("bolt: put %q: value longer than %d bytes", key, bbolt.MaxValueSize-revLen)
 	}
-	t.writes.Put(key, batch.Clone(value))
+	t.writes.Put(key, withRev(0, value)) // never nil: an empty value is not a deletion
 	return nil
 }
 
@@ -112,12 +125,14 @@ func (t *tx) Scan(prefix string, fn func(key string, value []byte) bool) error {
 		maps.Copy(below, w.Below)
 		w.Below = below
 	}
-	_, _, err := w.Scan(prefix, &cursor{c: t.data.Cursor(), prefix: []byte(prefix)}, fn, nil)
+	_, _, err := w.Scan(prefix, &cursor{c: t.data.Cursor(), prefix: []byte(prefix)}, func(k string, v []byte) bool {
+		return fn(k, stored(v))
+	}, nil)
 	return err
 }
 
 // cursor is a bbolt cursor over the keys with a prefix, as a
-// batch.Stored.
+// batch.Stored; its values keep their revision, as buffered values do.
 type cursor struct {
 	c       *bbolt.Cursor
 	prefix  []byte
@@ -135,12 +150,12 @@ func (c *cursor) Next() (string, []byte, bool, error) {
 	if k == nil || !bytes.HasPrefix(k, c.prefix) {
 		return "", nil, false, nil
 	}
-	return string(k), batch.Clone(stored(v)), true, nil
+	return string(k), batch.Clone(v), true, nil
 }
 
 // apply writes t's buffered writes into the bbolt transaction, each value
-// behind the revision rev, and records each key's new state in changed.
-// Deleting an absent key changes nothing.
+// behind the revision rev (written into its buffer), and records each
+// key's new state in changed. Deleting an absent key changes nothing.
 func (t *tx) apply(rev int64, changed map[string][]byte) error {
 	for _, k := range slices.Sorted(maps.Keys(t.writes.Own)) {
 		v, bk := t.writes.Own[k], []byte(k)
@@ -151,8 +166,12 @@ func (t *tx) apply(rev int64, changed map[string][]byte) error {
 			if err := t.data.Delete(bk); err != nil {
 				return fmt.Errorf("delete %q: %w", k, err)
 			}
-		} else if err := t.data.Put(bk, withRev(rev, v)); err != nil {
-			return fmt.Errorf("put %q: %w", k, err)
+		} else {
+			binary.BigEndian.PutUint64(v[:revLen], uint64(rev))
+			if err := t.data.Put(bk, v); err != nil {
+				return fmt.Errorf("put %q: %w", k, err)
+			}
+			v = stored(v)
 		}
 		changed[k] = v
 	}
