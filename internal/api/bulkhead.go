@@ -8,19 +8,26 @@ import (
 
 // bulkhead admits at most a fixed number of requests at once; the others
 // wait, in the order they came, until a slot frees or their context ends.
-// While requests wait, a slot rests after each request for as long as the
-// request held it before the next one takes it: contended, the slots are
-// busy half the time at most.
+// While requests wait, a slot rests after each request for restFactor
+// times as long as the request held it before the next one takes it:
+// contended, the slots are busy a third of the time at most.
 //
 // It keeps callers in a tight loop of one kind of request (eight clients
 // paging ListOperations without pause) from taking the cores from the
 // other callers: those requests wait parked, costing no CPU, instead of
 // all running at once and filling the run queue, and together they get
-// at most half of what the slots could serve.
+// at most a third of what the slots could serve. Measured on 2 cores
+// (BENCHMARKS.md, "Operations at scale"): resting as long as the page
+// took left four other callers' p50 ×1.3–2.0 of what it was alone, twice
+// as long ×1.2–1.4, the pagers still fetching 2,300 pages a second.
 //
 // The slots are a buffered channel: a goroutine blocked sending on a full
 // channel is queued, and a receive hands the freed slot straight to the
 // queue's oldest sender, so no late arrival overtakes one that waits.
+// restFactor is how many times as long as its request a contended slot
+// rests.
+const restFactor = 2
+
 type bulkhead struct {
 	slots   chan struct{}
 	waiting atomic.Int64 // requests waiting for a slot now
@@ -48,12 +55,12 @@ func (b *bulkhead) enter(ctx context.Context) (time.Time, error) {
 }
 
 // leave gives back the slot enter took at since: at once if no request
-// waits, else once it has rested as long as it was held. The caller does
-// not wait for the rest.
+// waits, else once it has rested restFactor times as long as it was held.
+// The caller does not wait for the rest.
 func (b *bulkhead) leave(since time.Time) {
 	if b.waiting.Load() == 0 {
 		<-b.slots
 		return
 	}
-	time.AfterFunc(time.Since(since), func() { <-b.slots })
+	time.AfterFunc(restFactor*time.Since(since), func() { <-b.slots })
 }

@@ -75,9 +75,9 @@ type Config struct {
 	AccessLog *slog.Logger
 	// ListOperationsConcurrency, when above 0, is how many ListOperations
 	// requests are served at once; more wait for their turn, in the order
-	// they came, and while some wait each turn rests as long as it took
-	// (see bulkhead): clients paging without pause can't crowd the other
-	// callers off the CPU. 0 serves every request at once.
+	// they came, and while some wait each turn rests twice as long as it
+	// took (see bulkhead): clients paging without pause can't crowd the
+	// other callers off the CPU. 0 serves every request at once.
 	ListOperationsConcurrency int
 }
 
