@@ -178,6 +178,11 @@ func TestOpsAgainstCairn(t *testing.T) {
 	if res.PagerCalls <= 0 || res.BusyCalls <= 0 || res.Ratio <= 0 {
 		t.Errorf("pagers %.0f/s, GetOperation %.0f/s, ratio %.2f", res.PagerCalls, res.BusyCalls, res.Ratio)
 	}
+	for _, phase := range []string{"alone", "paged", "busy"} {
+		if c, ok := res.CPU[phase]; !ok || c.Tool <= 0 {
+			t.Errorf("CPU of phase %s: %+v, %v; want the tool's CPU seconds", phase, c, ok)
+		}
+	}
 }
 
 // moto_server is found on PATH, or where --moto-bin says; when it is
