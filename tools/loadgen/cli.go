@@ -39,6 +39,7 @@ Usage:
                               all in one run, with the ratios (needs the etcd binary);
                               --only raw-bolt,bolt runs only those parts, --profile-dir
                               DIR keeps CPU profiles of each part's measured phase
+                              and each cairn's allocation profile
   cairn-bench all [flags]     run --target cairn --compare moto,trivial, then scale:
                               every figure of BENCHMARKS.md in one command
                               (cairn-bench all --out BENCHMARKS.json)
@@ -129,6 +130,7 @@ func (o *options) flags(fs *flag.FlagSet, cmd string) {
 			" (default: all; etcd is started only for the etcd parts)")
 		fs.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles of each part's measured phase here: "+
 			"<part>.pprof (<part>-<i>.pprof with several servers) from each cairn's admin /debug/pprof/profile, "+
+			"<part>.allocs.pprof from its /debug/pprof/allocs at the phase's end, "+
 			"and <part>-tool.pprof of this tool (not with --cpuprofile)")
 	}
 	if cmd == "scale" || cmd == "all" {
