@@ -293,8 +293,13 @@ func (r *Registry) instanceReads(svcID, instID string) []string {
 // service don't all rewrite, and on etcd conflict on, the service's
 // record. It reads the service's record, which only a change of the
 // service itself writes: a registration into a service being deleted
-// conflicts with the deletion.
-func (r *Registry) execRegister(tx store.Tx, inst *instRecord) (*opFailure, error) {
+// conflicts with the deletion. When the registration was prepared in tx
+// (prepared), prepare has read the service already, in the same
+// transaction: it is not read again.
+func (r *Registry) execRegister(tx store.Tx, inst *instRecord, prepared bool) (*opFailure, error) {
+	if prepared {
+		return nil, putRecord(tx, instKey(inst.ServiceID, inst.ID), inst)
+	}
 	if _, ok, err := tx.Get(svcKey(inst.ServiceID)); err != nil {
 		return nil, err
 	} else if !ok {

@@ -91,7 +91,7 @@ func (r *Registry) startOperation(ctx context.Context, c Caller, s opStart) (str
 		}
 		opID, created = id, true
 		if r.cfg.OperationDelay == 0 {
-			return r.execute(tx, op)
+			return r.execute(tx, op, true)
 		}
 		if plan.lock != "" {
 			if err := tx.Put(plan.lock, []byte(id)); err != nil {
@@ -190,7 +190,9 @@ func newOperation(c Caller, plan *opPlan, id string, at time.Time, idem string) 
 
 // execute does an operation's work in tx and records its end: SUCCESS, or
 // FAIL with an error code and message when the state no longer allows it.
-func (r *Registry) execute(tx store.Tx, op *opRecord) error {
+// prepared says that the operation's plan was prepared earlier in tx (an
+// operation run as it starts), so what prepare read and checked holds.
+func (r *Registry) execute(tx store.Tx, op *opRecord, prepared bool) error {
 	var failure *opFailure
 	var err error
 	switch op.Type {
@@ -203,7 +205,7 @@ func (r *Registry) execute(tx store.Tx, op *opRecord) error {
 	case cloudmap.OperationTypeUpdateService:
 		failure, err = r.execUpdateService(tx, op.Work)
 	case cloudmap.OperationTypeRegisterInstance:
-		failure, err = r.execRegister(tx, op.Work.Instance)
+		failure, err = r.execRegister(tx, op.Work.Instance, prepared)
 	case cloudmap.OperationTypeDeregisterInstance:
 		failure, err = r.execDeregister(tx, op.Work.ServiceID, op.Work.InstanceID)
 	default:
@@ -262,7 +264,7 @@ func (r *Registry) schedule(id string) {
 			if err != nil || op == nil || op.done() {
 				return err
 			}
-			return r.execute(tx, op)
+			return r.execute(tx, op, false)
 		})
 		if err != nil {
 			r.log.Warn("registry: operation could not finish; it resumes at next start", "op", id, "err", err)
@@ -302,7 +304,7 @@ func (r *Registry) resumeOperations() {
 			if err != nil || op == nil || op.done() {
 				return err
 			}
-			return r.execute(tx, op)
+			return r.execute(tx, op, false)
 		})
 		if err != nil {
 			r.log.Warn("registry: resume operation", "op", id, "err", err)
