@@ -327,3 +327,18 @@ func TestSortKeyPast_MatchesStringOrder(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSortKeyPast: for any key a token could carry and any operation,
+// sortKeyPast decides as comparing the sort keys as strings does.
+func FuzzSortKeyPast(f *testing.F) {
+	f.Add("000000000000000/a", int64(0), "a")
+	f.Add("998299999999999/x", int64(1_700_000_000_000), "x")
+	f.Add("99999999999999/", int64(opSortMax), "")
+	f.Add("", int64(-5), "b")
+	f.Fuzz(func(t *testing.T, after string, created int64, id string) {
+		o := &opView{id: id, created: created}
+		if got, want := sortKeyPast(after)(o), opSortKey(o) > after; got != want {
+			t.Fatalf("sortKeyPast(%q)(%q created %d) = %v; the strings say %v", after, id, created, got, want)
+		}
+	})
+}
