@@ -62,7 +62,11 @@ func (s *Server) apiHandler(devMode bool) http.Handler {
 	if cfg.AccessLog {
 		apiCfg.AccessLog = log
 	}
-	return routeByPath(api.New(apiCfg),
+	h := api.New(apiCfg)
+	if s.metrics != nil {
+		s.metrics.WatchWaiting(func() int { return h.Waiting("ListOperations") })
+	}
+	return routeByPath(h,
 		route53.New(route53.Config{Registry: s.reg, Auth: s.r53Auth, Nameserver: nameserver, Logger: log}))
 }
 

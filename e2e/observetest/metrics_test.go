@@ -77,6 +77,7 @@ func TestMetricsFollowTraffic(t *testing.T) {
 		`cairn_services{account="000000000000",region="us-east-1"}`:                         2,
 		`cairn_instances{account="000000000000",region="us-east-1"}`:                        10,
 		`cairn_health_checks_owned`:                                                         2,
+		`cairn_api_list_operations_waiting`:                                                 0,
 	}
 	for series, want := range exact {
 		if got, ok := m[series]; !ok || got != want {

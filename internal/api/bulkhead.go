@@ -64,3 +64,12 @@ func (b *bulkhead) leave(since time.Time) {
 	}
 	time.AfterFunc(restFactor*time.Since(since), func() { <-b.slots })
 }
+
+// Waiting is how many requests of the operation named op wait for their
+// turn now (0 for an operation served without a limit).
+func (h *Handler) Waiting(op string) int {
+	if e := h.ops[op]; e != nil && e.gate != nil {
+		return int(e.gate.waiting.Load())
+	}
+	return 0
+}

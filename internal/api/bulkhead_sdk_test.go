@@ -113,7 +113,7 @@ func TestListOperationsConcurrency_ClientsBeyondTheLimitWaitAndComplete(t *testi
 			results <- result{ids, err}
 		}()
 	}
-	api.WaitFor(t, "every pager to wait", func() bool { return api.ListOperationsWaiting(h) == pagers })
+	api.WaitFor(t, "every pager to wait", func() bool { return h.Waiting("ListOperations") == pagers })
 	select {
 	case r := <-results:
 		t.Fatalf("a pager finished while the only slot was taken: %d operations, %v", len(r.ids), r.err)
@@ -129,7 +129,7 @@ func TestListOperationsConcurrency_ClientsBeyondTheLimitWaitAndComplete(t *testi
 			t.Fatalf("a pager listed %d operations, not the %d of the listing alone, in its order", len(r.ids), len(want))
 		}
 	}
-	if w := api.ListOperationsWaiting(h); w != 0 {
+	if w := h.Waiting("ListOperations"); w != 0 {
 		t.Fatalf("%d requests still wait", w)
 	}
 }
@@ -146,12 +146,12 @@ func TestListOperationsConcurrency_ClientGivesUpWhileWaiting(t *testing.T) {
 		_, err := client.ListOperations(ctx, &sd.ListOperationsInput{})
 		done <- err
 	}()
-	api.WaitFor(t, "the request to wait", func() bool { return api.ListOperationsWaiting(h) == 1 })
+	api.WaitFor(t, "the request to wait", func() bool { return h.Waiting("ListOperations") == 1 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("ListOperations = %v; want the client's context.Canceled", err)
 	}
-	api.WaitFor(t, "the server to drop the request", func() bool { return api.ListOperationsWaiting(h) == 0 })
+	api.WaitFor(t, "the server to drop the request", func() bool { return h.Waiting("ListOperations") == 0 })
 	release()
 	out, err := client.ListOperations(t.Context(), &sd.ListOperationsInput{})
 	if err != nil {

@@ -22,10 +22,6 @@ func HoldListOperations(h *Handler) (release func()) {
 	}
 }
 
-// ListOperationsWaiting is how many ListOperations requests wait for a
-// slot of h's gate.
-func ListOperationsWaiting(h *Handler) int64 { return h.ops["ListOperations"].gate.waiting.Load() }
-
 // WaitFor polls cond until it holds, or fails the test after a minute (a
 // loaded machine is slow, never wrong).
 func WaitFor(t testing.TB, what string, cond func() bool) {

@@ -266,6 +266,13 @@ func (m *Metrics) WatchHealth(stats func() health.Stats) {
 		func() float64 { return float64(stats().Skipped) })
 }
 
+// WatchWaiting adds the gauge of ListOperations requests waiting for
+// their turn (--list-operations-concurrency), read at each scrape.
+func (m *Metrics) WatchWaiting(waiting func() int) {
+	factory{m.reg}.gaugeFunc("api_list_operations_waiting", "ListOperations requests waiting for their turn (--list-operations-concurrency).",
+		func() float64 { return float64(waiting()) })
+}
+
 // WatchCluster adds the gauge of live servers sharing the etcd store.
 func (m *Metrics) WatchCluster(live func() int) {
 	factory{m.reg}.gaugeFunc("cluster_members", "Live cairn servers sharing this server's etcd store (this one included).",

@@ -81,6 +81,21 @@ func TestObservers(t *testing.T) {
 }
 
 // TestRegistriesApart: two servers in one process keep their own counts.
+// The gauge of ListOperations requests waiting for their turn reads the
+// count it is given at each scrape.
+func TestWatchWaiting(t *testing.T) {
+	m := metrics.New()
+	n := 3
+	m.WatchWaiting(func() int { return n })
+	if out := exposition(t, m); !strings.Contains(out, "cairn_api_list_operations_waiting 3\n") {
+		t.Errorf("/metrics lacks cairn_api_list_operations_waiting 3:\n%s", out)
+	}
+	n = 0
+	if out := exposition(t, m); !strings.Contains(out, "cairn_api_list_operations_waiting 0\n") {
+		t.Errorf("/metrics lacks cairn_api_list_operations_waiting 0 once none waits")
+	}
+}
+
 func TestRegistriesApart(t *testing.T) {
 	a, b := metrics.New(), metrics.New()
 	a.API().AuthRefused("other")
