@@ -45,7 +45,7 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 		return nil, lerr
 	}
 	for i, r := range ranks {
-		if i == rank(store.Change{Key: pInstance, Value: present}) {
+		if i == rank(loaded(pInstance)) {
 			v.reserveInstances(r)
 		}
 		for _, c := range r {
@@ -62,9 +62,10 @@ func loadView(ctx context.Context, st store.Store) (*view, error) {
 // loadView links in under one holding of the view's lock.
 const loadWindow = 2048
 
-// present is the Value of the changes loadView applies: a record that
-// exists (store.Change.Deleted is false), already decoded.
-var present = []byte{}
+// loaded is the change loadView applies for a record of the snapshot: one
+// that exists (its Value is empty, not nil, so Deleted is false), decoded
+// already.
+func loaded(key string) store.Change { return store.Change{Key: key, Value: []byte{}} }
 
 // snapshotLoader decodes a snapshot's records as they are read (see
 // loadView): add copies a record into the window being filled and hands
@@ -202,7 +203,7 @@ func (l *snapshotLoader) collect() {
 			next++
 			if len(w.out) == len(w.keys) { // not after an error
 				for i, key := range w.keys {
-					c := store.Change{Key: key, Value: present}
+					c := loaded(key)
 					chunks := l.ranks[rank(c)]
 					if len(chunks) == 0 || len(chunks[len(chunks)-1].changes) == loadWindow {
 						chunks = append(chunks, decodedChunk{make([]store.Change, 0, loadWindow), make([]decoded, 0, loadWindow)})
