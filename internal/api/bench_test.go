@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -194,15 +193,6 @@ func benchRegister(b *testing.B, h http.Handler) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "registrations/s")
-}
-
-// cpuTime is the CPU time the process has used, user and system: a
-// benchmark reports it per operation (cpu-ns/op), which other work on a
-// shared machine disturbs far less than the wall-clock ns/op.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportCPU reports the CPU time per operation since start.

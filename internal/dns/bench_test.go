@@ -1,3 +1,5 @@
+//go:build unix
+
 package dns_test
 
 import (

@@ -3,7 +3,6 @@ package loadgen
 import (
 	"os"
 	"sort"
-	"syscall"
 	"time"
 )
 
@@ -31,7 +30,7 @@ func ProbeSync(dir string, n int) (SyncLatency, error) {
 			return s, err
 		}
 		t := time.Now()
-		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+		if err := fdatasync(f); err != nil {
 			return s, err
 		}
 		d = append(d, time.Since(t))

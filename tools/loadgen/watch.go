@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -235,13 +234,4 @@ func procCPU(pid int) (float64, error) {
 		return 0, err
 	}
 	return float64(u+s) / clockTicks, nil
-}
-
-// selfCPU is the user and system CPU seconds of this process so far.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
